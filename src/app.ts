@@ -1,0 +1,97 @@
+// Builds the Fastify app around a model and its directory; never listens (server.ts does).
+import Fastify, { type FastifyInstance } from 'fastify';
+import { BatchQueue } from './batch/queue.ts';
+import type { Config } from './config.ts';
+import { registerErrorHandling } from './http/errors.ts';
+import healthRoutes, { type HealthContext, type Lifecycle } from './http/routes/health.ts';
+import scoreRoutes from './http/routes/score.ts';
+import type { RouteContext } from './http/context.ts';
+import { Metrics } from './metrics.ts';
+import type { ModelDir } from './model/model-dir.ts';
+import type { RewardModel } from './model/reward-model.ts';
+import { PromptEncoder } from './prompt/prompt.ts';
+import { Scorer } from './scorer.ts';
+
+export interface AppOptions {
+  config: Config;
+  modelDir: ModelDir;
+  model: RewardModel;
+  logger?: boolean | { level: string };
+}
+
+export interface RewardApp {
+  app: FastifyInstance;
+  lifecycle: Lifecycle;
+  queue: BatchQueue;
+  metrics: Metrics;
+  /** Resolves once the warm-up batch has been answered (or rejects with why it failed). */
+  warmUp: Promise<void>;
+  /** SIGTERM path: refuse new work, answer what was accepted, stop. */
+  shutdown(): Promise<void>;
+}
+
+export async function buildApp(opts: AppOptions): Promise<RewardApp> {
+  const { config, modelDir, model } = opts;
+  const metrics = new Metrics();
+  const lifecycle: Lifecycle = { warmedUp: false, draining: false };
+  const encoder = new PromptEncoder(modelDir, config.MAX_LENGTH);
+  const queue = new BatchQueue(model, {
+    maxBatchTokens: config.MAX_BATCH_TOKENS,
+    maxBatchItems: config.MAX_BATCH_ITEMS,
+    maxWaitMs: config.MAX_WAIT_MS,
+    maxQueueItems: config.MAX_QUEUE_ITEMS,
+    padTokenId: modelDir.padTokenId,
+    retryAfterS: config.RETRY_AFTER_S,
+  }, metrics);
+  const scorer = new Scorer(encoder, queue, metrics, config.MAX_QUEUE_ITEMS, config.RETRY_AFTER_S);
+
+  const app = Fastify({
+    logger: opts.logger ?? false,
+    bodyLimit: config.BODY_LIMIT,
+    // Wrong types are errors, not silently coerced; unknown top-level fields are refused by the schemas.
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
+    return503OnClosing: true,
+  });
+  registerErrorHandling(app, metrics);
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.requests.inc({ route, status: String(reply.statusCode) });
+    metrics.requestDuration.observe({ route }, reply.elapsedTime / 1000);
+  });
+
+  const ctx: RouteContext = { config, scorer, metrics, modelName: modelDir.name };
+  const info = () => ({
+    model: modelDir.name,
+    model_dir: modelDir.dir,
+    dtype: modelDir.dtype,
+    execution_provider: model.info.executionProvider,
+    max_length: config.MAX_LENGTH,
+    chat_template_source: modelDir.chatTemplateSource,
+    batching: {
+      max_batch_tokens: config.MAX_BATCH_TOKENS,
+      max_batch_items: config.MAX_BATCH_ITEMS,
+      max_wait_ms: config.MAX_WAIT_MS,
+      max_queue_items: config.MAX_QUEUE_ITEMS,
+      max_client_batch: config.MAX_CLIENT_BATCH,
+    },
+  });
+  await app.register(healthRoutes, { ...ctx, lifecycle, info } satisfies HealthContext);
+  await app.register(scoreRoutes, ctx);
+
+  const warmUp = scorer
+    .score([{ question: 'warm-up', response: '```python\nprint(1)\n```' }], 'single_block', 'softplus')
+    .then(() => {
+      lifecycle.warmedUp = true;
+    });
+  warmUp.catch((err) => app.log.error({ err }, 'warm-up batch failed; /ready stays 503'));
+
+  async function shutdown(): Promise<void> {
+    lifecycle.draining = true;
+    // Fastify stops accepting and waits for requests in flight, whose items are in the queue.
+    await app.close();
+    await queue.drain();
+    await model.close();
+  }
+
+  return { app, lifecycle, queue, metrics, warmUp, shutdown };
+}

@@ -1,0 +1,265 @@
+// Dynamic batching in the shape of TEI's queue: one loop owns the state and is woken on each append.
+//
+//   submit() ──► pending (arrival order) ──cut()──► prefetched batch ──► model.predict ──► resolve
+//
+// Invariants: `pending` holds only entries not yet in a batch, in arrival order; at most one batch is
+// running and at most one more is prepared (`prefetched`) while it runs. A cut always takes the
+// oldest live entry (no starvation) and grows around it among entries of similar length, so padding
+// stays low; it stops at MAX_BATCH_TOKENS padded tokens or MAX_BATCH_ITEMS items.
+import { CancelledError, OverloadedError, ShuttingDownError } from '../errors.ts';
+import type { Metrics } from '../metrics.ts';
+import type { ModelBatch, RewardModel } from '../model/reward-model.ts';
+
+export interface QueueOptions {
+  maxBatchTokens: number;
+  maxBatchItems: number;
+  maxWaitMs: number;
+  maxQueueItems: number;
+  padTokenId: number;
+  retryAfterS: number;
+}
+
+export interface Scored {
+  logit: number;
+  queueMs: number;
+  inferenceMs: number;
+}
+
+interface Entry {
+  seq: number;
+  ids: Int32Array;
+  enqueuedAt: number;
+  signal?: AbortSignal;
+  resolve(r: Scored): void;
+  reject(e: Error): void;
+}
+
+interface Batch {
+  entries: Entry[];
+  seqLen: number;
+  /** True when the cut stopped at a limit, so waiting longer would not make it bigger. */
+  full: boolean;
+}
+
+export class BatchQueue {
+  private pending: Entry[] = [];
+  private prefetched: Batch | null = null;
+  private running = 0;
+  private seq = 0;
+  private closed = false;
+  private wakeUp: (() => void) | null = null;
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(
+    private readonly model: RewardModel,
+    private readonly opts: QueueOptions,
+    private readonly metrics?: Metrics,
+  ) {
+    void this.loop();
+  }
+
+  /** Items waiting or prepared, not yet running. */
+  get size(): number {
+    return this.pending.length + (this.prefetched?.entries.length ?? 0);
+  }
+
+  /**
+   * Admits all prompts or none: refused at once with OverloadedError when they do not fit, so
+   * nothing accepted is ever dropped for lack of room.
+   */
+  submit(prompts: readonly Int32Array[], signal?: AbortSignal): Promise<Scored>[] {
+    if (this.closed) throw new ShuttingDownError(this.opts.retryAfterS);
+    if (this.size + prompts.length > this.opts.maxQueueItems) {
+      throw new OverloadedError(this.size, this.opts.maxQueueItems, this.opts.retryAfterS);
+    }
+    const bad = prompts.find((ids) => ids.length === 0 || ids.length > this.opts.maxBatchTokens);
+    if (bad) throw new RangeError(`a prompt of ${bad.length} tokens cannot be batched (budget ${this.opts.maxBatchTokens})`);
+    const now = performance.now();
+    const promises = prompts.map(
+      (ids) => new Promise<Scored>((resolve, reject) => {
+        this.pending.push({ seq: this.seq++, ids, enqueuedAt: now, signal, resolve, reject });
+      }),
+    );
+    this.metrics?.queueItems.set(this.size);
+    this.wake();
+    return promises;
+  }
+
+  /** Stops admitting; resolves once everything admitted has been answered. */
+  async drain(): Promise<void> {
+    this.closed = true;
+    this.wake();
+    if (this.size === 0 && this.running === 0) return;
+    await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private wake(): void {
+    const w = this.wakeUp;
+    this.wakeUp = null;
+    w?.();
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = Number.isFinite(ms) ? setTimeout(() => this.wake(), Math.max(0, ms)) : undefined;
+      this.wakeUp = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+
+  private async loop(): Promise<void> {
+    for (;;) {
+      const batch = this.prefetched ?? (await this.nextBatch());
+      this.prefetched = null;
+      if (batch === null) return;
+      await this.run(batch);
+    }
+  }
+
+  /** Waits for work while the model is idle; MAX_WAIT_MS lets a partial batch fill first. */
+  private async nextBatch(): Promise<Batch | null> {
+    for (;;) {
+      this.dropCancelled();
+      if (this.pending.length === 0) {
+        if (this.running === 0) this.notifyIdle();
+        if (this.closed) return null;
+        await this.sleep(Infinity);
+        continue;
+      }
+      const deadline = this.pending[0].enqueuedAt + this.opts.maxWaitMs;
+      const batch = this.cut();
+      if (batch.full || this.closed || performance.now() >= deadline) return batch;
+      this.putBack(batch);
+      await this.sleep(deadline - performance.now());
+    }
+  }
+
+  private async run(batch: Batch): Promise<void> {
+    const live = batch.entries.filter((e) => !this.cancelled(e));
+    if (live.length === 0) return;
+    if (live.length !== batch.entries.length) batch = { ...batch, entries: live, seqLen: Math.max(...live.map((e) => e.ids.length)) };
+    const tensors = this.assemble(batch);
+    const started = performance.now();
+    this.running++;
+    const prediction = this.model.predict(tensors);
+    // Prepare the next batch while this one runs.
+    this.dropCancelled();
+    if (this.pending.length > 0) this.prefetched = this.cut();
+    this.metrics?.queueItems.set(this.size);
+    try {
+      const logits = await prediction;
+      const inferenceMs = performance.now() - started;
+      this.record(batch, started, inferenceMs);
+      batch.entries.forEach((e, i) => e.resolve({ logit: logits[i], queueMs: started - e.enqueuedAt, inferenceMs }));
+    } catch (err) {
+      for (const e of batch.entries) e.reject(err as Error);
+    } finally {
+      this.running--;
+    }
+    // Items that arrived during the run may fill the prepared batch better: cut it again.
+    if (this.prefetched && !this.prefetched.full && this.pending.length > 0) {
+      this.putBack(this.prefetched);
+      this.prefetched = this.cut();
+    }
+    if (this.size === 0) this.notifyIdle();
+  }
+
+  private record(batch: Batch, started: number, inferenceMs: number): void {
+    const m = this.metrics;
+    if (!m) return;
+    const real = batch.entries.reduce((s, e) => s + e.ids.length, 0);
+    const padded = batch.entries.length * batch.seqLen;
+    m.batchItems.observe(batch.entries.length);
+    m.batchTokens.observe(padded);
+    m.tokens.inc({ kind: 'real' }, real);
+    m.tokens.inc({ kind: 'padding' }, padded - real);
+    m.inferenceDuration.observe(inferenceMs / 1000);
+    for (const e of batch.entries) m.queueDuration.observe((started - e.enqueuedAt) / 1000);
+  }
+
+  private cancelled(e: Entry): boolean {
+    if (!e.signal?.aborted) return false;
+    e.reject(new CancelledError());
+    this.metrics?.droppedItems.inc();
+    return true;
+  }
+
+  private dropCancelled(): void {
+    if (this.pending.some((e) => e.signal?.aborted)) this.pending = this.pending.filter((e) => !this.cancelled(e));
+  }
+
+  private putBack(batch: Batch): void {
+    this.pending = [...batch.entries, ...this.pending].sort((a, b) => a.seq - b.seq);
+  }
+
+  /**
+   * Takes the oldest pending entry and grows a window around it in length order, each step adding
+   * the neighbour that adds the fewest padding tokens, while the padded size fits the budget.
+   */
+  private cut(): Batch {
+    const { maxBatchTokens, maxBatchItems } = this.opts;
+    const anchor = this.pending[0];
+    const byLength = [...this.pending].sort((a, b) => a.ids.length - b.ids.length || a.seq - b.seq);
+    let lo = byLength.indexOf(anchor);
+    let hi = lo;
+    let seqLen = anchor.ids.length;
+    let full = false;
+    while (hi - lo + 1 < maxBatchItems) {
+      const count = hi - lo + 1;
+      const left = lo > 0 ? byLength[lo - 1] : undefined;
+      const right = hi < byLength.length - 1 ? byLength[hi + 1] : undefined;
+      const leftFits = left !== undefined && (count + 1) * seqLen <= maxBatchTokens;
+      const rightFits = right !== undefined && (count + 1) * right.ids.length <= maxBatchTokens;
+      if (!leftFits && !rightFits) {
+        full = left !== undefined || right !== undefined;
+        break;
+      }
+      const leftPad = leftFits ? seqLen - left!.ids.length : Infinity;
+      const rightPad = rightFits ? count * (right!.ids.length - seqLen) : Infinity;
+      if (leftPad <= rightPad) lo--;
+      else {
+        hi++;
+        seqLen = right!.ids.length;
+      }
+    }
+    if (hi - lo + 1 >= maxBatchItems) full = true;
+    const taken = new Set(byLength.slice(lo, hi + 1));
+    const entries = this.pending.filter((e) => taken.has(e));
+    this.pending = this.pending.filter((e) => !taken.has(e));
+    return { entries, seqLen, full };
+  }
+
+  /** Right-padded int64 tensors, written through 32-bit views (ids are non-negative and < 2^31). */
+  private assemble(batch: Batch): ModelBatch {
+    const { entries, seqLen } = batch;
+    const n = entries.length;
+    const inputIds = new BigInt64Array(n * seqLen);
+    const attentionMask = new BigInt64Array(n * seqLen);
+    const ids32 = new Int32Array(inputIds.buffer);
+    const mask32 = new Int32Array(attentionMask.buffer);
+    const pad = this.opts.padTokenId;
+    for (let row = 0; row < n; row++) {
+      const ids = entries[row].ids;
+      const base = row * seqLen;
+      for (let t = 0; t < seqLen; t++) {
+        const k = 2 * (base + t);
+        if (t < ids.length) {
+          ids32[k] = ids[t];
+          mask32[k] = 1;
+        } else {
+          ids32[k] = pad;
+        }
+      }
+    }
+    return { inputIds, attentionMask, batchSize: n, seqLen };
+  }
+
+  private notifyIdle(): void {
+    if (this.running > 0 || this.size > 0) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const w of waiters) w();
+  }
+}

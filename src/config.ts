@@ -1,0 +1,103 @@
+// Every setting is an environment variable and a CLI flag (`MAX_BATCH_TOKENS` ⇔ `--max-batch-tokens`),
+// validated once at boot. A bad value stops start-up with a message naming the variable.
+import { fileURLToPath } from 'node:url';
+
+export const DEFAULT_MODEL_DIR = fileURLToPath(new URL('../models/tiny-random-qwen3-rm', import.meta.url));
+
+interface IntSpec { kind: 'int'; default: number; min: number; max?: number; help: string }
+interface StrSpec { kind: 'string'; default: string; help: string }
+interface EnumSpec { kind: 'enum'; default: string; values: readonly string[]; help: string }
+type Spec = IntSpec | StrSpec | EnumSpec;
+
+const MiB = 1024 * 1024;
+
+export const SPECS = {
+  HOST: { kind: 'string', default: '127.0.0.1', help: 'Interface to listen on; 0.0.0.0 in containers.' },
+  PORT: { kind: 'int', default: 8080, min: 0, max: 65535, help: 'TCP port.' },
+  MODEL_DIR: { kind: 'string', default: DEFAULT_MODEL_DIR, help: 'Model directory (model.onnx, config.json, tokenizer files). Default: the embedded demo model.' },
+  EXECUTION_PROVIDER: { kind: 'enum', default: 'auto', values: ['auto', 'cuda', 'cpu'], help: 'auto tries CUDA and falls back to CPU; cuda fails start-up if CUDA cannot start.' },
+  MAX_LENGTH: { kind: 'int', default: 4096, min: 16, max: 131072, help: 'Tokens per item; longer prompts are right-truncated (RL recipe: 4096).' },
+  MAX_BATCH_TOKENS: { kind: 'int', default: 16384, min: 16, help: 'Padded-token budget of one model batch: bigger batches use the accelerator better but cost memory and latency.' },
+  MAX_BATCH_ITEMS: { kind: 'int', default: 256, min: 1, help: 'Item cap of one model batch.' },
+  MAX_WAIT_MS: { kind: 'int', default: 2, min: 0, max: 10000, help: 'How long an idle model waits for a partial batch to fill: latency traded for batch size.' },
+  MAX_QUEUE_ITEMS: { kind: 'int', default: 4096, min: 1, help: 'Items allowed to wait; beyond this, requests are refused at once with 503 and Retry-After.' },
+  MAX_CLIENT_BATCH: { kind: 'int', default: 4096, min: 1, help: 'Items allowed in one request (422 above).' },
+  BODY_LIMIT: { kind: 'int', default: 32 * MiB, min: 1024, help: 'Request body limit in bytes (413 above).' },
+  INTRA_OP_THREADS: { kind: 'int', default: 0, min: 0, help: 'ONNX Runtime intra-op threads; 0 lets ONNX Runtime choose (all cores).' },
+  SHUTDOWN_TIMEOUT_MS: { kind: 'int', default: 30000, min: 0, help: 'On SIGTERM, how long queued work may take to finish before exit.' },
+  RETRY_AFTER_S: { kind: 'int', default: 1, min: 0, max: 3600, help: 'Retry-After seconds sent with 503 overload answers.' },
+  LOG_LEVEL: { kind: 'enum', default: 'info', values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], help: 'Log level.' },
+} as const satisfies Record<string, Spec>;
+
+type Specs = typeof SPECS;
+export type Config = {
+  [K in keyof Specs]: Specs[K] extends IntSpec ? number : Specs[K] extends EnumSpec ? Specs[K]['values'][number] : string;
+};
+
+export class ConfigError extends Error {
+  constructor(readonly variable: string, message: string) {
+    super(`${variable}: ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export function flagName(variable: string): string {
+  return '--' + variable.toLowerCase().replaceAll('_', '-');
+}
+
+/** Reads `--flag value` and `--flag=value` pairs; flags win over the environment. */
+function parseArgv(argv: readonly string[]): Map<string, string> {
+  const byFlag = new Map(Object.keys(SPECS).map((v) => [flagName(v), v]));
+  const out = new Map<string, string>();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const eq = arg.indexOf('=');
+    const flag = eq >= 0 ? arg.slice(0, eq) : arg;
+    const variable = byFlag.get(flag);
+    if (!variable) throw new ConfigError(arg, `unknown option (known: ${[...byFlag.keys()].join(', ')})`);
+    const value = eq >= 0 ? arg.slice(eq + 1) : argv[++i];
+    if (value === undefined) throw new ConfigError(variable, `${flag} needs a value`);
+    out.set(variable, value);
+  }
+  return out;
+}
+
+function parseValue(variable: string, spec: Spec, raw: string): number | string {
+  switch (spec.kind) {
+    case 'string':
+      if (raw.length === 0) throw new ConfigError(variable, 'must not be empty');
+      return raw;
+    case 'enum':
+      if (!spec.values.includes(raw)) throw new ConfigError(variable, `must be one of ${spec.values.join('|')}, got ${JSON.stringify(raw)}`);
+      return raw;
+    case 'int': {
+      if (!/^\d+$/.test(raw.trim())) throw new ConfigError(variable, `must be a non-negative integer, got ${JSON.stringify(raw)}`);
+      const n = Number(raw);
+      if (n < spec.min || (spec.max !== undefined && n > spec.max)) {
+        throw new ConfigError(variable, `must be in [${spec.min}, ${spec.max ?? '∞'}], got ${n}`);
+      }
+      return n;
+    }
+  }
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: readonly string[] = []): Config {
+  const flags = parseArgv(argv);
+  const out: Record<string, number | string> = {};
+  for (const [variable, spec] of Object.entries(SPECS) as [string, Spec][]) {
+    const raw = flags.get(variable) ?? env[variable];
+    out[variable] = raw === undefined ? spec.default : parseValue(variable, spec, raw);
+  }
+  const config = out as Config;
+  if (config.MAX_BATCH_TOKENS < config.MAX_LENGTH) {
+    throw new ConfigError('MAX_BATCH_TOKENS', `must be at least MAX_LENGTH (${config.MAX_LENGTH}) so one full-length item fits a batch`);
+  }
+  return config;
+}
+
+/** One line per option, for --help and the README's table. */
+export function describeOptions(): string {
+  return Object.entries(SPECS as Record<string, Spec>)
+    .map(([v, s]) => `${v.padEnd(20)} ${flagName(v).padEnd(22)} default ${JSON.stringify(s.default)}  ${s.help}`)
+    .join('\n');
+}

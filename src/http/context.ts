@@ -1,0 +1,27 @@
+// What route plugins share: configuration, the scorer, and small per-request helpers.
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Config } from '../config.ts';
+import type { Metrics } from '../metrics.ts';
+import type { Scorer, Timing } from '../scorer.ts';
+
+export interface RouteContext {
+  config: Config;
+  scorer: Scorer;
+  metrics: Metrics;
+  modelName: string;
+}
+
+/** Aborted when the client's connection closes before the answer is written. */
+export function clientSignal(request: FastifyRequest, reply: FastifyReply): AbortSignal {
+  const controller = new AbortController();
+  reply.raw.once('close', () => {
+    if (!reply.raw.writableFinished) controller.abort();
+  });
+  return controller.signal;
+}
+
+export function setTimingHeaders(reply: FastifyReply, t: Timing): void {
+  reply.header('x-tokenization-time', t.tokenizationMs.toFixed(1));
+  reply.header('x-queue-time', t.queueMs.toFixed(1));
+  reply.header('x-inference-time', t.inferenceMs.toFixed(1));
+}

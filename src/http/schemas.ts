@@ -1,0 +1,39 @@
+// JSON schemas shared by routes: Fastify compiles them once into validators and serializers, and
+// the OpenAPI contract test compares them with openapi.yaml.
+
+export const errorSchema = {
+  type: 'object',
+  required: ['error', 'code'],
+  properties: { error: { type: 'string' }, code: { type: 'string' } },
+} as const;
+
+export const extractionSchema = { type: 'string', enum: ['single_block', 'last_block', 'none'], default: 'single_block' } as const;
+export const shapingSchema = { type: 'string', enum: ['softplus', 'none'], default: 'softplus' } as const;
+
+export const itemResultSchema = {
+  type: 'object',
+  required: ['reward', 'raw_score', 'valid', 'status', 'truncated', 'prompt_tokens'],
+  properties: {
+    reward: { type: 'number' },
+    raw_score: { type: ['number', 'null'] },
+    valid: { type: 'boolean' },
+    status: { type: 'string', enum: ['ok', 'no_code', 'multiple_blocks', 'empty_code', 'syntax_error'] },
+    truncated: { type: 'boolean' },
+    prompt_tokens: { type: 'integer' },
+    detail: {
+      type: 'object',
+      required: ['line', 'message'],
+      properties: { line: { type: 'integer' }, message: { type: 'string' } },
+    },
+  },
+} as const;
+
+/** Error answers every scoring route can give. */
+export const scoringErrorResponses = {
+  400: errorSchema,
+  401: errorSchema,
+  413: errorSchema,
+  422: errorSchema,
+  500: errorSchema,
+  503: errorSchema,
+} as const;

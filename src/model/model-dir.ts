@@ -1,0 +1,98 @@
+// A model directory is what MODEL_DIR points at: model.onnx (external data allowed), config.json,
+// tokenizer.json, tokenizer_config.json and optionally chat_template.jinja. Everything is read
+// from disk once at start-up; a missing or malformed file stops start-up naming the file.
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+
+export class ModelDirError extends Error {
+  constructor(readonly file: string, message: string) {
+    super(`${file}: ${message}`);
+    this.name = 'ModelDirError';
+  }
+}
+
+export interface ModelDir {
+  dir: string;
+  /** Served as `model` in responses: config's `_name_or_path` when set, else the folder name. */
+  name: string;
+  onnxPath: string;
+  onnxBytes: number;
+  config: Record<string, unknown>;
+  tokenizerJson: Record<string, unknown>;
+  tokenizerConfig: Record<string, unknown>;
+  chatTemplate: string;
+  chatTemplateSource: 'chat_template.jinja' | 'tokenizer_config.json';
+  padTokenId: number;
+  /** Parameter dtype the export declares (config `torch_dtype`/`dtype`), informational. */
+  dtype: string;
+}
+
+function readJson(path: string): Record<string, unknown> {
+  if (!existsSync(path)) throw new ModelDirError(path, 'missing');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new ModelDirError(path, `not valid JSON (${(err as Error).message})`);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new ModelDirError(path, 'must hold a JSON object');
+  }
+  return parsed as Record<string, unknown>;
+}
+
+/** The template string, from a plain string or the named-list form (the "default" entry). */
+function templateFromConfig(value: unknown): string | undefined {
+  if (typeof value === 'string') return value;
+  if (Array.isArray(value)) {
+    const entry = value.find((t) => t && typeof t === 'object' && (t as { name?: unknown }).name === 'default');
+    if (entry && typeof entry.template === 'string') return entry.template;
+  }
+  return undefined;
+}
+
+export function loadModelDir(dirArg: string): ModelDir {
+  const dir = resolve(dirArg);
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new ModelDirError(dir, 'model directory does not exist');
+
+  const onnxPath = join(dir, 'model.onnx');
+  if (!existsSync(onnxPath)) throw new ModelDirError(onnxPath, 'missing');
+  const onnxBytes = statSync(onnxPath).size + (existsSync(`${onnxPath}.data`) ? statSync(`${onnxPath}.data`).size : 0);
+  if (onnxBytes === 0) throw new ModelDirError(onnxPath, 'empty file');
+
+  const configPath = join(dir, 'config.json');
+  const config = readJson(configPath);
+  const labels = config.num_labels ?? (config.id2label ? Object.keys(config.id2label as object).length : 1);
+  if (labels !== 1) throw new ModelDirError(configPath, `num_labels must be 1 for a reward model, got ${JSON.stringify(labels)}`);
+
+  const tokenizerJsonPath = join(dir, 'tokenizer.json');
+  const tokenizerJson = readJson(tokenizerJsonPath);
+  if (!tokenizerJson.model || typeof tokenizerJson.model !== 'object') {
+    throw new ModelDirError(tokenizerJsonPath, 'has no "model" section');
+  }
+  const tokenizerConfigPath = join(dir, 'tokenizer_config.json');
+  const tokenizerConfig = readJson(tokenizerConfigPath);
+
+  const jinjaPath = join(dir, 'chat_template.jinja');
+  let chatTemplate: string | undefined;
+  let chatTemplateSource: ModelDir['chatTemplateSource'] = 'tokenizer_config.json';
+  if (existsSync(jinjaPath)) {
+    chatTemplate = readFileSync(jinjaPath, 'utf8');
+    chatTemplateSource = 'chat_template.jinja';
+    if (chatTemplate.trim() === '') throw new ModelDirError(jinjaPath, 'empty template');
+  } else {
+    chatTemplate = templateFromConfig(tokenizerConfig.chat_template);
+    if (chatTemplate === undefined) {
+      throw new ModelDirError(tokenizerConfigPath, 'no chat_template (and no chat_template.jinja beside it)');
+    }
+  }
+
+  const padTokenId = config.pad_token_id;
+  if (typeof padTokenId !== 'number' || !Number.isInteger(padTokenId)) {
+    throw new ModelDirError(configPath, 'pad_token_id must be an integer (the score is read at the last non-padding token)');
+  }
+
+  const name = typeof config._name_or_path === 'string' && config._name_or_path !== '' ? config._name_or_path : basename(dir);
+  const dtype = String(config.torch_dtype ?? config.dtype ?? 'float32');
+  return { dir, name, onnxPath, onnxBytes, config, tokenizerJson, tokenizerConfig, chatTemplate, chatTemplateSource, padTokenId, dtype };
+}

@@ -1,0 +1,114 @@
+// Owns the ONNX Runtime worker thread: one batch in flight at a time, the worker restarted when it
+// dies (the items of its batch fail with 503, later batches run on the new worker).
+import { Worker } from 'node:worker_threads';
+import { InferenceFailedError, ModelUnavailableError } from '../errors.ts';
+import type { ModelBatch, ModelInfo, RewardModel } from './reward-model.ts';
+import type { WorkerInit, WorkerMessage, WorkerRequest } from './onnx-worker.ts';
+
+export interface OnnxModelOptions extends WorkerInit {
+  name: string;
+  dtype: string;
+  retryAfterS: number;
+  log: { info(msg: string): void; warn(msg: string): void; error(msg: string): void };
+  /** The worker script; tests swap in one that misbehaves on purpose. */
+  workerUrl?: URL;
+}
+
+interface InFlight {
+  id: number;
+  resolve(logits: Float32Array): void;
+  reject(err: Error): void;
+}
+
+const WORKER_URL = new URL('./onnx-worker.ts', import.meta.url);
+
+export class OnnxRewardModel implements RewardModel {
+  info: ModelInfo;
+  private worker!: Worker;
+  private ready!: Promise<void>;
+  private inFlight: InFlight | null = null;
+  private nextId = 1;
+  private closing = false;
+  restarts = 0;
+
+  private constructor(private readonly opts: OnnxModelOptions) {
+    this.info = { name: opts.name, dtype: opts.dtype, executionProvider: 'starting' };
+  }
+
+  static async create(opts: OnnxModelOptions): Promise<OnnxRewardModel> {
+    const model = new OnnxRewardModel(opts);
+    model.spawn();
+    await model.ready;
+    return model;
+  }
+
+  private spawn(): void {
+    const worker = new Worker(this.opts.workerUrl ?? WORKER_URL, {
+      workerData: { onnxPath: this.opts.onnxPath, provider: this.opts.provider, intraOpThreads: this.opts.intraOpThreads } satisfies WorkerInit,
+    });
+    this.worker = worker;
+    this.ready = new Promise<void>((resolve, reject) => {
+      worker.on('message', (msg: WorkerMessage) => {
+        switch (msg.type) {
+          case 'ready':
+            this.info = { ...this.info, executionProvider: msg.executionProvider };
+            if (msg.fallbackReason) this.opts.log.warn(`CUDA execution provider unavailable, running on CPU: ${msg.fallbackReason}`);
+            resolve();
+            break;
+          case 'init_failed':
+            reject(new Error(`cannot start ONNX Runtime session on ${this.opts.onnxPath} (provider ${this.opts.provider}): ${msg.message}`));
+            break;
+          case 'result':
+          case 'failed':
+            this.settle(msg);
+            break;
+        }
+      });
+      worker.on('error', (err) => {
+        this.opts.log.error(`model worker error: ${err.message}`);
+        reject(err);
+      });
+      worker.on('exit', (code) => this.onExit(worker, code));
+    });
+    // A rejected start-up is reported through create() or the next predict(); never unhandled.
+    this.ready.catch(() => {});
+  }
+
+  private settle(msg: Extract<WorkerMessage, { type: 'result' | 'failed' }>): void {
+    const job = this.inFlight;
+    if (!job || job.id !== msg.id) return;
+    this.inFlight = null;
+    if (msg.type === 'result') job.resolve(msg.logits);
+    else job.reject(new InferenceFailedError(msg.message));
+  }
+
+  private onExit(worker: Worker, code: number): void {
+    if (worker !== this.worker || this.closing) return;
+    const job = this.inFlight;
+    this.inFlight = null;
+    job?.reject(new ModelUnavailableError(`worker exited with code ${code} during the batch; restarting`, this.opts.retryAfterS));
+    this.restarts++;
+    this.opts.log.error(`model worker exited with code ${code}; restart #${this.restarts}`);
+    this.spawn();
+  }
+
+  async predict(batch: ModelBatch): Promise<Float32Array> {
+    try {
+      await this.ready;
+    } catch (err) {
+      throw new ModelUnavailableError((err as Error).message, this.opts.retryAfterS);
+    }
+    if (this.inFlight) throw new Error('OnnxRewardModel.predict: one batch at a time');
+    const id = this.nextId++;
+    return new Promise<Float32Array>((resolve, reject) => {
+      this.inFlight = { id, resolve, reject };
+      const req: WorkerRequest = { id, ...batch };
+      this.worker.postMessage(req, [batch.inputIds.buffer, batch.attentionMask.buffer]);
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    await this.worker.terminate();
+  }
+}

@@ -1,0 +1,65 @@
+// Runs in a worker thread: onnxruntime-node's session.run blocks its thread for the whole batch,
+// so the event loop that answers HTTP must never own the session.
+import { parentPort, workerData } from 'node:worker_threads';
+import * as ort from 'onnxruntime-node';
+
+export interface WorkerInit {
+  onnxPath: string;
+  provider: 'auto' | 'cuda' | 'cpu';
+  intraOpThreads: number;
+}
+
+export type WorkerRequest = { id: number; inputIds: BigInt64Array; attentionMask: BigInt64Array; batchSize: number; seqLen: number };
+export type WorkerMessage =
+  | { type: 'ready'; executionProvider: string; fallbackReason?: string }
+  | { type: 'init_failed'; message: string }
+  | { type: 'result'; id: number; logits: Float32Array }
+  | { type: 'failed'; id: number; message: string };
+
+const init = workerData as WorkerInit;
+const port = parentPort!;
+
+async function createSession(): Promise<{ session: ort.InferenceSession; provider: string; fallbackReason?: string }> {
+  const base: ort.InferenceSession.SessionOptions = {
+    graphOptimizationLevel: 'all',
+    ...(init.intraOpThreads > 0 ? { intraOpNumThreads: init.intraOpThreads } : {}),
+  };
+  if (init.provider === 'cpu') {
+    return { session: await ort.InferenceSession.create(init.onnxPath, { ...base, executionProviders: ['cpu'] }), provider: 'cpu' };
+  }
+  try {
+    const session = await ort.InferenceSession.create(init.onnxPath, { ...base, executionProviders: ['cuda'] });
+    return { session, provider: 'cuda' };
+  } catch (err) {
+    if (init.provider === 'cuda') throw err;
+    const session = await ort.InferenceSession.create(init.onnxPath, { ...base, executionProviders: ['cpu'] });
+    return { session, provider: 'cpu', fallbackReason: (err as Error).message.split('\n')[0] };
+  }
+}
+
+async function main(): Promise<void> {
+  let session: ort.InferenceSession;
+  try {
+    const created = await createSession();
+    session = created.session;
+    port.postMessage({ type: 'ready', executionProvider: created.provider, fallbackReason: created.fallbackReason } satisfies WorkerMessage);
+  } catch (err) {
+    port.postMessage({ type: 'init_failed', message: (err as Error).message } satisfies WorkerMessage);
+    return;
+  }
+  port.on('message', async (req: WorkerRequest) => {
+    try {
+      const dims = [req.batchSize, req.seqLen];
+      const out = await session.run({
+        input_ids: new ort.Tensor('int64', req.inputIds, dims),
+        attention_mask: new ort.Tensor('int64', req.attentionMask, dims),
+      });
+      const logits = Float32Array.from(out.logits.data as Float32Array);
+      port.postMessage({ type: 'result', id: req.id, logits } satisfies WorkerMessage, [logits.buffer]);
+    } catch (err) {
+      port.postMessage({ type: 'failed', id: req.id, message: (err as Error).message.split('\n')[0] } satisfies WorkerMessage);
+    }
+  });
+}
+
+void main();

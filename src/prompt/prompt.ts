@@ -1,0 +1,50 @@
+// The reward model's input: the model's own chat template over [user: question, assistant: code],
+// no system message, no generation prompt, no special tokens added, right-truncated to maxLength.
+import * as transformers from '@huggingface/transformers';
+import type { ModelDir } from '../model/model-dir.ts';
+
+export interface Prompt {
+  ids: Int32Array;
+  /** Tokens before truncation exceeded maxLength. */
+  truncated: boolean;
+}
+
+type Tokenizer = transformers.PreTrainedTokenizer;
+
+function makeTokenizer(md: ModelDir): Tokenizer {
+  // tokenizer_class picks the subclass (e.g. LlamaTokenizer's legacy handling); unknown → base class.
+  const className = String(md.tokenizerConfig.tokenizer_class ?? '');
+  const exported = (transformers as unknown as Record<string, unknown>)[className];
+  const Cls = typeof exported === 'function' && exported.prototype instanceof transformers.PreTrainedTokenizer
+    ? (exported as typeof transformers.PreTrainedTokenizer)
+    : transformers.PreTrainedTokenizer;
+  return new Cls(md.tokenizerJson, { ...md.tokenizerConfig, chat_template: md.chatTemplate });
+}
+
+export class PromptEncoder {
+  private readonly tokenizer: Tokenizer;
+
+  constructor(md: ModelDir, readonly maxLength: number) {
+    this.tokenizer = makeTokenizer(md);
+  }
+
+  /** The rendered template text, exactly what is tokenized. */
+  renderChat(question: string, code: string): string {
+    const messages = [
+      { role: 'user', content: question },
+      { role: 'assistant', content: code },
+    ];
+    return this.tokenizer.apply_chat_template(messages, { tokenize: false, add_generation_prompt: false }) as string;
+  }
+
+  encodeChat(question: string, code: string): Prompt {
+    return this.encodeText(this.renderChat(question, code));
+  }
+
+  /** Tokenizes text as given (already templated, as vLLM's /classify receives it). */
+  encodeText(text: string): Prompt {
+    const all = this.tokenizer.encode(text, { add_special_tokens: false });
+    const truncated = all.length > this.maxLength;
+    return { ids: Int32Array.from(truncated ? all.slice(0, this.maxLength) : all), truncated };
+  }
+}

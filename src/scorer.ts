@@ -1,0 +1,147 @@
+// The data path for one request: extract → validity → template + tokenize → batch queue → shape.
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import type { BatchQueue, Scored } from './batch/queue.ts';
+import { extractCode, type ExtractionMode } from './extract/fences.ts';
+import { checkPythonSyntax } from './extract/validity.ts';
+import type { Metrics } from './metrics.ts';
+import type { Prompt, PromptEncoder } from './prompt/prompt.ts';
+import { needsModel, shapeReward, type Shaping } from './shape/shaping.ts';
+import { OverloadedError } from './errors.ts';
+
+export type ItemStatus = 'ok' | 'no_code' | 'multiple_blocks' | 'empty_code' | 'syntax_error';
+
+export interface ScoreItem {
+  question: string;
+  response: string;
+}
+
+export interface ItemResult {
+  reward: number;
+  raw_score: number | null;
+  valid: boolean;
+  status: ItemStatus;
+  truncated: boolean;
+  prompt_tokens: number;
+  detail?: { line: number; message: string };
+}
+
+export interface Timing {
+  tokenizationMs: number;
+  /** Longest wait of any item of the request before its batch started. */
+  queueMs: number;
+  /** Longest model time of the batches the request's items ran in. */
+  inferenceMs: number;
+}
+
+export interface ScoreOutcome {
+  results: ItemResult[];
+  usage: { prompt_tokens: number; scored_items: number; skipped_items: number };
+  timing: Timing;
+}
+
+export interface RawOutcome {
+  logits: number[];
+  prompts: Prompt[];
+  timing: Timing;
+}
+
+/** Tokenizing thousands of items at once would hold the event loop; yield between slices. */
+const ITEMS_PER_SLICE = 32;
+
+export class Scorer {
+  constructor(
+    private readonly encoder: PromptEncoder,
+    private readonly queue: BatchQueue,
+    private readonly metrics: Metrics,
+    private readonly maxQueueItems: number,
+    private readonly retryAfterS: number,
+  ) {}
+
+  async score(items: readonly ScoreItem[], extraction: ExtractionMode, shaping: Shaping, signal?: AbortSignal): Promise<ScoreOutcome> {
+    this.checkRoom(items.length);
+    const started = performance.now();
+    const results: ItemResult[] = [];
+    const toRun: { index: number; prompt: Prompt }[] = [];
+    for (let i = 0; i < items.length; i++) {
+      if (i > 0 && i % ITEMS_PER_SLICE === 0) await yieldToLoop();
+      const { question, response } = items[i];
+      const extracted = extractCode(response, extraction);
+      let status: ItemStatus = extracted.status;
+      let detail: ItemResult['detail'];
+      if (status === 'ok') {
+        const verdict = checkPythonSyntax(extracted.code);
+        if (!verdict.valid) {
+          status = 'syntax_error';
+          detail = { line: verdict.line ?? 0, message: verdict.message ?? 'invalid syntax' };
+        }
+      }
+      const valid = status === 'ok';
+      const result: ItemResult = { reward: 0, raw_score: null, valid, status, truncated: false, prompt_tokens: 0, ...(detail && { detail }) };
+      results.push(result);
+      if (needsModel(shaping, valid)) {
+        // As upstream: a failed extraction still runs on empty content when its score is wanted.
+        const prompt = this.encoder.encodeChat(question, extracted.code);
+        result.truncated = prompt.truncated;
+        result.prompt_tokens = prompt.ids.length;
+        toRun.push({ index: i, prompt });
+      }
+    }
+    const tokenizationMs = performance.now() - started;
+
+    const scored = await this.run(toRun.map((r) => r.prompt), signal);
+    toRun.forEach(({ index }, k) => {
+      results[index].raw_score = scored[k].logit;
+    });
+    for (const r of results) {
+      r.reward = shapeReward(shaping, r.valid, r.raw_score);
+      this.metrics.items.inc({ status: r.status });
+      if (r.truncated) this.metrics.truncated.inc();
+    }
+    this.metrics.tokenizationDuration.observe(tokenizationMs / 1000);
+    return {
+      results,
+      usage: {
+        prompt_tokens: results.reduce((s, r) => s + r.prompt_tokens, 0),
+        scored_items: toRun.length,
+        skipped_items: items.length - toRun.length,
+      },
+      timing: { tokenizationMs, ...summarize(scored) },
+    };
+  }
+
+  /** Already-templated texts, tokenized as given: raw logits, no extraction, no shaping. */
+  async scoreTexts(texts: readonly string[], signal?: AbortSignal): Promise<RawOutcome> {
+    this.checkRoom(texts.length);
+    const started = performance.now();
+    const prompts: Prompt[] = [];
+    for (let i = 0; i < texts.length; i++) {
+      if (i > 0 && i % ITEMS_PER_SLICE === 0) await yieldToLoop();
+      prompts.push(this.encoder.encodeText(texts[i]));
+    }
+    const tokenizationMs = performance.now() - started;
+    for (const p of prompts) if (p.truncated) this.metrics.truncated.inc();
+    this.metrics.tokenizationDuration.observe(tokenizationMs / 1000);
+    const scored = await this.run(prompts, signal);
+    return { logits: scored.map((s) => s.logit), prompts, timing: { tokenizationMs, ...summarize(scored) } };
+  }
+
+  /** Refuses before tokenizing when the queue is already full; the queue checks again at admission. */
+  private checkRoom(items: number): void {
+    if (this.queue.size + items > this.maxQueueItems) throw new OverloadedError(this.queue.size, this.maxQueueItems, this.retryAfterS);
+  }
+
+  private async run(prompts: Prompt[], signal?: AbortSignal): Promise<Scored[]> {
+    if (prompts.length === 0) return [];
+    return Promise.all(this.queue.submit(prompts.map((p) => p.ids), signal));
+  }
+}
+
+function summarize(scored: readonly Scored[]): { queueMs: number; inferenceMs: number } {
+  let queueMs = 0;
+  let inferenceMs = 0;
+  for (const s of scored) {
+    queueMs = Math.max(queueMs, s.queueMs);
+    inferenceMs = Math.max(inferenceMs, s.inferenceMs);
+  }
+  return { queueMs, inferenceMs };
+}
