@@ -1,0 +1,26 @@
+// Right-padded batches as the service builds them, and running one through an ONNX session.
+
+import * as ort from 'onnxruntime-node';
+import { PAD_TOKEN_ID } from './config.ts';
+
+export interface PaddedBatch {
+  inputIds: number[][];
+  attentionMask: number[][];
+}
+
+/** Pads every sequence on the right with the pad id (mask 0) to the longest length, or to `length`. */
+export function padRight(sequences: readonly (readonly number[])[], length = Math.max(...sequences.map((s) => s.length))): PaddedBatch {
+  return {
+    inputIds: sequences.map((s) => [...s, ...Array<number>(length - s.length).fill(PAD_TOKEN_ID)]),
+    attentionMask: sequences.map((s) => [...Array<number>(s.length).fill(1), ...Array<number>(length - s.length).fill(0)]),
+  };
+}
+
+const int64Matrix = (rows: readonly (readonly number[])[]): ort.Tensor =>
+  new ort.Tensor('int64', BigInt64Array.from(rows.flat(), BigInt), [rows.length, rows[0].length]);
+
+/** One logit per row, from a session over model.onnx. */
+export async function onnxLogits(session: ort.InferenceSession, batch: PaddedBatch): Promise<number[]> {
+  const { logits } = await session.run({ input_ids: int64Matrix(batch.inputIds), attention_mask: int64Matrix(batch.attentionMask) });
+  return Array.from(logits.data as Float32Array);
+}
