@@ -221,6 +221,15 @@ describe('--if-missing', () => {
     assert.equal(readJson(join(dir, 'generation.json')).seed, 4);
   });
 
+  test('rebuilds a build made by older generator sources', () => {
+    const dir = join(root, 'stale');
+    cpSync(join(root, 'skip'), dir, { recursive: true });
+    const generationPath = join(dir, 'generation.json');
+    writeFileSync(generationPath, JSON.stringify({ ...readJson(generationPath), sourceDigest: 'older' }));
+    assert.equal(ensureModel(dir, 'tiny').built, true);
+    assert.ok(sameBytes(generationPath, join(root, 'skip', 'generation.json')));
+  });
+
   test('refuses to replace a directory it did not write', () => {
     const dir = join(root, 'foreign');
     mkdirSync(dir);

@@ -3,10 +3,11 @@
 // written last and lists every file with its size; a directory is complete only
 // when all of them are there at that size.
 
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { PRESETS, type PresetName, type Qwen3Dims, hfConfig, parameterCount } from './config.ts';
 import { EXTERNAL_DATA_THRESHOLD_BYTES, writeChunks, writeOnnxModel } from './files.ts';
 import { buildQwen3Graph } from './qwen3-graph.ts';
@@ -22,6 +23,8 @@ export interface Generation {
   generator: typeof GENERATOR;
   preset: PresetName;
   seed: number;
+  /** Digest of the generator's sources, so a build by older code is rebuilt rather than reused. */
+  sourceDigest: string;
   parameters: number;
   /** File name → size in bytes, for every file of the model except generation.json. */
   files: Record<string, number>;
@@ -50,6 +53,13 @@ export function inspectModelDir(dir: string): ModelDirState {
     if (!existsSync(path) || statSync(path).size !== size) return { kind: 'incomplete' };
   }
   return { kind: 'complete', generation };
+}
+
+function sourceDigest(): string {
+  const dir = dirname(fileURLToPath(import.meta.url));
+  const hash = createHash('sha256');
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.ts')).sort()) hash.update(file).update(readFileSync(join(dir, file)));
+  return hash.digest('hex').slice(0, 16);
 }
 
 const requireFromHere = createRequire(import.meta.url);
@@ -85,7 +95,14 @@ function writeModelFiles(dir: string, preset: PresetName, dims: Qwen3Dims, optio
   for (const file of [...onnxFiles, 'model.safetensors', 'config.json', 'tokenizer.json', 'tokenizer_config.json']) {
     files[file] = statSync(join(dir, file)).size;
   }
-  const generation: Generation = { generator: GENERATOR, preset, seed: options.seed, parameters: parameterCount(dims), files };
+  const generation: Generation = {
+    generator: GENERATOR,
+    preset,
+    seed: options.seed,
+    sourceDigest: sourceDigest(),
+    parameters: parameterCount(dims),
+    files,
+  };
   writeFileSync(join(dir, GENERATION_FILE), `${JSON.stringify(generation, null, 2)}\n`);
   return generation;
 }
@@ -146,13 +163,14 @@ export interface EnsureResult {
 }
 
 /**
- * Makes sure `dir` holds a complete build of `preset` with `seed`: returns at once
- * (a few stat calls) when it does, builds it otherwise.
+ * Makes sure `dir` holds a complete build of `preset` with `seed` by the current
+ * sources: returns at once (a few stat calls and one digest) when it does, builds it otherwise.
  */
 export function ensureModel(dir: string, preset: PresetName, seed: number = DEFAULT_SEED): EnsureResult {
   const state = inspectModelDir(dir);
-  if (state.kind === 'complete' && state.generation.preset === preset && state.generation.seed === seed) {
-    return { dir, built: false, generation: state.generation };
+  const { generation } = state.kind === 'complete' ? state : { generation: undefined };
+  if (generation?.preset === preset && generation.seed === seed && generation.sourceDigest === sourceDigest()) {
+    return { dir, built: false, generation };
   }
   return { dir, built: true, generation: writeModel(dir, preset, { seed }) };
 }

@@ -33,11 +33,13 @@ class GraphBuilder {
 
   /** An int64 constant (dims [] for a scalar); identical constants share one initializer. */
   int64(values: number[], dims: number[] = [values.length]): string {
-    return this.constant(DataType.INT64, dims, asBytes(BigInt64Array.from(values, BigInt)), `i64${JSON.stringify([dims, values])}`);
+    const raw = asBytes(BigInt64Array.from(values, BigInt));
+    return this.constant(DataType.INT64, dims, raw, `i64${JSON.stringify([dims, values])}`);
   }
 
   float32(values: number[], dims: number[] = [values.length]): string {
-    return this.constant(DataType.FLOAT, dims, asBytes(Float32Array.from(values)), `f32${JSON.stringify([dims, values])}`);
+    const raw = asBytes(Float32Array.from(values));
+    return this.constant(DataType.FLOAT, dims, raw, `f32${JSON.stringify([dims, values])}`);
   }
 
   weight(name: string, dims: number[], data: Float32Array): string {
@@ -98,8 +100,10 @@ export function buildQwen3Graph(dims: Qwen3Dims, weights: Weights): GraphSpec {
   const eps = g.float32([dims.rms_norm_eps], []);
   /** Qwen3RMSNorm over the last axis: weight * (x * rsqrt(mean(x^2) + eps)). */
   const rmsNorm = (x: string, name: string, hint: string): string => {
-    const variance = g.op('ReduceMean', [g.op('Mul', [x, x], `${hint}/sq`)], `${hint}/variance`, { axes: [-1], keepdims: 1 });
-    const rsqrt = g.op('Reciprocal', [g.op('Sqrt', [g.op('Add', [variance, eps], `${hint}/var_eps`)], `${hint}/rms`)], `${hint}/rsqrt`);
+    const squared = g.op('Mul', [x, x], `${hint}/sq`);
+    const variance = g.op('ReduceMean', [squared], `${hint}/variance`, { axes: [-1], keepdims: 1 });
+    const rms = g.op('Sqrt', [g.op('Add', [variance, eps], `${hint}/var_eps`)], `${hint}/rms`);
+    const rsqrt = g.op('Reciprocal', [rms], `${hint}/rsqrt`);
     return g.op('Mul', [vector(name), g.op('Mul', [x, rsqrt], `${hint}/normed`)], hint);
   };
 
@@ -148,25 +152,30 @@ export function buildQwen3Graph(dims: Qwen3Dims, weights: Weights): GraphSpec {
   for (let layer = 0; layer < dims.num_hidden_layers; layer++) {
     const p = layerPrefix(layer);
     const h = rmsNorm(x, `${p}.input_layernorm.weight`, `${p}/input_norm`);
-    /** [b, s, n*d] → per-head view [b, s, n, d] (q_norm/k_norm act here) */
-    const heads4d = (t: string, n: number, hint: string) => g.op('Reshape', [t, g.int64([0, 0, n, headDim])], hint);
+    /** A q/k/v projection viewed per head, [b, s, n, d]; q_norm and k_norm act on this view, as in HF. */
+    const projectHeads = (proj: string, n: number, norm?: string): string => {
+      const projected = linear(h, `${p}.self_attn.${proj}.weight`, `${p}/${proj}`);
+      const perHead = g.op('Reshape', [projected, g.int64([0, 0, n, headDim])], `${p}/${proj}_heads`);
+      return norm === undefined ? perHead : rmsNorm(perHead, `${p}.self_attn.${norm}.weight`, `${p}/${norm}`);
+    };
     const toHeadMajor = (t: string, hint: string) => g.op('Transpose', [t], hint, { perm: [0, 2, 1, 3] });
-
-    const qHeads = rmsNorm(heads4d(linear(h, `${p}.self_attn.q_proj.weight`, `${p}/q_proj`), heads, `${p}/q_heads`), `${p}.self_attn.q_norm.weight`, `${p}/q_norm`);
-    const kHeads = rmsNorm(heads4d(linear(h, `${p}.self_attn.k_proj.weight`, `${p}/k_proj`), kvHeads, `${p}/k_heads`), `${p}.self_attn.k_norm.weight`, `${p}/k_norm`);
-    const vHeads = heads4d(linear(h, `${p}.self_attn.v_proj.weight`, `${p}/v_proj`), kvHeads, `${p}/v_heads`);
-    const q = rope(toHeadMajor(qHeads, `${p}/q_bhsd`), `${p}/q_rope`); // [b, heads, s, d]
-    const k = rope(toHeadMajor(kHeads, `${p}/k_bhsd`), `${p}/k_rope`); // [b, kv, s, d]
+    const q = rope(toHeadMajor(projectHeads('q_proj', heads, 'q_norm'), `${p}/q_bhsd`), `${p}/q_rope`); // [b, heads, s, d]
+    const k = rope(toHeadMajor(projectHeads('k_proj', kvHeads, 'k_norm'), `${p}/k_bhsd`), `${p}/k_rope`); // [b, kv, s, d]
+    const vHeads = projectHeads('v_proj', kvHeads);
 
     // Grouped-query attention without copying K/V: query head i = kv * groups + r reads kv head
     // i // groups, so view q as [b, kv, groups, s, d] and broadcast K/V over the groups axis.
     const qGrouped = g.op('Reshape', [q, g.int64([0, kvHeads, groups, -1, headDim])], `${p}/q_grouped`);
-    const kT = g.op('Unsqueeze', [g.op('Transpose', [k], `${p}/k_t`, { perm: [0, 1, 3, 2] }), g.int64([2])], `${p}/k_t_grouped`);
+    const kTransposed = g.op('Transpose', [k], `${p}/k_t`, { perm: [0, 1, 3, 2] });
+    const kT = g.op('Unsqueeze', [kTransposed, g.int64([2])], `${p}/k_t_grouped`);
     const v = g.op('Unsqueeze', [toHeadMajor(vHeads, `${p}/v_bhsd`), g.int64([2])], `${p}/v_grouped`);
     const scores = g.op('Mul', [g.op('MatMul', [qGrouped, kT], `${p}/qk`), scaling], `${p}/scores`);
-    const probs = g.op('Softmax', [g.op('Add', [scores, attentionBias], `${p}/masked_scores`)], `${p}/probs`, { axis: -1 });
-    const context = g.op('Reshape', [g.op('MatMul', [probs, v], `${p}/context_grouped`), g.int64([0, heads, -1, headDim])], `${p}/context`);
-    const merged = g.op('Reshape', [toHeadMajor(context, `${p}/context_bshd`), g.int64([0, 0, heads * headDim])], `${p}/context_merged`);
+    const masked = g.op('Add', [scores, attentionBias], `${p}/masked_scores`);
+    const probs = g.op('Softmax', [masked], `${p}/probs`, { axis: -1 });
+    const contextGrouped = g.op('MatMul', [probs, v], `${p}/context_grouped`);
+    const context = g.op('Reshape', [contextGrouped, g.int64([0, heads, -1, headDim])], `${p}/context`); // [b, heads, s, d]
+    const contextBshd = toHeadMajor(context, `${p}/context_bshd`);
+    const merged = g.op('Reshape', [contextBshd, g.int64([0, 0, heads * headDim])], `${p}/context_merged`);
     x = g.op('Add', [x, linear(merged, `${p}.self_attn.o_proj.weight`, `${p}/o_proj`)], `${p}/attn_residual`);
 
     const m = rmsNorm(x, `${p}.post_attention_layernorm.weight`, `${p}/post_attention_norm`);
@@ -180,7 +189,8 @@ export function buildQwen3Graph(dims: Qwen3Dims, weights: Weights): GraphSpec {
   // HF's read-out index: argmax over positions of position * (input_ids != pad_token_id).
   // The final norm and score are per-token, so only the chosen token's hidden state goes through them.
   const notPad = g.op('Not', [g.op('Equal', ['input_ids', g.int64([dims.pad_token_id], [])], 'is_pad')], 'not_pad');
-  const weightedPositions = g.op('Mul', [g.op('Cast', [notPad], 'not_pad_i64', { to: DataType.INT64 }), positions], 'weighted_positions');
+  const notPadInt = g.op('Cast', [notPad], 'not_pad_i64', { to: DataType.INT64 });
+  const weightedPositions = g.op('Mul', [notPadInt, positions], 'weighted_positions');
   const lastIndex = g.op('ArgMax', [weightedPositions], 'last_token_index', { axis: 1, keepdims: 1 });
   const last = g.op('GatherND', [x, lastIndex], 'last_hidden', { batch_dims: 1 });
   const logits = linear(rmsNorm(last, 'model.norm.weight', 'final_norm'), 'score.weight', 'logits');

@@ -24,6 +24,7 @@ export function loadReferenceModel(dir: string): ReferenceModel {
 }
 
 type Vec = Float64Array;
+type TokenRows = readonly (readonly number[])[];
 
 function param(model: ReferenceModel, name: string): Float32Array {
   const w = model.weights.get(name);
@@ -71,7 +72,8 @@ function applyRope(x: Vec, headDim: number, cos: Vec, sin: Vec): void {
 
 function forwardSequence(model: ReferenceModel, ids: readonly number[], mask: readonly number[]): number {
   const { dims } = model;
-  const { hidden_size: hidden, head_dim: headDim, num_attention_heads: heads, num_key_value_heads: kvHeads, rms_norm_eps: eps } = dims;
+  const { hidden_size: hidden, head_dim: headDim, rms_norm_eps: eps } = dims;
+  const { num_attention_heads: heads, num_key_value_heads: kvHeads } = dims;
   const seq = ids.length;
   const groups = heads / kvHeads;
 
@@ -148,6 +150,6 @@ function forwardSequence(model: ReferenceModel, ids: readonly number[], mask: re
 }
 
 /** One logit per row of a right-padded batch (input_ids and attention_mask of equal shape). */
-export function referenceForward(model: ReferenceModel, inputIds: readonly (readonly number[])[], attentionMask: readonly (readonly number[])[]): number[] {
+export function referenceForward(model: ReferenceModel, inputIds: TokenRows, attentionMask: TokenRows): number[] {
   return inputIds.map((ids, row) => forwardSequence(model, ids, attentionMask[row]));
 }
