@@ -126,6 +126,8 @@ def indent_of(line):
 def edit(rng, lines, tree, serial):
     """One random edit inside a random function or method; returns (kind, new lines)."""
     funcs = list(all_functions(tree.body))
+    if not funcs:  # a first edit can delete the file's only def line
+        return "none", lines
     f = rng.choice(funcs)
     i = rng.randint(f.lineno, f.end_lineno) - 1
     kind = rng.choice(["modify", "modify", "delete", "insert", "block", "new_def", "rename"])
@@ -147,6 +149,18 @@ def edit(rng, lines, tree, serial):
         line = lines[f.lineno - 1]
         new[f.lineno - 1] = line.replace(f"def {f.name}", f"def {f.name}_renamed_{serial}", 1)
     return kind, new
+
+
+def hunks_unique(old, new):
+    """Each hunk's old lines (context and removed) occur once only in the old file."""
+    for group in difflib.SequenceMatcher(None, old, new).get_grouped_opcodes(3):
+        block = old[group[0][1]:group[-1][2]]
+        if not block:
+            return False
+        starts = [i for i, line in enumerate(old) if line == block[0]]
+        if sum(old[i:i + len(block)] == block for i in starts) != 1:
+            return False
+    return True
 
 
 def corpus():
@@ -192,16 +206,18 @@ def main():
                 new_tree = ast.parse("\n".join(candidate) + "\n")
             except (SyntaxError, ValueError):
                 continue
-            kinds.append(kind)
-            new = candidate
+            if candidate != new:
+                kinds.append(kind)
+                new = candidate
         if new == lines:
             continue
         diff = difflib.unified_diff(
             [l + "\n" for l in lines], [l + "\n" for l in new], f"a/{rel}", f"b/{rel}", n=3
         )
         # The hunk headers count from the unpadded file; padding the original moves every hunk, so
-        # the reader must search for it as GNU patch does.
-        pad = rng.choice([0, 0, 2, 9])
+        # the reader must search for it as GNU patch does. A hunk whose old lines occur twice in
+        # the file may then rightly land on the other copy, so such patches stay unpadded.
+        pad = rng.choice([0, 0, 2, 9]) if hunks_unique(lines, new) else 0
         gold_sets, added = gold(rel, (lines, tree), (new, new_tree), pad)
         cases.append(
             {
