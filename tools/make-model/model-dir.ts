@@ -15,7 +15,7 @@ import { encodeSafetensors } from './safetensors.ts';
 import { generateWeights } from './weights.ts';
 
 export const DEFAULT_SEED = 0;
-export const GENERATION_FILE = 'generation.json';
+const GENERATION_FILE = 'generation.json';
 const GENERATOR = 'tools/make-model';
 const PAD_TOKEN = '<|endoftext|>';
 
@@ -55,6 +55,7 @@ export function inspectModelDir(dir: string): ModelDirState {
   return { kind: 'complete', generation };
 }
 
+/** Any edit in this folder counts: a spare rebuild costs a second, a stale model a confusing test failure. */
 function sourceDigest(): string {
   const dir = dirname(fileURLToPath(import.meta.url));
   const hash = createHash('sha256');
