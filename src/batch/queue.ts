@@ -6,7 +6,7 @@
 // running and at most one more is prepared (`prefetched`) while it runs. A cut always takes the
 // oldest live entry (no starvation) and grows around it among entries of similar length, so padding
 // stays low; it stops at MAX_BATCH_TOKENS padded tokens or MAX_BATCH_ITEMS items.
-import { CancelledError, OverloadedError, ShuttingDownError } from '../errors.ts';
+import { CancelledError, InferenceFailedError, OverloadedError, ServiceError, ShuttingDownError } from '../errors.ts';
 import type { Metrics } from '../metrics.ts';
 import type { ModelBatch, RewardModel } from '../model/reward-model.ts';
 
@@ -154,7 +154,8 @@ export class BatchQueue {
       this.record(batch, started, inferenceMs);
       batch.entries.forEach((e, i) => e.resolve({ logit: logits[i], queueMs: started - e.enqueuedAt, inferenceMs }));
     } catch (err) {
-      for (const e of batch.entries) e.reject(err as Error);
+      const failure = err instanceof ServiceError ? err : new InferenceFailedError((err as Error).message);
+      for (const e of batch.entries) e.reject(failure);
     } finally {
       this.running--;
     }

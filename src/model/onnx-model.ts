@@ -21,6 +21,7 @@ interface InFlight {
 }
 
 const WORKER_URL = new URL('./onnx-worker.ts', import.meta.url);
+const TS_WORKER_BOOT = new URL('./ts-worker.mjs', import.meta.url);
 
 export class OnnxRewardModel implements RewardModel {
   info: ModelInfo;
@@ -43,9 +44,8 @@ export class OnnxRewardModel implements RewardModel {
   }
 
   private spawn(): void {
-    const worker = new Worker(this.opts.workerUrl ?? WORKER_URL, {
-      workerData: { onnxPath: this.opts.onnxPath, provider: this.opts.provider, intraOpThreads: this.opts.intraOpThreads } satisfies WorkerInit,
-    });
+    const init: WorkerInit = { onnxPath: this.opts.onnxPath, provider: this.opts.provider, intraOpThreads: this.opts.intraOpThreads };
+    const worker = new Worker(TS_WORKER_BOOT, { workerData: { ...init, entry: (this.opts.workerUrl ?? WORKER_URL).href } });
     this.worker = worker;
     this.ready = new Promise<void>((resolve, reject) => {
       worker.on('message', (msg: WorkerMessage) => {

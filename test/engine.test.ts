@@ -1,0 +1,154 @@
+// The engine on the real tiny model: ONNX Runtime in its worker thread, behind the queue and routes.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { buildApp, type RewardApp } from '../src/app.ts';
+import { loadConfig } from '../src/config.ts';
+import { InferenceFailedError } from '../src/errors.ts';
+import { loadModelDir, type ModelDir } from '../src/model/model-dir.ts';
+import { OnnxRewardModel } from '../src/model/onnx-model.ts';
+import type { ModelBatch, RewardModel } from '../src/model/reward-model.ts';
+
+const quiet = { info() {}, warn() {}, error() {} };
+const fence = (code: string) => '```python\n' + code + '```';
+
+async function tinyModel(md: ModelDir, workerUrl?: URL): Promise<OnnxRewardModel> {
+  return OnnxRewardModel.create({
+    onnxPath: md.onnxPath, provider: 'cpu', intraOpThreads: 1, name: md.name, dtype: md.dtype, retryAfterS: 1, log: quiet, workerUrl,
+  });
+}
+
+function batchOf(rows: number[][], pad: number): ModelBatch {
+  const seqLen = Math.max(...rows.map((r) => r.length));
+  const inputIds = new BigInt64Array(rows.length * seqLen).fill(BigInt(pad));
+  const attentionMask = new BigInt64Array(rows.length * seqLen);
+  rows.forEach((r, i) => r.forEach((id, t) => {
+    inputIds[i * seqLen + t] = BigInt(id);
+    attentionMask[i * seqLen + t] = 1n;
+  }));
+  return { inputIds, attentionMask, batchSize: rows.length, seqLen };
+}
+
+describe('engine on the tiny model', () => {
+  const md = loadModelDir(loadConfig({}).MODEL_DIR);
+
+  it('runs a batch in the worker and reports the CPU provider', async () => {
+    const model = await tinyModel(md);
+    try {
+      assert.equal(model.info.executionProvider, 'cpu');
+      const logits = await model.predict(batchOf([[1, 2, 3], [4, 5, 6, 7, 8]], md.padTokenId));
+      assert.equal(logits.length, 2);
+      assert.ok(logits.every(Number.isFinite));
+      assert.notEqual(logits[0], logits[1]);
+    } finally {
+      await model.close();
+    }
+  });
+
+  it('an ONNX Runtime error fails that batch only; the next batch runs', async () => {
+    const model = await tinyModel(md);
+    try {
+      await assert.rejects(model.predict(batchOf([[1, 2, 999_999_999]], md.padTokenId)), InferenceFailedError);
+      const logits = await model.predict(batchOf([[1, 2, 3]], md.padTokenId));
+      assert.ok(Number.isFinite(logits[0]));
+    } finally {
+      await model.close();
+    }
+  });
+
+  it('the same pair gets the same raw score alone and inside batches of any shape', async () => {
+    const model = await tinyModel(md);
+    const service = await buildApp({ config: loadConfig({ MAX_WAIT_MS: '20' }), modelDir: md, model });
+    try {
+      await service.warmUp;
+      const target = { question: 'Reverse a list.', response: fence('def rev(xs):\n    return xs[::-1]\n') };
+      const alone = (await service.app.inject({ method: 'POST', url: '/score', payload: { items: [target] } })).json().results[0].raw_score;
+      const rng = mulberry32(7);
+      for (let trial = 0; trial < 4; trial++) {
+        const others = Array.from({ length: 1 + Math.floor(rng() * 12) }, (_, i) => ({
+          question: `Question ${i} ${'with more words '.repeat(Math.floor(rng() * 20))}`,
+          response: fence(`def f${i}(x):\n${'    x = x + 1\n'.repeat(1 + Math.floor(rng() * 40))}    return x\n`),
+        }));
+        const at = Math.floor(rng() * (others.length + 1));
+        const items = [...others.slice(0, at), target, ...others.slice(at)];
+        const res = (await service.app.inject({ method: 'POST', url: '/score', payload: { items } })).json();
+        assert.ok(Math.abs(res.results[at].raw_score - alone) <= 1e-4, `trial ${trial}: ${res.results[at].raw_score} vs ${alone}`);
+      }
+    } finally {
+      await service.shutdown();
+    }
+  });
+
+  it('a worker that dies mid-batch fails that batch with 503; it restarts and later requests succeed', async () => {
+    const model = await tinyModel(md, new URL('./support/crashing-worker.ts', import.meta.url));
+    const service = await buildApp({ config: loadConfig({ MAX_WAIT_MS: '50' }), modelDir: md, model });
+    try {
+      await service.warmUp;
+      const item = { question: 'q', response: fence('x = 1\n') };
+      const crashed = await service.app.inject({ method: 'POST', url: '/score', payload: { items: [item, item, item] } });
+      assert.equal(crashed.statusCode, 503);
+      assert.equal(crashed.json().code, 'model_unavailable');
+      assert.ok(crashed.headers['retry-after']);
+      const ok = await service.app.inject({ method: 'POST', url: '/score', payload: { items: [item, item] } });
+      assert.equal(ok.statusCode, 200);
+      assert.equal(model.restarts, 1);
+    } finally {
+      await service.shutdown();
+    }
+  });
+});
+
+describe('event loop while the model is busy', () => {
+  let service: RewardApp;
+  let busy: { started: number; finished: number };
+  before(async () => {
+    const md = loadModelDir(loadConfig({}).MODEL_DIR);
+    const inner = await tinyModel(md);
+    busy = { started: 0, finished: 0 };
+    const watched: RewardModel = {
+      info: inner.info,
+      async predict(batch) {
+        busy.started++;
+        try {
+          return await inner.predict(batch);
+        } finally {
+          busy.finished++;
+        }
+      },
+      close: () => inner.close(),
+    };
+    service = await buildApp({ config: loadConfig({ MAX_LENGTH: '4096', MAX_BATCH_TOKENS: '32768' }), modelDir: md, model: watched });
+    await service.warmUp;
+  });
+  after(() => service.shutdown());
+
+  it('/health answers within 50 ms during a long batch', async () => {
+    const long = fence('def f(x):\n' + '    x = x * 3 + 1\n'.repeat(250) + '    return x\n');
+    const items = Array.from({ length: 4 }, (_, i) => ({ question: `q${i}`, response: long }));
+    const before = busy.finished;
+    const scoring = service.app.inject({ method: 'POST', url: '/score', payload: { items } });
+    while (busy.started === before) await new Promise((r) => setTimeout(r, 1));
+    const latencies: number[] = [];
+    let overlapped = 0;
+    for (let i = 0; i < 20; i++) {
+      const t0 = performance.now();
+      const res = await service.app.inject({ method: 'GET', url: '/health' });
+      latencies.push(performance.now() - t0);
+      assert.equal(res.statusCode, 200);
+      if (busy.finished === before) overlapped++;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    const res = await scoring;
+    assert.equal(res.statusCode, 200);
+    assert.ok(overlapped >= 10, `only ${overlapped} probes ran while the batch was running; make it longer`);
+    assert.ok(Math.max(...latencies) < 50, `max /health latency ${Math.max(...latencies).toFixed(1)} ms`);
+  });
+});
+
+function mulberry32(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
