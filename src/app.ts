@@ -2,6 +2,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { BatchQueue } from './batch/queue.ts';
 import type { Config } from './config.ts';
+import { registerAuth } from './http/auth.ts';
 import { registerErrorHandling } from './http/errors.ts';
 import healthRoutes, { type HealthContext, type Lifecycle } from './http/routes/health.ts';
 import scoreRoutes from './http/routes/score.ts';
@@ -53,6 +54,11 @@ export async function buildApp(opts: AppOptions): Promise<RewardApp> {
     return503OnClosing: true,
   });
   registerErrorHandling(app, metrics);
+  registerAuth(app, config.API_KEY);
+  // While draining, answers close their keep-alive connection so the server can finish closing.
+  app.addHook('onSend', async (_request, reply) => {
+    if (lifecycle.draining) reply.header('connection', 'close');
+  });
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
     metrics.requests.inc({ route, status: String(reply.statusCode) });

@@ -26,6 +26,7 @@ export const SPECS = {
   INTRA_OP_THREADS: { kind: 'int', default: 0, min: 0, help: 'ONNX Runtime intra-op threads; 0 lets ONNX Runtime choose (all cores).' },
   SHUTDOWN_TIMEOUT_MS: { kind: 'int', default: 30000, min: 0, help: 'On SIGTERM, how long queued work may take to finish before exit.' },
   RETRY_AFTER_S: { kind: 'int', default: 1, min: 0, max: 3600, help: 'Retry-After seconds sent with 503 overload answers.' },
+  API_KEY: { kind: 'string', default: '', help: 'When set, every route but /health, /ready and /metrics needs "Authorization: Bearer <key>".' },
   LOG_LEVEL: { kind: 'enum', default: 'info', values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], help: 'Log level.' },
 } as const satisfies Record<string, Spec>;
 
@@ -65,7 +66,7 @@ function parseArgv(argv: readonly string[]): Map<string, string> {
 function parseValue(variable: string, spec: Spec, raw: string): number | string {
   switch (spec.kind) {
     case 'string':
-      if (raw.length === 0) throw new ConfigError(variable, 'must not be empty');
+      if (raw.length === 0 && spec.default !== '') throw new ConfigError(variable, 'must not be empty');
       return raw;
     case 'enum':
       if (!spec.values.includes(raw)) throw new ConfigError(variable, `must be one of ${spec.values.join('|')}, got ${JSON.stringify(raw)}`);

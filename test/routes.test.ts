@@ -255,3 +255,29 @@ describe('operational routes', () => {
     assert.equal(res.json().code, 'not_found');
   });
 });
+
+describe('auth', () => {
+  let service: RewardApp;
+  before(async () => {
+    service = await fakeApp({ API_KEY: 's3cret' });
+  });
+  after(() => service.shutdown());
+  const score = { items: [{ question: 'q', response: fence('x = 1\n') }] };
+
+  it('scoring and /info need the bearer token', async () => {
+    for (const headers of [{}, { authorization: 'Bearer wrong' }, { authorization: 's3cret' }, { authorization: 'Bearer s3cret0' }]) {
+      const res = await service.app.inject({ method: 'POST', url: '/score', payload: score, headers });
+      assert.equal(res.statusCode, 401, JSON.stringify(headers));
+      assert.equal(res.json().code, 'unauthorized');
+    }
+    assert.equal((await service.app.inject({ method: 'GET', url: '/info' })).statusCode, 401);
+    const ok = await service.app.inject({ method: 'POST', url: '/score', payload: score, headers: { authorization: 'Bearer s3cret' } });
+    assert.equal(ok.statusCode, 200);
+  });
+
+  it('/health, /ready and /metrics stay open', async () => {
+    for (const url of ['/health', '/ready', '/metrics']) {
+      assert.equal((await service.app.inject({ method: 'GET', url })).statusCode, 200, url);
+    }
+  });
+});
