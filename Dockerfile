@@ -1,0 +1,25 @@
+# code-reward-service on a CUDA 12 GPU. The model is mounted at /models (see README: "Serve a real model").
+FROM nvidia/cuda:12.6.3-cudnn-runtime-ubuntu22.04
+
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends ca-certificates curl gnupg \
+ && curl -fsSL https://deb.nodesource.com/setup_20.x | bash - \
+ && apt-get install -y --no-install-recommends nodejs \
+ && rm -rf /var/lib/apt/lists/*
+
+WORKDIR /app
+COPY package.json package-lock.json .npmrc ./
+# The CUDA 12 execution provider of onnxruntime-node, instead of the CPU-only install of .npmrc.
+RUN npm ci --omit=dev --onnxruntime-node-install=cuda12
+COPY . .
+
+ENV HOST=0.0.0.0 \
+    PORT=8080 \
+    MODEL_DIR=/models \
+    EXECUTION_PROVIDER=cuda \
+    NODE_ENV=production
+EXPOSE 8080
+HEALTHCHECK --interval=10s --timeout=3s --start-period=120s \
+  CMD curl -fsS http://127.0.0.1:8080/ready || exit 1
+# exec form: SIGTERM reaches node, which drains before exiting.
+CMD ["node", "--import", "tsx", "src/server.ts"]
