@@ -1,0 +1,804 @@
+// Parser rules of CPython 3.11 that tree-sitter-python's grammar does not
+// enforce, checked in one pass over the CPython token stream.
+//
+// tree-sitter-python is an error-tolerant superset grammar: it accepts
+// Python 2 statements (`print x`, `exec "s"`), `type X = ...`, type
+// parameters, `<>`, `as` anywhere in an expression, `:=` and `*expr` in any
+// expression position, keyword arguments before positional ones, parameters
+// in any order, and empty or unexpectedly indented blocks. Each rule below
+// names the CPython behaviour it restores; messages follow CPython's wording.
+//
+// The pass keeps a stack of bracket frames (what kind of list the tokens are
+// in: call arguments, parameters, a parenthesised group, a subscript, ...)
+// and the state of the current statement; every rule looks at a token, its
+// neighbours and those two. It runs on a token stream the tokenizer accepted
+// up to its first error, so each token is seen once.
+
+import {
+  AT, AUGASSIGN, COLON, COLONEQUAL, COMMA, COMPARE, DEDENT, DOT, DOUBLESTAR, ELLIPSIS, ENDMARKER, EQUAL, INDENT,
+  KW, LBRACE, LPAR, LSQB, NAME, NEWLINE, NOTEQUAL_LTGT, NUMBER, OP, PLUS_MINUS, BINOP, RARROW, RBRACE, RPAR,
+  RSQB, SEMI, SLASH, SOFT_KEYWORD_MIN, STAR, STRING, TILDE, UNKNOWN_OP, type SyntaxIssue, type TokenBuffer,
+} from './tokenizer.ts';
+
+// Frame kinds.
+const STMT = 0, CALL = 1, PARAMS = 2, GROUP = 3, LIST = 4, SUBSCRIPT = 5, BRACE = 6, IMPORT = 7, LAMBDA = 8;
+
+// Comprehension phases inside a frame.
+const COMP_NONE = 0, COMP_TARGET = 1, COMP_ITER = 2, COMP_COND = 3;
+
+// try-statement state per block depth.
+const TRY_NONE = 0, TRY_AFTER_BODY = 1, TRY_EXCEPT = 2, TRY_EXCEPT_STAR = 3, TRY_ELSE = 4;
+
+// CPython turns an AST deeper than this into RecursionError/MemoryError
+// (3 x the default recursion limit, less the caller's frames; measured with
+// python3 3.11: 2985 nested unary operators under an expression statement).
+const MAX_AST_DEPTH = 2988;
+
+class ParamState {
+  count = 0;
+  sawSlash = false;
+  sawStar = false;
+  bareStarPending = false;
+  sawDstar = false;
+  sawDefault = false;
+  /** Kind of the parameter being read: 0 none, 1 plain, 2 *args, 3 **kwargs. */
+  current = 0;
+  currentDefault = false;
+}
+
+interface Frame {
+  kind: number;
+  open: number;
+  elemStart: boolean;
+  commas: number;
+  starElem: boolean;
+  dstarElem: boolean;
+  isDict: boolean;
+  walrus: boolean;
+  comp: number;
+  sawKw: boolean;
+  sawDstar: boolean;
+  params: ParamState | null;
+  withItems: boolean;
+  asAt: number;
+  /** AST depth below this frame's own node, and the current element's chain length. */
+  base: number;
+  run: number;
+}
+
+function frame(kind: number, open: number, base: number): Frame {
+  return {
+    kind, open, elemStart: true, commas: 0, starElem: false, dstarElem: false, isDict: false, walrus: false,
+    comp: COMP_NONE, sawKw: false, sawDstar: false, params: null, withItems: false, asAt: -1, base, run: 0,
+  };
+}
+
+const HEADER_NAMES: Record<number, string> = {
+  [KW.if]: "'if' statement", [KW.elif]: "'elif' statement", [KW.else]: "'else' statement",
+  [KW.while]: "'while' statement", [KW.for]: "'for' statement", [KW.try]: "'try' statement",
+  [KW.except]: "'except' statement", [KW.finally]: "'finally' statement", [KW.with]: "'with' statement",
+  [KW.def]: 'function definition', [KW.class]: 'class definition', [KW.match]: "'match' statement",
+  [KW.case]: "'case' statement",
+};
+
+export function checkGrammar(src: string, t: TokenBuffer): SyntaxIssue | null {
+  const { kind, code, start, line } = t;
+  const n = t.count;
+  const match = new Int32Array(n).fill(-1);
+  const innerCommas = new Int32Array(n);
+
+  let error: SyntaxIssue | null = null;
+  const fail = (message: string, k: number): SyntaxIssue => {
+    const at = Math.min(k, n - 1);
+    error = { message, line: line[at], offset: start[at], overrides: false };
+    return error;
+  };
+
+  const isKw = (k: number, kw: number) => k >= 0 && k < n && kind[k] === NAME && code[k] === kw;
+  const isOp = (k: number, op: number) => k >= 0 && k < n && kind[k] === OP && code[k] === op;
+  const isPlainName = (k: number) => kind[k] === NAME && (code[k] === 0 || code[k] >= SOFT_KEYWORD_MIN);
+  const text = (k: number) => src.slice(start[k], t.end[k]);
+
+  // An operand just ended: a binary operator or a trailer may follow.
+  const atomEnd = (k: number): boolean => {
+    if (k < 0) return false;
+    const kd = kind[k];
+    if (kd === NUMBER || kd === STRING) return true;
+    if (kd === NAME) return isPlainName(k) || code[k] === KW.None || code[k] === KW.True || code[k] === KW.False;
+    if (kd === OP) return code[k] === RPAR || code[k] === RSQB || code[k] === RBRACE || code[k] === ELLIPSIS;
+    return false;
+  };
+  // Starts a new operand (so it cannot follow one).
+  const atomStart = (k: number): boolean => {
+    const kd = kind[k];
+    if (kd === NUMBER || kd === STRING) return true;
+    if (kd === NAME) {
+      if (isPlainName(k)) return true;
+      const c = code[k];
+      if (c === KW.not) return !isKw(k + 1, KW.in);
+      return c === KW.None || c === KW.True || c === KW.False || c === KW.lambda || c === KW.await || c === KW.yield;
+    }
+    return kd === OP && (code[k] === LBRACE || code[k] === ELLIPSIS);
+  };
+  // May begin a primary (what `await` applies to).
+  const primaryStart = (k: number): boolean => {
+    if (k >= n) return false;
+    const kd = kind[k];
+    if (kd === NUMBER || kd === STRING) return true;
+    if (kd === NAME) return isPlainName(k) || code[k] === KW.None || code[k] === KW.True || code[k] === KW.False;
+    return kd === OP && (code[k] === LPAR || code[k] === LSQB || code[k] === LBRACE || code[k] === ELLIPSIS);
+  };
+
+  // Block structure.
+  let depth = 0;
+  const tryState: number[] = [TRY_NONE];
+  const matchBody: boolean[] = [false];
+  let lineStartPending = true;
+
+  // Statement state.
+  let stmtStart = -1;
+  let stmtKw = 0; // keyword code of the statement (soft keywords resolved), 0 for expressions
+  let compound = false;
+  let headerDone = false;
+  let firstAug = -1;
+  let annColon = -1;
+  let firstEq = -1;
+  let topCommas = 0;
+  let firstTopComma = -1;
+  let topElemStart = -1;
+  let starTop = false;
+  let importAt = -1;
+  let stmtPending = true;
+
+  const frames: Frame[] = [frame(STMT, -1, 0)];
+  let maxDepthSeen = 0;
+
+  const top = () => frames[frames.length - 1];
+
+  // Chain-forming tokens (operators, trailers, brackets) deepen the AST; the
+  // estimate counts them per element, which is exact for the single-operator
+  // chains that reach CPython's limit and over-counts mixed precedence.
+  const bump = (f: Frame) => {
+    f.run++;
+    const d = 2 + depth + f.base + f.run;
+    if (d > maxDepthSeen) maxDepthSeen = d;
+  };
+  const tooDeep = (k: number) =>
+    fail('too many nested expressions (CPython: "maximum recursion depth exceeded during ast construction")', k);
+
+  // -- targets --------------------------------------------------------------
+
+  // Why an assignment/deletion target [a, b) is not one, or null when it is.
+  // star: a starred element is allowed here (inside a target sequence).
+  const targetError = (a: number, b: number, star: boolean, del: boolean): string | null => {
+    const verb = del ? 'cannot delete' : 'cannot assign to';
+    if (a >= b) return 'invalid syntax';
+    if (isOp(a, STAR)) {
+      if (!star) return del ? 'cannot delete starred' : 'starred assignment target must be in a list or tuple';
+      return targetError(a + 1, b, false, del);
+    }
+    if ((isOp(a, LPAR) || isOp(a, LSQB)) && match[a] === b - 1) {
+      if (isOp(a, LPAR) && innerCommas[a] === 0 && b - a > 2) return targetError(a + 1, b - 1, false, del);
+      let e = a + 1;
+      for (let j = a + 1; j <= b - 1; j++) {
+        if (j < b - 1 && kind[j] === OP && (code[j] === LPAR || code[j] === LSQB || code[j] === LBRACE) && match[j] > 0) {
+          j = match[j];
+          continue;
+        }
+        if (j === b - 1 || isOp(j, COMMA)) {
+          if (j > e) {
+            const err = targetError(e, j, !del, del);
+            if (err) return err;
+          }
+          e = j + 1;
+        }
+      }
+      return null;
+    }
+    // atom trailer*, ending in a name (no trailers), an attribute or a subscript.
+    let j = a;
+    let last: 'name' | 'literal' | 'call' | 'attr' | 'sub' | 'expr';
+    if (kind[j] === NAME) {
+      last = isPlainName(j) ? 'name' : code[j] === KW.None || code[j] === KW.True || code[j] === KW.False ? 'literal' : 'expr';
+      if (last === 'expr') return `${verb} expression`;
+      j++;
+    } else if (kind[j] === NUMBER || kind[j] === STRING || isOp(j, ELLIPSIS)) {
+      last = 'literal';
+      j++;
+      while (j < b && kind[j] === STRING) j++;
+    } else if (kind[j] === OP && (code[j] === LPAR || code[j] === LSQB || code[j] === LBRACE) && match[j] > 0) {
+      last = code[j] === LBRACE ? 'literal' : 'expr';
+      j = match[j] + 1;
+    } else {
+      return `${verb} expression`;
+    }
+    while (j < b) {
+      if (isOp(j, DOT) && j + 1 < b && kind[j + 1] === NAME) {
+        last = 'attr';
+        j += 2;
+      } else if (isOp(j, LPAR) && match[j] > 0) {
+        last = 'call';
+        j = match[j] + 1;
+      } else if (isOp(j, LSQB) && match[j] > 0) {
+        last = 'sub';
+        j = match[j] + 1;
+      } else {
+        return `${verb} expression`;
+      }
+    }
+    if (last === 'name' || last === 'attr' || last === 'sub') return null;
+    if (last === 'call') return `${verb} function call`;
+    if (last === 'literal') return `${verb} literal`;
+    return `${verb} expression`;
+  };
+
+  // What [a, b) is when it is not a single target: 'tuple', 'list', 'starred' or null.
+  const notSingleTarget = (a: number, b: number): string | null => {
+    if (isOp(a, STAR)) return 'starred';
+    if (isOp(a, LSQB) && match[a] === b - 1) return 'list';
+    if (isOp(a, LPAR) && match[a] === b - 1) {
+      if (innerCommas[a] > 0 || b - a === 2) return 'tuple';
+      return notSingleTarget(a + 1, b - 1);
+    }
+    return null;
+  };
+
+  // -- statements -----------------------------------------------------------
+
+  // Tokens that cannot begin a statement (tree-sitter may attach them to the
+  // previous line).
+  const cannotStart = (k: number): boolean => {
+    if (kind[k] === OP) {
+      const o = code[k];
+      return o === COMMA || o === COLON || o === EQUAL || o === SEMI || o === DOT || o === SLASH || o === BINOP ||
+        o === COMPARE || o === RARROW || o === COLONEQUAL || o === AUGASSIGN || o === DOUBLESTAR || o === NOTEQUAL_LTGT;
+    }
+    return kind[k] === NAME && (code[k] === KW.and || code[k] === KW.or || code[k] === KW.in || code[k] === KW.is || code[k] === KW.as);
+  };
+
+  const beginStatement = (k: number): void => {
+    stmtStart = k;
+    stmtPending = false;
+    headerDone = false;
+    firstAug = annColon = firstEq = firstTopComma = -1;
+    topCommas = 0;
+    starTop = false;
+    importAt = -1;
+    const f = frames[0];
+    f.run = 0;
+    f.asAt = -1;
+    topElemStart = k + 1;
+    compound = false;
+    stmtKw = kind[k] === NAME ? code[k] : 0;
+    if (isOp(k, AT)) stmtKw = 0;
+    switch (stmtKw) {
+      case KW.if: case KW.elif: case KW.else: case KW.while: case KW.for: case KW.try: case KW.except:
+      case KW.finally: case KW.with: case KW.def: case KW.class:
+        compound = true;
+        break;
+      case KW.async:
+        compound = true;
+        if (k + 1 < n && kind[k + 1] === NAME) stmtKw = code[k + 1];
+        break;
+      case KW.match:
+        compound = isMatchHeader(k);
+        if (!compound) stmtKw = 0;
+        break;
+      case KW.case:
+        compound = matchBody[depth] === true;
+        if (!compound) stmtKw = 0;
+        break;
+      case KW.None: case KW.True: case KW.False: case KW.not: case KW.lambda: case KW.await: case KW.yield:
+        stmtKw = 0; // an expression statement
+        break;
+      default:
+        if (stmtKw >= SOFT_KEYWORD_MIN) stmtKw = 0;
+    }
+  };
+
+  // `match` starts a match statement when its logical line ends with ':'.
+  const isMatchHeader = (k: number): boolean => {
+    let j = k + 1;
+    while (j < n && kind[j] !== NEWLINE && kind[j] !== ENDMARKER) j++;
+    return j < n && kind[j] === NEWLINE && isOp(j - 1, COLON) && j - 1 > k;
+  };
+
+  // Checks when a simple statement ends at token k (';', NEWLINE) or a
+  // compound header ends at its ':'.
+  const endStatement = (k: number): SyntaxIssue | null => {
+    const f = frames[0];
+    frames.length = 1;
+    if (stmtStart < 0) return null;
+    if (compound) {
+      if (!headerDone) return null;
+      if (stmtKw === KW.with && f.asAt >= 0) {
+        const err = targetError(f.asAt + 1, k, false, false);
+        if (err) return fail(err, f.asAt + 1);
+      }
+      if (stmtKw === KW.except) {
+        if (isOp(stmtStart + 1, STAR) && k === stmtStart + 2) return fail('expected one or more exception types', k);
+        if (topCommas > 0) return fail('multiple exception types must be parenthesized', stmtStart + 1);
+        if (f.asAt >= 0 && !(f.asAt + 2 === k && isPlainName(f.asAt + 1))) return fail('invalid syntax', f.asAt + 1);
+      }
+      if (stmtKw === KW.case && starTop && topCommas === 0) return fail('invalid syntax', stmtStart + 1);
+      return null;
+    }
+    switch (stmtKw) {
+      case 0: {
+        if (firstAug >= 0) {
+          const lhsEnd = firstTopComma >= 0 && firstTopComma < firstAug ? -1 : firstAug;
+          const what = lhsEnd < 0 ? 'tuple' : notSingleTarget(stmtStart, lhsEnd);
+          if (what) return fail(`'${what}' is an illegal expression for augmented assignment`, stmtStart);
+        } else if (annColon >= 0 && (firstEq < 0 || annColon < firstEq)) {
+          const what = firstTopComma >= 0 && firstTopComma < annColon ? 'tuple' : notSingleTarget(stmtStart, annColon);
+          if (what === 'starred') return fail('invalid syntax', stmtStart);
+          if (what) return fail(`only single target (not ${what}) can be annotated`, stmtStart);
+        }
+        return null;
+      }
+      case KW.del: {
+        if (k > topElemStart) {
+          const err = targetError(topElemStart, k, false, true);
+          if (err) return fail(err, topElemStart);
+        }
+        return null;
+      }
+      case KW.assert:
+        return topCommas > 1 ? fail('invalid syntax', firstTopComma) : null;
+      case KW.raise:
+        return topCommas > 0 ? fail('invalid syntax', firstTopComma) : null;
+      case KW.import:
+        return isOp(k - 1, COMMA) ? fail('invalid syntax', k - 1) : null;
+      case KW.from:
+        return isOp(k - 1, COMMA) ? fail('trailing comma not allowed without surrounding parentheses', k - 1) : null;
+      default:
+        return null;
+    }
+  };
+
+  // A new logical line at the current depth: try/except sequencing.
+  const beginLine = (k: number): SyntaxIssue | null => {
+    const kw = kind[k] === NAME ? code[k] : 0;
+    const st = tryState[depth] ?? TRY_NONE;
+    if (st === TRY_AFTER_BODY && kw !== KW.except && kw !== KW.finally) {
+      return fail("expected 'except' or 'finally' block", k);
+    }
+    if (kw === KW.except) {
+      const star = isOp(k + 1, STAR);
+      if ((st === TRY_EXCEPT && star) || (st === TRY_EXCEPT_STAR && !star)) {
+        return fail("cannot have both 'except' and 'except*' on the same 'try'", k);
+      }
+      tryState[depth] = star ? TRY_EXCEPT_STAR : TRY_EXCEPT;
+    } else if (kw === KW.try) {
+      tryState[depth] = TRY_AFTER_BODY;
+    } else if (kw === KW.else && (st === TRY_EXCEPT || st === TRY_EXCEPT_STAR)) {
+      tryState[depth] = TRY_ELSE;
+    } else {
+      tryState[depth] = TRY_NONE;
+    }
+    return null;
+  };
+
+  // -- frames -----------------------------------------------------------------
+
+  const endParam = (f: Frame, k: number): SyntaxIssue | null => {
+    const p = f.params!;
+    if (p.current === 1 && !p.sawStar) {
+      if (p.currentDefault) p.sawDefault = true;
+      else if (p.sawDefault) return fail('non-default argument follows default argument', k);
+    }
+    p.current = 0;
+    p.currentDefault = false;
+    return null;
+  };
+
+  const endParams = (f: Frame, k: number): SyntaxIssue | null => {
+    if (endParam(f, k)) return error;
+    if (f.params!.bareStarPending) return fail('named arguments must follow bare *', k);
+    return null;
+  };
+
+  const startParam = (f: Frame, k: number): SyntaxIssue | null => {
+    const p = f.params!;
+    if (kind[k] === OP && code[k] === SLASH) {
+      if (p.count === 0) return fail('at least one argument must precede /', k);
+      if (p.sawSlash) return fail('/ may appear only once', k);
+      if (p.sawStar) return fail('/ must be ahead of *', k);
+      p.sawSlash = true;
+    } else if (isOp(k, STAR)) {
+      if (p.sawStar) return fail('* argument may appear only once', k);
+      if (p.sawDstar) return fail('arguments cannot follow var-keyword argument', k);
+      p.sawStar = true;
+      const next = k + 1;
+      if (isOp(next, COMMA) || isOp(next, RPAR) || isOp(next, COLON)) p.bareStarPending = true;
+      else {
+        p.current = 2;
+        if (!isPlainName(next)) return fail('invalid syntax', next);
+        if (isOp(next + 1, EQUAL)) return fail('var-positional argument cannot have default value', next + 1);
+      }
+    } else if (isOp(k, DOUBLESTAR)) {
+      if (p.sawDstar) return fail('arguments cannot follow var-keyword argument', k);
+      if (p.bareStarPending) return fail('named arguments must follow bare *', k);
+      p.sawDstar = true;
+      p.current = 3;
+      if (!isPlainName(k + 1)) return fail('invalid syntax', k + 1);
+      if (isOp(k + 2, EQUAL)) return fail('var-keyword argument cannot have default value', k + 2);
+    } else if (isOp(k, LPAR)) {
+      return fail(
+        f.kind === LAMBDA ? 'Lambda expression parameters cannot be parenthesized' : 'Function parameters cannot be parenthesized',
+        k,
+      );
+    } else if (kind[k] === NAME) {
+      if (p.sawDstar) return fail('arguments cannot follow var-keyword argument', k);
+      p.bareStarPending = false;
+      p.current = 1;
+    }
+    p.count++;
+    return null;
+  };
+
+  // The first token of an element of frame f.
+  const startElement = (f: Frame, k: number): SyntaxIssue | null => {
+    f.elemStart = false;
+    if (f.kind === PARAMS || f.kind === LAMBDA) return startParam(f, k);
+    if (f.kind === CALL) {
+      if (isOp(k, RPAR)) return null;
+      if (isOp(k, DOUBLESTAR)) f.sawDstar = true;
+      else if (isOp(k, STAR)) {
+        if (f.sawDstar) return fail('iterable argument unpacking follows keyword argument unpacking', k);
+      } else if (kind[k] === NAME && isOp(k + 1, EQUAL)) f.sawKw = true;
+      else if (f.sawDstar) return fail('positional argument follows keyword argument unpacking', k);
+      else if (f.sawKw) return fail('positional argument follows keyword argument', k);
+    }
+    return null;
+  };
+
+  const endWithItem = (f: Frame, k: number): SyntaxIssue | null => {
+    if (f.asAt < 0) return null;
+    const err = targetError(f.asAt + 1, k, false, false);
+    f.asAt = -1;
+    return err ? fail(err, k) : null;
+  };
+
+  const closeFrame = (k: number): SyntaxIssue | null => {
+    while (frames.length > 1 && top().kind === LAMBDA) frames.pop();
+    const f = top();
+    if (frames.length === 1) return null; // unmatched closer: the tokenizer reports it
+    if (f.kind === PARAMS && endParams(f, k)) return error;
+    if (f.withItems && endWithItem(f, k)) return error;
+    if (f.comp !== COMP_NONE && (f.starElem || f.dstarElem)) {
+      return fail(
+        f.dstarElem ? 'dict unpacking cannot be used in dict comprehension' : 'iterable unpacking cannot be used in comprehension',
+        f.open,
+      );
+    }
+    if (f.kind === GROUP && f.starElem && f.commas === 0 && f.comp === COMP_NONE) {
+      return fail('cannot use starred expression here', f.open + 1);
+    }
+    match[f.open] = k;
+    innerCommas[f.open] = f.commas;
+    frames.pop();
+    return null;
+  };
+
+  // -- the pass -----------------------------------------------------------------
+
+  for (let k = 0; k < n; k++) {
+    const kd = kind[k];
+    const c = code[k];
+
+    if (kd === NEWLINE) {
+      const p = k - 1;
+      const headerLine = compound && headerDone && isOp(p, COLON);
+      if (compound && !headerDone && stmtStart >= 0) return fail("expected ':'", k);
+      // A compound header was checked at its colon.
+      if (!(compound && headerDone) && endStatement(k)) return error;
+      // tree-sitter continues an incomplete line onto the next one; CPython
+      // ends the logical line here, so what precedes NEWLINE must end a statement.
+      if (p >= 0 && kind[p] !== NEWLINE && kind[p] !== INDENT && kind[p] !== DEDENT && !headerLine && !atomEnd(p) && !isOp(p, SEMI)) {
+        const ok = isOp(p, COMMA)
+          ? stmtKw === 0 || stmtKw === KW.return || stmtKw === KW.del
+          : isKw(p, KW.pass) || isKw(p, KW.break) || isKw(p, KW.continue) || isKw(p, KW.return) ||
+            isKw(p, KW.raise) || isKw(p, KW.yield) || (isOp(p, STAR) && stmtKw === KW.from && isKw(p - 1, KW.import));
+        if (!ok) return fail('invalid syntax', k);
+      }
+      stmtPending = true;
+      lineStartPending = true;
+      // A header line must be followed by an indented block.
+      if (headerLine) {
+        if (k + 1 < n && kind[k + 1] !== INDENT) {
+          const what = HEADER_NAMES[stmtKw] ?? `'${text(stmtStart)}' statement`;
+          return fail(`expected an indented block after ${what} on line ${line[stmtStart]}`, k + 1);
+        }
+        if (k + 1 < n) {
+          k++;
+          depth++;
+          tryState[depth] = TRY_NONE;
+          matchBody[depth] = stmtKw === KW.match;
+        }
+      }
+      compound = false;
+      stmtStart = -1;
+      continue;
+    }
+    if (kd === INDENT) return fail('unexpected indent', k);
+    if (kd === DEDENT) {
+      if (tryState[depth] === TRY_AFTER_BODY) return fail("expected 'except' or 'finally' block", k);
+      tryState[depth] = TRY_NONE;
+      matchBody[depth] = false;
+      depth--;
+      continue;
+    }
+    if (kd === ENDMARKER) {
+      if (tryState[0] === TRY_AFTER_BODY) return fail("expected 'except' or 'finally' block", k);
+      break;
+    }
+
+    if (lineStartPending) {
+      lineStartPending = false;
+      if (beginLine(k)) return error;
+    }
+    const stmtBegins = stmtPending;
+    if (stmtPending) {
+      if (cannotStart(k)) return fail('invalid syntax', k);
+      beginStatement(k);
+    }
+
+    let f = top();
+    if (f.elemStart && f.kind !== STMT) {
+      if (startElement(f, k)) return error;
+    }
+
+    // Operand adjacency: two operands in a row are never valid, except
+    // implicit string concatenation and the soft keywords `match`/`case`.
+    if (!stmtBegins && atomEnd(k - 1) && atomStart(k) && stmtKw !== KW.import && stmtKw !== KW.from) {
+      const concat = kd === STRING && kind[k - 1] === STRING;
+      const soft = k - 1 === stmtStart && compound && (stmtKw === KW.match || stmtKw === KW.case);
+      if (!concat && !soft) {
+        const word = text(k - 1);
+        if (k - 1 === stmtStart && (word === 'print' || word === 'exec')) {
+          return fail(`Missing parentheses in call to '${word}'. Did you mean ${word}(...)?`, k - 1);
+        }
+        return fail('invalid syntax', k);
+      }
+    }
+
+    if (kd === NAME) {
+      switch (c) {
+        case KW.lambda: {
+          bump(f);
+          const lf = frame(LAMBDA, k, f.base + f.run);
+          lf.params = new ParamState();
+          frames.push(lf);
+          if (isOp(k + 1, COLON)) lf.elemStart = false;
+          break;
+        }
+        case KW.yield: {
+          const p = k - 1;
+          const ok = stmtBegins ||
+            (f.kind === STMT && (isOp(p, EQUAL) || isOp(p, AUGASSIGN))) ||
+            (f.kind === GROUP && isOp(p, LPAR));
+          if (!ok) return fail('invalid syntax', k);
+          break;
+        }
+        case KW.await:
+          if (!primaryStart(k + 1)) return fail('invalid syntax', k + 1);
+          bump(f);
+          break;
+        case KW.async:
+          if (!(isKw(k + 1, KW.def) || isKw(k + 1, KW.for) || isKw(k + 1, KW.with))) return fail('invalid syntax', k);
+          break;
+        case KW.not:
+          if (!isKw(k + 1, KW.in)) bump(f);
+          break;
+        case KW.if:
+          if (!stmtBegins && f.kind !== STMT && f.comp !== COMP_NONE) f.comp = COMP_COND;
+          else if (!stmtBegins && !(compound && stmtKw === KW.case && f.kind === STMT)) bump(f);
+          break;
+        case KW.for:
+          if (f.kind !== STMT && !stmtBegins) f.comp = COMP_TARGET;
+          break;
+        case KW.in:
+          if (f.comp === COMP_TARGET) f.comp = COMP_ITER;
+          break;
+        case KW.from:
+          if (isKw(k - 1, KW.raise)) return fail('invalid syntax', k);
+          break;
+        case KW.import:
+          if (stmtKw === KW.from) importAt = k;
+          break;
+        case KW.as: {
+          let ok = false;
+          if (stmtKw === KW.import || stmtKw === KW.from) ok = f.kind === STMT || f.kind === IMPORT;
+          else if (stmtKw === KW.with && !headerDone) {
+            if (f.kind === STMT || f.withItems) {
+              ok = true;
+              f.asAt = k;
+            }
+          } else if (stmtKw === KW.except && !headerDone) {
+            ok = f.kind === STMT;
+            f.asAt = k;
+          } else if (stmtKw === KW.case && !headerDone) ok = true;
+          if (!ok) return fail('invalid syntax', k);
+          break;
+        }
+      }
+      if (maxDepthSeen > MAX_AST_DEPTH) return tooDeep(k);
+      continue;
+    }
+    if (kd !== OP) continue;
+
+    switch (c) {
+      case LPAR: case LSQB: case LBRACE: {
+        const trailer = atomEnd(k - 1) && !stmtBegins;
+        let fk: number;
+        if (c === LPAR) {
+          if (trailer) fk = isKw(k - 2, KW.def) ? PARAMS : CALL;
+          else if (stmtKw === KW.from && isKw(k - 1, KW.import)) fk = IMPORT;
+          else fk = GROUP;
+        } else if (c === LSQB) {
+          if (trailer && (isKw(k - 2, KW.def) || isKw(k - 2, KW.class))) {
+            return fail(isKw(k - 2, KW.def) ? "expected '('" : 'invalid syntax', k);
+          }
+          fk = trailer ? SUBSCRIPT : LIST;
+        } else {
+          fk = BRACE;
+        }
+        bump(f);
+        const nf = frame(fk, k, f.base + f.run);
+        if (fk === PARAMS) nf.params = new ParamState();
+        if (fk === GROUP && stmtKw === KW.with && !headerDone && f.kind === STMT && (isKw(k - 1, KW.with))) {
+          nf.withItems = true;
+        }
+        frames.push(nf);
+        break;
+      }
+      case RPAR: case RSQB: case RBRACE:
+        if (closeFrame(k)) return error;
+        break;
+      case COMMA:
+        if (f.kind === LAMBDA || f.kind === PARAMS) {
+          if (endParam(f, k)) return error;
+          f.elemStart = true;
+          f.commas++;
+        } else if (f.kind === STMT) {
+          topCommas++;
+          if (firstTopComma < 0) firstTopComma = k;
+          if (stmtKw === KW.del) {
+            const err = targetError(topElemStart, k, false, true);
+            if (err) return fail(err, topElemStart);
+          }
+          if (stmtKw === KW.with && !headerDone && f.asAt >= 0) {
+            const err = targetError(f.asAt + 1, k, false, false);
+            if (err) return fail(err, f.asAt + 1);
+            f.asAt = -1;
+          }
+          topElemStart = k + 1;
+          f.run = 0;
+        } else if (f.comp === COMP_ITER || f.comp === COMP_COND) {
+          return fail('invalid syntax', k);
+        } else if (f.comp === COMP_NONE) {
+          if (f.withItems && endWithItem(f, k)) return error;
+          f.commas++;
+          f.elemStart = true;
+          f.run = 0;
+        }
+        break;
+      case COLON:
+        if (f.kind === LAMBDA) {
+          if (endParams(f, k)) return error;
+          frames.pop();
+        } else if (f.kind === STMT) {
+          if (compound && !headerDone) {
+            headerDone = true;
+            if (endStatement(k)) return error;
+            // A one-line body: a new statement starts after the colon.
+            if (!(k + 1 < n && kind[k + 1] === NEWLINE)) stmtPending = true;
+          } else if (annColon < 0) {
+            if (firstEq >= 0) return fail('invalid syntax', k);
+            annColon = k;
+            f.run = 0;
+          }
+        } else if (f.kind === BRACE && f.elemStart === false && f.comp === COMP_NONE) {
+          f.isDict = true;
+          if (f.starElem) return fail('invalid syntax', k);
+          if (f.walrus) return fail('invalid syntax', k);
+          f.run = 0;
+        } else if (f.kind === SUBSCRIPT) {
+          f.run = 0;
+        }
+        break;
+      case EQUAL:
+        if (f.kind === STMT) {
+          if (firstEq < 0) firstEq = k;
+          f.run = 0;
+        } else if (f.kind === PARAMS || f.kind === LAMBDA) {
+          f.params!.currentDefault = true;
+        }
+        break;
+      case AUGASSIGN:
+        if (f.kind === STMT && firstAug < 0) {
+          firstAug = k;
+          f.run = 0;
+        }
+        break;
+      case COLONEQUAL: {
+        const pp = k - 2;
+        let ok = false;
+        if (isOp(pp, LPAR)) ok = f.kind === CALL || f.kind === GROUP;
+        else if (isOp(pp, LSQB)) ok = f.kind === LIST || f.kind === SUBSCRIPT;
+        else if (isOp(pp, LBRACE)) ok = f.kind === BRACE;
+        else if (isOp(pp, COMMA)) ok = f.kind === CALL || f.kind === GROUP || f.kind === LIST || f.kind === SUBSCRIPT || f.kind === BRACE;
+        else if (pp === stmtStart && f.kind === STMT) {
+          ok = isKw(pp, KW.if) || isKw(pp, KW.elif) || isKw(pp, KW.while) || isOp(pp, AT) ||
+            (compound && stmtKw === KW.match);
+        } else if (isKw(pp, KW.if) && f.kind === STMT && compound && stmtKw === KW.case) ok = true;
+        if (!ok) return fail('invalid syntax', k);
+        if (f.kind === BRACE) {
+          if (f.isDict) return fail('invalid syntax', k);
+          f.walrus = true;
+        }
+        break;
+      }
+      case STAR: case DOUBLESTAR: {
+        if (atomEnd(k - 1) && !stmtBegins) {
+          bump(f);
+          break;
+        }
+        const p = k - 1;
+        let ok = false;
+        if (f.kind === PARAMS || f.kind === LAMBDA) ok = true; // checked by startParam
+        else if (c === DOUBLESTAR) {
+          if (f.kind === CALL && (isOp(p, LPAR) || isOp(p, COMMA))) ok = true;
+          else if (f.kind === BRACE && (isOp(p, LBRACE) || isOp(p, COMMA)) && f.comp === COMP_NONE) {
+            ok = !f.starElem;
+            f.isDict = true;
+            f.dstarElem = true;
+          }
+        } else if (f.kind === STMT) {
+          if (stmtBegins) ok = true;
+          else if (isOp(p, EQUAL) || isOp(p, AUGASSIGN)) ok = true;
+          else if (isOp(p, COMMA)) ok = stmtKw === 0 || stmtKw === KW.return || stmtKw === KW.for || stmtKw === KW.match || stmtKw === KW.case;
+          else if (isKw(p, KW.return) || isKw(p, KW.yield) || isKw(p, KW.for) || isKw(p, KW.import) || isKw(p, KW.except)) ok = true;
+          else if (isKw(p, KW.in)) ok = stmtKw === KW.for && !headerDone;
+          else if (p === stmtStart && compound && (stmtKw === KW.match || stmtKw === KW.case)) ok = true;
+          if (ok && stmtKw === KW.case) starTop = true;
+        } else if ((isOp(p, LPAR) || isOp(p, LSQB) || isOp(p, LBRACE) || isOp(p, COMMA)) && f.comp === COMP_NONE) {
+          ok = !(f.kind === BRACE && f.isDict);
+          f.starElem = true;
+        } else if (isKw(p, KW.for) || isKw(p, KW.yield)) ok = true;
+        else if (isOp(p, COMMA) && f.comp === COMP_TARGET) ok = true;
+        if (!ok) return fail('invalid syntax', k);
+        const next = k + 1;
+        const bare = next >= n || kind[next] === NEWLINE || kind[next] === ENDMARKER ||
+          (kind[next] === OP && (code[next] === COMMA || code[next] === RPAR || code[next] === RSQB || code[next] === RBRACE ||
+            code[next] === COLON || code[next] === EQUAL || code[next] === SEMI));
+        if (bare && f.kind !== PARAMS && f.kind !== LAMBDA && !isKw(p, KW.import) && !isKw(p, KW.except)) {
+          return fail('invalid syntax', next);
+        }
+        break;
+      }
+      case SEMI:
+        if (endStatement(k)) return error;
+        stmtStart = -1;
+        stmtPending = true;
+        compound = false;
+        break;
+      case DOT:
+        // `from m import a.b`: only `import` takes dotted names.
+        if (stmtKw === KW.from && importAt >= 0) return fail('invalid syntax', k);
+        bump(f);
+        break;
+      case PLUS_MINUS: case TILDE: case BINOP: case SLASH: case AT: case RARROW:
+        if (c === AT && stmtBegins) break;
+        bump(f);
+        break;
+      case NOTEQUAL_LTGT:
+        return fail('invalid syntax', k);
+      case UNKNOWN_OP:
+        return fail('invalid syntax', k);
+    }
+    if (maxDepthSeen > MAX_AST_DEPTH) return tooDeep(k);
+  }
+  return error;
+}

@@ -1,0 +1,544 @@
+// A port of CPython 3.11's tokenizer (Parser/tokenizer.c, tok_get) for the
+// validity check: the lexical rules tree-sitter-python does not enforce.
+// It reproduces the INDENT/DEDENT stack with CPython's tab rules (columns with
+// tab size 8 and "alt" columns with tab size 1 must agree), implicit line
+// joining in brackets, backslash continuations, string and number literal
+// scanning, identifier validation and the tokenizer's limits (200 nested
+// brackets, 100 indentation levels), with CPython's error messages.
+//
+// Input must already be normalised as CPython does for string sources:
+// "\r\n" and "\r" turned into "\n", and a final "\n" appended.
+
+export const NAME = 1;
+export const NUMBER = 2;
+export const STRING = 3;
+export const OP = 4;
+export const NEWLINE = 5;
+export const INDENT = 6;
+export const DEDENT = 7;
+export const ENDMARKER = 8;
+
+// Operator codes (TokenBuffer.code for OP tokens).
+export const LPAR = 1, RPAR = 2, LSQB = 3, RSQB = 4, LBRACE = 5, RBRACE = 6, COLON = 7, COMMA = 8,
+  SEMI = 9, DOT = 10, EQUAL = 11, COLONEQUAL = 12, STAR = 13, DOUBLESTAR = 14, AT = 15, RARROW = 16,
+  ELLIPSIS = 17, NOTEQUAL_LTGT = 18, UNKNOWN_OP = 19, AUGASSIGN = 20, SLASH = 21, PLUS_MINUS = 22,
+  TILDE = 23, BINOP = 24, COMPARE = 25;
+
+// Keyword codes (TokenBuffer.code for NAME tokens; 0 for plain names).
+export const KW = {
+  False: 1, None: 2, True: 3, and: 4, as: 5, assert: 6, async: 7, await: 8, break: 9, class: 10,
+  continue: 11, def: 12, del: 13, elif: 14, else: 15, except: 16, finally: 17, for: 18, from: 19,
+  global: 20, if: 21, import: 22, in: 23, is: 24, lambda: 25, nonlocal: 26, not: 27, or: 28,
+  pass: 29, raise: 30, return: 31, try: 32, while: 33, with: 34, yield: 35,
+  // Soft keywords: names that start a statement of their own only in some places.
+  match: 64, case: 65,
+} as const;
+const KEYWORDS = new Map<string, number>(Object.entries(KW));
+export const SOFT_KEYWORD_MIN = 64;
+
+/** Tokens as parallel arrays: one allocation per field, grown by doubling. */
+export class TokenBuffer {
+  count = 0;
+  kind = new Uint8Array(256);
+  code = new Uint8Array(256);
+  start = new Int32Array(256);
+  end = new Int32Array(256);
+  line = new Int32Array(256);
+
+  push(kind: number, code: number, start: number, end: number, line: number): void {
+    if (this.count === this.kind.length) this.grow();
+    const i = this.count++;
+    this.kind[i] = kind;
+    this.code[i] = code;
+    this.start[i] = start;
+    this.end[i] = end;
+    this.line[i] = line;
+  }
+
+  private grow(): void {
+    const n = this.kind.length * 2;
+    const k = new Uint8Array(n); k.set(this.kind); this.kind = k;
+    const c = new Uint8Array(n); c.set(this.code); this.code = c;
+    const s = new Int32Array(n); s.set(this.start); this.start = s;
+    const e = new Int32Array(n); e.set(this.end); this.end = e;
+    const l = new Int32Array(n); l.set(this.line); this.line = l;
+  }
+}
+
+export interface SyntaxIssue {
+  line: number;
+  message: string;
+  /** Source offset of the error, to order it against parser errors. */
+  offset: number;
+  /**
+   * CPython raises some tokenizer errors as exceptions (bad literals,
+   * characters, brackets); after a parser error it scans the rest of the
+   * source for those and reports them instead. Indentation and continuation
+   * errors are only seen when the parser reaches them.
+   */
+  overrides: boolean;
+}
+
+export interface TokenizeResult {
+  tokens: TokenBuffer;
+  error: SyntaxIssue | null;
+  /**
+   * [start, end) pairs of text that joins physical lines into one logical
+   * line: newlines and comments inside brackets, backslash continuations.
+   * Blanking them gives tree-sitter one physical line per logical line, so
+   * its indentation scanner cannot see a dedent inside brackets.
+   */
+  joins: number[];
+}
+
+const MAXINDENT = 100;
+const MAXLEVEL = 200;
+const TABSIZE = 8;
+
+const IDENT_START = /[\p{XID_Start}_]/u;
+const IDENT_CONTINUE = /\p{XID_Continue}/u;
+// Py_UNICODE_ISPRINTABLE is false for these categories (and true for ' ').
+const NON_PRINTABLE = /[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}\p{Zl}\p{Zp}\p{Zs}]/u;
+
+function isDigit(c: number): boolean {
+  return c >= 0x30 && c <= 0x39;
+}
+function isHex(c: number): boolean {
+  return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66);
+}
+function isIdentStart(c: number): boolean {
+  return (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || c === 0x5f || c >= 128;
+}
+function isIdentChar(c: number): boolean {
+  return (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39) || c === 0x5f || c >= 128;
+}
+
+function hex4(cp: number): string {
+  return cp.toString(16).toUpperCase().padStart(4, '0');
+}
+
+export function isPrintableCodePoint(cp: number): boolean {
+  return cp === 0x20 || !NON_PRINTABLE.test(String.fromCodePoint(cp));
+}
+
+// Two- and three-character operators, as PyToken_TwoChars/ThreeChars.
+const OPS3 = new Map<string, number>([
+  ['**=', AUGASSIGN], ['//=', AUGASSIGN], ['>>=', AUGASSIGN], ['<<=', AUGASSIGN], ['...', ELLIPSIS],
+]);
+const OPS2 = new Map<string, number>([
+  ['!=', COMPARE], ['%=', AUGASSIGN], ['&=', AUGASSIGN], ['**', DOUBLESTAR], ['*=', AUGASSIGN],
+  ['+=', AUGASSIGN], ['-=', AUGASSIGN], ['->', RARROW], ['//', BINOP], ['/=', AUGASSIGN],
+  [':=', COLONEQUAL], ['<<', BINOP], ['<=', COMPARE], ['<>', NOTEQUAL_LTGT], ['==', COMPARE],
+  ['>=', COMPARE], ['>>', BINOP], ['@=', AUGASSIGN], ['^=', AUGASSIGN], ['|=', AUGASSIGN],
+]);
+const OPS1: Record<string, number> = {
+  '(': LPAR, ')': RPAR, '[': LSQB, ']': RSQB, '{': LBRACE, '}': RBRACE, ':': COLON, ',': COMMA,
+  ';': SEMI, '.': DOT, '=': EQUAL, '*': STAR, '@': AT, '+': PLUS_MINUS, '-': PLUS_MINUS, '/': SLASH,
+  '%': BINOP, '&': BINOP, '|': BINOP, '^': BINOP, '<': COMPARE, '>': COMPARE, '~': TILDE,
+};
+
+export function tokenize(src: string): TokenizeResult {
+  const tokens = new TokenBuffer();
+  const n = src.length;
+  let i = 0;
+  let lineNo = 1;
+  let atbol = true;
+  const indstack = [0];
+  const altstack = [0];
+  let indent = 0;
+  let pendin = 0;
+  const parenChar: number[] = [];
+  const parenLine: number[] = [];
+  let level = 0;
+  let error: SyntaxIssue | null = null;
+  const joins: number[] = [];
+
+  const fail = (message: string, offset: number, overrides: boolean, line = lineNo): TokenizeResult => {
+    error = { line, message, offset, overrides };
+    return { tokens, error, joins };
+  };
+  const at = (k: number): number => (k < n ? src.charCodeAt(k) : -1);
+
+  // Numbers: tok_decimal_tail; returns the index after the digits or -1 on error.
+  const decimalTail = (k: number): number => {
+    for (;;) {
+      while (isDigit(at(k))) k++;
+      if (at(k) !== 0x5f) return k;
+      k++;
+      if (!isDigit(at(k))) return -1;
+    }
+  };
+  // verify_end_of_number: a number glued to a name is an error, except for
+  // the keywords that may follow a number in valid code (a deprecation warning).
+  const lookahead = (k: number, word: string): boolean => {
+    for (let j = 0; j < word.length; j++) if (at(k + j) !== word.charCodeAt(j)) return false;
+    return !isIdentChar(at(k + word.length));
+  };
+  const endOfNumberOk = (k: number): boolean => {
+    const c = at(k);
+    let r = false;
+    if (c === 0x61) r = lookahead(k + 1, 'nd');
+    else if (c === 0x65) r = lookahead(k + 1, 'lse');
+    else if (c === 0x66) r = lookahead(k + 1, 'or');
+    else if (c === 0x69) { const c2 = at(k + 1); r = c2 === 0x66 || c2 === 0x6e || c2 === 0x73; }
+    else if (c === 0x6f) r = lookahead(k + 1, 'r');
+    else if (c === 0x6e) r = lookahead(k + 1, 'ot');
+    return r || !isIdentChar(c);
+  };
+
+  for (;;) {
+    // nextline:
+    let blankline = false;
+    if (atbol) {
+      atbol = false;
+      let col = 0;
+      let altcol = 0;
+      for (;;) {
+        const c = at(i);
+        if (c === 0x20) { col++; altcol++; }
+        else if (c === 0x09) { col = (Math.floor(col / TABSIZE) + 1) * TABSIZE; altcol++; }
+        else if (c === 0x0c) { col = altcol = 0; }
+        else break;
+        i++;
+      }
+      const c = at(i);
+      if (c === 0x23 || c === 0x0a) blankline = true;
+      if (!blankline && level === 0) {
+        if (col === indstack[indent]) {
+          if (altcol !== altstack[indent]) return fail('inconsistent use of tabs and spaces in indentation', i, false);
+        } else if (col > indstack[indent]) {
+          if (indent + 1 >= MAXINDENT) return fail('too many levels of indentation', i, false);
+          if (altcol <= altstack[indent]) return fail('inconsistent use of tabs and spaces in indentation', i, false);
+          pendin++;
+          indstack[++indent] = col;
+          altstack[indent] = altcol;
+        } else {
+          while (indent > 0 && col < indstack[indent]) { pendin--; indent--; }
+          if (col !== indstack[indent]) return fail('unindent does not match any outer indentation level', i, false);
+          if (altcol !== altstack[indent]) return fail('inconsistent use of tabs and spaces in indentation', i, false);
+        }
+      }
+    }
+    while (pendin !== 0) {
+      if (pendin < 0) { pendin++; tokens.push(DEDENT, 0, i, i, lineNo); }
+      else { pendin--; tokens.push(INDENT, 0, i, i, lineNo); }
+    }
+
+    // again: (a backslash continuation resumes here)
+    for (;;) {
+      let c = at(i);
+      while (c === 0x20 || c === 0x09 || c === 0x0c) c = at(++i);
+      const start = i;
+      if (c === 0x23) {
+        while (c !== -1 && c !== 0x0a) c = at(++i);
+        if (level > 0) joins.push(start, i);
+      }
+      if (c === -1) {
+        if (level > 0) {
+          const k = level - 1;
+          return fail(`'${String.fromCharCode(parenChar[k])}' was never closed`, n, false, parenLine[k]);
+        }
+        tokens.push(ENDMARKER, 0, n, n, lineNo);
+        return { tokens, error, joins };
+      }
+
+      if (isIdentStart(c)) {
+        // String prefixes: b, r, u, f in CPython's legal combinations.
+        let sawB = false, sawR = false, sawU = false, sawF = false;
+        let k = i;
+        let quote = false;
+        for (;;) {
+          const d = at(k);
+          if (!(sawB || sawU || sawF) && (d === 0x62 || d === 0x42)) sawB = true;
+          else if (!(sawB || sawU || sawR || sawF) && (d === 0x75 || d === 0x55)) sawU = true;
+          else if (!(sawR || sawU) && (d === 0x72 || d === 0x52)) sawR = true;
+          else if (!(sawF || sawB || sawU) && (d === 0x66 || d === 0x46)) sawF = true;
+          else break;
+          k++;
+          const q = at(k);
+          if (q === 0x22 || q === 0x27) { quote = true; break; }
+        }
+        if (quote) {
+          const r = scanString(k);
+          if (r < 0) return { tokens, error, joins };
+          tokens.push(STRING, 0, start, r, lineNo);
+          lineNo += countNewlines(src, start, r);
+          i = r;
+          break;
+        }
+        let nonascii = false;
+        k = i;
+        while (k < n && isIdentChar(src.charCodeAt(k))) {
+          if (src.charCodeAt(k) >= 128) nonascii = true;
+          k++;
+        }
+        if (nonascii) {
+          const bad = invalidIdentifierChar(src, i, k);
+          if (bad) return fail(bad.message, bad.offset, true);
+        }
+        const text = src.slice(i, k);
+        tokens.push(NAME, KEYWORDS.get(text) ?? 0, i, k, lineNo);
+        i = k;
+        break;
+      }
+
+      if (c === 0x0a) {
+        atbol = true;
+        i++;
+        if (blankline || level > 0) {
+          if (level > 0) joins.push(i - 1, i);
+          lineNo++;
+          break;
+        }
+        tokens.push(NEWLINE, 0, start, start + 1, lineNo);
+        lineNo++;
+        break;
+      }
+
+      if (c === 0x2e) {
+        const d = at(i + 1);
+        if (isDigit(d)) {
+          const r = scanNumber(i, true);
+          if (r < 0) return { tokens, error, joins };
+          tokens.push(NUMBER, 0, i, r, lineNo);
+          i = r;
+          break;
+        }
+        if (d === 0x2e && at(i + 2) === 0x2e) {
+          tokens.push(OP, ELLIPSIS, i, i + 3, lineNo);
+          i += 3;
+          break;
+        }
+        tokens.push(OP, DOT, i, i + 1, lineNo);
+        i++;
+        break;
+      }
+
+      if (isDigit(c)) {
+        const r = scanNumber(i, false);
+        if (r < 0) return { tokens, error, joins };
+        tokens.push(NUMBER, 0, i, r, lineNo);
+        i = r;
+        break;
+      }
+
+      if (c === 0x22 || c === 0x27) {
+        const r = scanString(i);
+        if (r < 0) return { tokens, error, joins };
+        tokens.push(STRING, 0, start, r, lineNo);
+        lineNo += countNewlines(src, start, r);
+        i = r;
+        break;
+      }
+
+      if (c === 0x5c) {
+        // Line continuation.
+        if (at(i + 1) !== 0x0a) return fail('unexpected character after line continuation character', i, false);
+        joins.push(i, i + 2);
+        i += 2;
+        lineNo++;
+        if (i >= n) return fail('unexpected EOF while parsing', i, false, lineNo - 1);
+        continue;
+      }
+
+      // Operators.
+      if (i + 2 < n) {
+        const op3 = OPS3.get(src.slice(i, i + 3));
+        if (op3 !== undefined) {
+          tokens.push(OP, op3, i, i + 3, lineNo);
+          i += 3;
+          break;
+        }
+      }
+      if (i + 1 < n) {
+        const op2 = OPS2.get(src.slice(i, i + 2));
+        if (op2 !== undefined) {
+          tokens.push(OP, op2, i, i + 2, lineNo);
+          i += 2;
+          break;
+        }
+      }
+      if (c === 0x28 || c === 0x5b || c === 0x7b) {
+        if (level >= MAXLEVEL) return fail('too many nested parentheses', i, true);
+        parenChar[level] = c;
+        parenLine[level] = lineNo;
+        level++;
+      } else if (c === 0x29 || c === 0x5d || c === 0x7d) {
+        const ch = String.fromCharCode(c);
+        if (level === 0) return fail(`unmatched '${ch}'`, i, true);
+        level--;
+        const open = parenChar[level];
+        if (!((open === 0x28 && c === 0x29) || (open === 0x5b && c === 0x5d) || (open === 0x7b && c === 0x7d))) {
+          const o = String.fromCharCode(open);
+          const msg = parenLine[level] !== lineNo
+            ? `closing parenthesis '${ch}' does not match opening parenthesis '${o}' on line ${parenLine[level]}`
+            : `closing parenthesis '${ch}' does not match opening parenthesis '${o}'`;
+          return fail(msg, i, true);
+        }
+      }
+      if (c < 0x20 || c === 0x7f) return fail(`invalid non-printable character U+${hex4(c)}`, i, true);
+      tokens.push(OP, OPS1[String.fromCharCode(c)] ?? UNKNOWN_OP, i, i + 1, lineNo);
+      i++;
+      break;
+    }
+  }
+
+  // String literal starting at the quote at q (prefix already consumed).
+  // Returns the index after the closing quote, or -1 with `error` set.
+  function scanString(q: number): number {
+    const quote = src.charCodeAt(q);
+    let k = q + 1;
+    let quoteSize = 1;
+    let endQuoteSize = 0;
+    if (at(k) === quote) {
+      if (at(k + 1) === quote) { quoteSize = 3; k += 2; }
+      else { endQuoteSize = 1; k += 1; }
+    }
+    const firstLine = lineNo;
+    let line = lineNo;
+    while (endQuoteSize !== quoteSize) {
+      const c = at(k++);
+      if (c === -1 || (quoteSize === 1 && c === 0x0a)) {
+        // CPython reports it at the opening quote, with the line it gave up on
+        // (at the end of input, the last line: the text ends with "\n").
+        if (c === -1) line--;
+        const msg = quoteSize === 3
+          ? `unterminated triple-quoted string literal (detected at line ${line})`
+          : `unterminated string literal (detected at line ${line})`;
+        fail(msg, q, true, firstLine);
+        return -1;
+      }
+      if (c === 0x0a) line++;
+      if (c === quote) endQuoteSize++;
+      else {
+        endQuoteSize = 0;
+        if (c === 0x5c) {
+          const d = at(k++);
+          if (d === 0x0a) line++;
+          if (d === -1) k--;
+        }
+      }
+    }
+    return k;
+  }
+
+  // Number starting at k (fromDot: at a '.' followed by a digit).
+  function scanNumber(k: number, fromDot: boolean): number {
+    const bad = (msg: string, off: number): number => {
+      fail(msg, off, true);
+      return -1;
+    };
+    const finish = (e: number, kind: string): number => (endOfNumberOk(e) ? e : bad(`invalid ${kind} literal`, e));
+    const exponentAndImag = (e: number): number => {
+      let c = at(e);
+      if (c === 0x65 || c === 0x45) {
+        let m = e + 1;
+        c = at(m);
+        if (c === 0x2b || c === 0x2d) {
+          m++;
+          if (!isDigit(at(m))) return bad('invalid decimal literal', m);
+        } else if (!isDigit(c)) {
+          // "1e" then a name: the 'e' is judged by verify_end_of_number.
+          return endOfNumberOk(e) ? e : bad('invalid decimal literal', e);
+        }
+        e = decimalTail(m);
+        if (e < 0) return bad('invalid decimal literal', m);
+      }
+      c = at(e);
+      if (c === 0x6a || c === 0x4a) return finish(e + 1, 'imaginary');
+      return finish(e, 'decimal');
+    };
+    const fraction = (e: number): number => {
+      // e is just after the '.'.
+      if (isDigit(at(e))) {
+        e = decimalTail(e);
+        if (e < 0) return bad('invalid decimal literal', k);
+      }
+      return exponentAndImag(e);
+    };
+    if (fromDot) return fraction(k + 1);
+    let c = at(k);
+    if (c === 0x30) {
+      let e = k + 1;
+      c = at(e);
+      if (c === 0x78 || c === 0x58) {
+        e++;
+        do {
+          if (at(e) === 0x5f) e++;
+          if (!isHex(at(e))) return bad('invalid hexadecimal literal', e);
+          while (isHex(at(e))) e++;
+        } while (at(e) === 0x5f);
+        return finish(e, 'hexadecimal');
+      }
+      if (c === 0x6f || c === 0x4f || c === 0x62 || c === 0x42) {
+        const octal = c === 0x6f || c === 0x4f;
+        const kind = octal ? 'octal' : 'binary';
+        const ok = (d: number) => (octal ? d >= 0x30 && d <= 0x37 : d === 0x30 || d === 0x31);
+        e++;
+        do {
+          if (at(e) === 0x5f) e++;
+          const d = at(e);
+          if (!ok(d)) {
+            if (isDigit(d)) return bad(`invalid digit '${String.fromCharCode(d)}' in ${kind} literal`, e);
+            return bad(`invalid ${kind} literal`, e);
+          }
+          while (ok(at(e))) e++;
+        } while (at(e) === 0x5f);
+        if (isDigit(at(e))) return bad(`invalid digit '${String.fromCharCode(at(e))}' in ${kind} literal`, e);
+        return finish(e, kind);
+      }
+      // Zeros, maybe an old-style octal (now an error unless it is a float).
+      let nonzero = false;
+      for (;;) {
+        if (at(e) === 0x5f) {
+          e++;
+          if (!isDigit(at(e))) return bad('invalid decimal literal', e);
+        }
+        if (at(e) !== 0x30) break;
+        e++;
+      }
+      if (isDigit(at(e))) {
+        nonzero = true;
+        e = decimalTail(e);
+        if (e < 0) return bad('invalid decimal literal', k);
+      }
+      c = at(e);
+      if (c === 0x2e) return fraction(e + 1);
+      if (c === 0x65 || c === 0x45 || c === 0x6a || c === 0x4a) return exponentAndImag(e);
+      if (nonzero) {
+        return bad('leading zeros in decimal integer literals are not permitted; use an 0o prefix for octal integers', k);
+      }
+      return finish(e, 'decimal');
+    }
+    let e = decimalTail(k);
+    if (e < 0) return bad('invalid decimal literal', k);
+    if (at(e) === 0x2e) return fraction(e + 1);
+    return exponentAndImag(e);
+  }
+}
+
+function countNewlines(src: string, a: number, b: number): number {
+  let c = 0;
+  for (let k = src.indexOf('\n', a); k >= 0 && k < b; k = src.indexOf('\n', k + 1)) c++;
+  return c;
+}
+
+// verify_identifier: the first character must be XID_Start or '_', the rest
+// XID_Continue; the error names the first offending character.
+function invalidIdentifierChar(src: string, a: number, b: number): { message: string; offset: number } | null {
+  let first = true;
+  for (let k = a; k < b; ) {
+    const cp = src.codePointAt(k)!;
+    const ch = String.fromCodePoint(cp);
+    const ok = first ? IDENT_START.test(ch) : IDENT_CONTINUE.test(ch);
+    if (!ok) {
+      const message = isPrintableCodePoint(cp)
+        ? `invalid character '${ch}' (U+${hex4(cp)})`
+        : `invalid non-printable character U+${hex4(cp)}`;
+      return { message, offset: k };
+    }
+    first = false;
+    k += cp > 0xffff ? 2 : 1;
+  }
+  return null;
+}

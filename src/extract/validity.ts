@@ -1,0 +1,185 @@
+// Validity = CPython 3.11's `ast.parse` verdict, computed without Python.
+//
+// Three layers, cheapest first:
+//   1. tokenizer.ts: CPython's tokenizer (indentation stack and tab rules,
+//      brackets, literals, identifiers, its limits);
+//   2. strings.ts + rules.ts: what CPython's parser checks that
+//      tree-sitter-python's permissive grammar does not (string contents,
+//      f-string expressions, block structure, targets, argument and parameter
+//      order, where `*`, `:=`, `yield`, `as` may appear, AST depth);
+//   3. tree-sitter-python for the rest of the grammar (rootNode.hasError).
+// Each layer reports its first error; the verdict carries the earliest one,
+// except that CPython always reports the tokenizer errors it raises as
+// exceptions (bad literals, characters, brackets), wherever they are.
+
+import Parser from 'tree-sitter';
+import Python from 'tree-sitter-python';
+import { checkGrammar } from './rules.ts';
+import { checkStringToken, type FStringExpr } from './strings.ts';
+import { STRING, tokenize, type SyntaxIssue } from './tokenizer.ts';
+
+export interface SyntaxVerdict { valid: boolean; line?: number; message?: string }
+
+/** Inputs longer than this (UTF-16 units) are not handed to tree-sitter: verdict "too large". */
+export const MAX_PARSE_CHARS = 4_000_000;
+/** Above this size a parse runs under a deadline, and own errors skip the parse. */
+const LARGE_INPUT_CHARS = 256_000;
+/** Wall-clock budget for one tree-sitter parse of a large input. */
+const PARSE_DEADLINE_MS = 1_200;
+
+const parser = new Parser();
+parser.setLanguage(Python as unknown as Parser.Language);
+
+export function checkPythonSyntax(code: string): SyntaxVerdict {
+  const issue = analyze(code);
+  return issue ? { valid: false, line: issue.line, message: issue.message } : { valid: true };
+}
+
+function earliest(...issues: (SyntaxIssue | null)[]): SyntaxIssue | null {
+  let best: SyntaxIssue | null = null;
+  for (const i of issues) if (i && (!best || i.offset < best.offset)) best = i;
+  return best;
+}
+
+function lineOf(src: string, offset: number): number {
+  let line = 1;
+  for (let k = src.indexOf('\n'); k >= 0 && k < offset; k = src.indexOf('\n', k + 1)) line++;
+  return line;
+}
+
+// What ast.parse rejects before tokenizing a str source.
+function encodingIssue(code: string): SyntaxIssue | null {
+  const nul = code.indexOf('\0');
+  if (nul >= 0) {
+    return { line: lineOf(code, nul), message: 'source code string cannot contain null bytes', offset: nul, overrides: true };
+  }
+  const lone = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.exec(code);
+  if (lone) {
+    const hex = lone[0].charCodeAt(0).toString(16);
+    return {
+      line: lineOf(code, lone.index),
+      message: `'utf-8' codec can't encode character '\\u${hex}': surrogates not allowed`,
+      offset: lone.index,
+      overrides: true,
+    };
+  }
+  return null;
+}
+
+// CPython reads a str source with "\r\n" and "\r" as newlines and appends a
+// final newline; tree-sitter gets the same text so both see the same lines.
+function normalize(code: string): string {
+  const src = code.includes('\r') ? code.replace(/\r\n?/g, '\n') : code;
+  return src.endsWith('\n') ? src : src + '\n';
+}
+
+function analyze(code: string): SyntaxIssue | null {
+  const bad = encodingIssue(code);
+  if (bad) return bad;
+  const src = normalize(code);
+
+  const { tokens, error: tokError, joins } = tokenize(src);
+  if (tokError?.overrides) return tokError;
+
+  // String literal contents, implicit concatenation, f-string expressions.
+  let stringError: SyntaxIssue | null = null;
+  const exprs: FStringExpr[] = [];
+  let prevBytes = -1;
+  for (let k = 0; k < tokens.count && !stringError; k++) {
+    if (tokens.kind[k] !== STRING) {
+      prevBytes = -1;
+      continue;
+    }
+    const check = checkStringToken(src, tokens.start[k], tokens.end[k], tokens.line[k], exprs);
+    if (check.error) {
+      stringError = { ...check.error, overrides: false };
+    } else if (prevBytes >= 0 && prevBytes !== Number(check.bytes)) {
+      stringError = { message: 'cannot mix bytes and nonbytes literals', line: tokens.line[k], offset: tokens.start[k], overrides: false };
+    }
+    prevBytes = Number(check.bytes);
+  }
+
+  const ruleError = checkGrammar(src, tokens);
+  const fstringError = stringError || exprs.length === 0 ? null : checkFStringExpressions(src, exprs);
+  const own = earliest(tokError, stringError, ruleError, fstringError);
+  if (own && src.length > LARGE_INPUT_CHARS) return own;
+  if (src.length > MAX_PARSE_CHARS) {
+    return own ?? { line: 1, message: `code too large to check (${src.length} characters; limit ${MAX_PARSE_CHARS})`, offset: 0, overrides: false };
+  }
+  const treeError = parseError(src, joins);
+  return earliest(own, treeError);
+}
+
+function blank(src: string, ranges: number[]): string {
+  if (ranges.length === 0) return src;
+  const parts: string[] = [];
+  let last = 0;
+  for (let k = 0; k < ranges.length; k += 2) {
+    parts.push(src.slice(last, ranges[k]), ' '.repeat(ranges[k + 1] - ranges[k]));
+    last = ranges[k + 1];
+  }
+  parts.push(src.slice(last));
+  return parts.join('');
+}
+
+// CPython compiles each f-string expression as "(expression)". All of a
+// source's expressions are checked in one pass over a synthetic module with
+// one such line per expression: each is bracket-balanced (the f-string scanner
+// checked), so an error stays within its own line.
+function checkFStringExpressions(src: string, exprs: FStringExpr[]): SyntaxIssue | null {
+  const parts: string[] = [];
+  const firstLine: number[] = [];
+  let line = 1;
+  for (const e of exprs) {
+    const text = src.slice(e.start, e.end);
+    parts.push('(' + text + ')\n');
+    firstLine.push(line);
+    line += 1 + (text.match(/\n/g)?.length ?? 0);
+  }
+  const issue = analyze(parts.join(''));
+  if (!issue) return null;
+  let i = firstLine.length - 1;
+  while (i > 0 && firstLine[i] > issue.line) i--;
+  const e = exprs[i];
+  const message = issue.message.startsWith('f-string') ? issue.message : `f-string: ${issue.message}`;
+  return { line: e.line + (issue.line - firstLine[i]), message, offset: e.start, overrides: false };
+}
+
+// tree-sitter-python has no `from __future__ import *` (CPython parses it and
+// rejects it only when compiling): hand tree-sitter a plain module name of
+// the same length instead, so offsets and lines stay the same.
+const FUTURE_WILDCARD = /^([ \t]*from[ \t]+)__future__([ \t]+import[ \t]*\*)/gm;
+
+// tree-sitter sees the source with each logical line on one physical line
+// (see TokenizeResult.joins); offsets are unchanged, lines come from `code`.
+function parseError(code: string, joins: number[]): SyntaxIssue | null {
+  let src = blank(code, joins);
+  if (src.includes('__future__')) src = src.replace(FUTURE_WILDCARD, '$1_X_future_$2');
+  let tree: Parser.Tree | undefined;
+  if (src.length > LARGE_INPUT_CHARS) {
+    const deadline = performance.now() + PARSE_DEADLINE_MS;
+    tree = parser.parse(src, null, { progressCallback: () => performance.now() > deadline });
+    if (!tree?.rootNode) {
+      parser.reset();
+      return { line: 1, message: `syntax check timed out after ${PARSE_DEADLINE_MS} ms`, offset: 0, overrides: false };
+    }
+  } else {
+    tree = parser.parse(src);
+  }
+  const root = tree.rootNode;
+  if (!root.hasError) return null;
+  // Descend to the first ERROR or MISSING node, without recursion.
+  const cursor = root.walk();
+  for (;;) {
+    const node = cursor.currentNode;
+    if (node.isError || node.isMissing || !cursor.gotoFirstChild()) {
+      const message = node.isMissing && node.type === ':' ? "expected ':'" : 'invalid syntax';
+      return { line: lineOf(code, node.startIndex), message, offset: node.startIndex, overrides: false };
+    }
+    while (!cursor.currentNode.hasError) {
+      if (!cursor.gotoNextSibling()) {
+        return { line: lineOf(code, node.startIndex), message: 'invalid syntax', offset: node.startIndex, overrides: false };
+      }
+    }
+  }
+}
