@@ -1,0 +1,394 @@
+#!/usr/bin/env python3
+"""Export a Hugging Face reward model to the model directory the service serves.
+
+    python3 scripts/export_onnx.py --model LARK-Lab/CodeScaler-1.7B --out models/codescaler-1.7b
+
+The checkpoint must be a *ForSequenceClassification with one label whose backbone keeps its final
+norm at `<base>.norm` and its head at `score` (Qwen3, Llama: CodeScaler, Skywork-Reward-V2). The
+directory written holds model.onnx (weights in model.onnx.data above 1.5 GB, under protobuf's 2 GiB
+limit), config.json (pad_token_id filled in from the tokenizer when missing, torch_dtype set to the
+ONNX weights' dtype), the tokenizer files and chat_template.jinja. The graph takes input_ids and
+attention_mask (int64 [batch, seq], right-padded) and returns logits (float32 [batch, 1]): the
+Hugging Face sequence-classification logits, read at the rightmost token that is not the pad token.
+
+fp16 keeps the final RMSNorm and the score head in fp32: the hidden state of the one row that is
+read is cast to fp32 before the norm, and the norm weight and score weight are stored as fp32. The
+logit is therefore never rounded to fp16 (whose spacing is 0.008 near 12), and the sum of squares
+in the norm cannot overflow.
+
+After writing, the export is checked: ONNX Runtime (CPU for fp32, CUDA for fp16) against PyTorch
+fp32 on right-padded batches of varied lengths and sizes other than the traced ones. The script
+prints the largest |logit difference| and exits 1 when it exceeds the tolerance (fp32: 1e-4;
+fp16: 0.1, a budget for 28 layers of fp16 rounding, not a measured value).
+
+torch, transformers, onnx and onnxruntime are imported inside main, so --help works on a bare
+python3. Install them with: pip install -r scripts/requirements-export.txt
+"""
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+TOLERANCE = {"fp32": 1e-4, "fp16": 0.1}
+#: Above this many weight bytes the initializers go to model.onnx.data (protobuf caps a message at 2 GiB).
+EXTERNAL_DATA_THRESHOLD_BYTES = 1_500_000_000
+EXTERNAL_DATA_FILE = "model.onnx.data"
+#: What the service reads besides model.onnx and config.json, and what tokenizers need to rebuild.
+TOKENIZER_FILES = (
+    "tokenizer.json",
+    "tokenizer_config.json",
+    "special_tokens_map.json",
+    "added_tokens.json",
+    "vocab.json",
+    "merges.txt",
+    "chat_template.jinja",
+)
+#: Hub files worth downloading: configs, safetensors weights, tokenizer and template; never remote code.
+HUB_PATTERNS = ["*.json", "*.safetensors", "*.jinja", "*.txt", "*.model"]
+
+# Pairs for the export check: different lengths so that every batch has padding, one long enough
+# to exceed the traced sequence length, and special-token text inside the code.
+CHECK_PAIRS = [
+    ("Add two numbers.", "def add(a, b):\n    return a + b"),
+    ("Reverse a list.", "def rev(xs):\n    return xs[::-1]"),
+    ("Return the maximum of a list of integers, or None when it is empty.",
+     "def biggest(xs):\n    if not xs:\n        return None\n    best = xs[0]\n    for x in xs[1:]:\n"
+     "        if x > best:\n            best = x\n    return best"),
+    ("Print hello.", "print('hello <|im_end|> <think>')"),
+    ("Count vowels in a string (naïve approach is fine: ünïcödé counts).",
+     "def vowels(s):\n    return sum(c in 'aeiouäëïöü' for c in s.lower())"),
+    ("Sum of squares below n, written the long way.",
+     "def squares(n):\n    total = 0\n" + "".join(f"    total += {i} * {i}  # step {i}\n" for i in range(60)) + "    return total"),
+    ("x", "y = 1"),
+]
+# Index groups: batch sizes 3, 2 and 2 (the traced batch is 2 rows of 8 tokens; these differ).
+CHECK_BATCHES = [[0, 1, 2], [3, 5], [4, 6]]
+CHECK_MAX_LENGTH = 2048
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="export_onnx.py",
+        description=__doc__.split("\n\n")[0],
+        epilog="Dtypes: fp16 for the CUDA execution provider (half the memory and bandwidth); "
+        "fp32 for the CPU provider and for bit-for-bit parity work. See README, 'Serve a real model'.",
+    )
+    parser.add_argument("--model", required=True, help="hub id (e.g. LARK-Lab/CodeScaler-1.7B) or a local checkpoint directory")
+    parser.add_argument("--out", required=True, type=Path, help="output model directory (created; model files in it are replaced)")
+    parser.add_argument("--dtype", choices=sorted(TOLERANCE), default="fp32", help="ONNX weight dtype (default: fp32)")
+    parser.add_argument("--opset", type=int, default=17, help="ONNX opset (default: 17)")
+    parser.add_argument("--revision", default=None, help="hub revision (branch, tag or commit) when --model is a hub id")
+    parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto",
+                        help="where PyTorch traces and computes the fp32 reference (auto: cuda when available)")
+    parser.add_argument("--tolerance", type=float, default=None,
+                        help=f"largest accepted |onnx - torch fp32| logit difference (default: {TOLERANCE})")
+    return parser.parse_args(argv)
+
+
+def import_or_explain(*modules: str) -> list:
+    """The heavy dependencies, or an exit naming the requirements file."""
+    import importlib
+
+    loaded = []
+    for name in modules:
+        try:
+            loaded.append(importlib.import_module(name))
+        except ImportError as err:
+            raise SystemExit(
+                f"{Path(sys.argv[0]).name}: cannot import {name} ({err}); "
+                "install the export requirements: pip install -r scripts/requirements-export.txt"
+            ) from err
+    return loaded
+
+
+def chat_ids(tokenizer, question: str, code: str, max_length: int) -> tuple[str, list[int], bool]:
+    """The service's prompt, the Hugging Face way: the model's chat template over [user, assistant],
+    no generation prompt, tokenized without added special tokens, right-truncated to max_length."""
+    messages = [{"role": "user", "content": question}, {"role": "assistant", "content": code}]
+    text = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=False)
+    full = tokenizer(text, add_special_tokens=False)["input_ids"]
+    ids = tokenizer(text, add_special_tokens=False, truncation=True, max_length=max_length)["input_ids"]
+    return text, ids, len(full) > max_length
+
+
+def pad_right(rows: list[list[int]], pad_token_id: int) -> tuple[list[list[int]], list[list[int]]]:
+    """Right-padded input_ids and attention_mask, as the service's batch queue builds them."""
+    width = max(len(r) for r in rows)
+    ids = [r + [pad_token_id] * (width - len(r)) for r in rows]
+    mask = [[1] * len(r) + [0] * (width - len(r)) for r in rows]
+    return ids, mask
+
+
+def resolve_pad_token_id(config, tokenizer) -> int:
+    if config.pad_token_id is not None:
+        return int(config.pad_token_id)
+    if tokenizer.pad_token_id is not None:
+        return int(tokenizer.pad_token_id)
+    raise SystemExit("neither config.json nor the tokenizer names a pad token; the score could not be read at the last real token")
+
+
+def resolve_source(model: str, revision: str | None) -> tuple[Path, str | None]:
+    """A local checkpoint directory as is; a hub id downloaded (configs, safetensors, tokenizer files).
+    Returns the directory and, for a hub id, the name to serve the model under."""
+    if Path(model).is_dir():
+        return Path(model), None
+    (hub,) = import_or_explain("huggingface_hub")
+    return Path(hub.snapshot_download(repo_id=model, revision=revision, allow_patterns=HUB_PATTERNS)), model
+
+
+def check_config_read(source: Path, config) -> None:
+    """transformers 5 writes rope_theta inside rope_parameters; an older transformers reading such a
+    config.json falls back to its default base and would export a different model without a word."""
+    raw = json.loads((source / "config.json").read_text(encoding="utf-8"))
+    rope = raw.get("rope_parameters") or {}
+    written = raw.get("rope_theta", rope.get("rope_theta"))
+    read = getattr(config, "rope_theta", None) or (getattr(config, "rope_parameters", None) or {}).get("rope_theta")
+    if written is not None and read != written:
+        raise SystemExit(f"{source}/config.json sets rope_theta {written} but the installed transformers read {read}; "
+                         "use a transformers release that reads this config")
+    rope_type = rope.get("rope_type", rope.get("type"))
+    if rope_type not in (None, "default") and not (getattr(config, "rope_scaling", None) or getattr(config, "rope_parameters", None)):
+        raise SystemExit(f"{source}/config.json asks for {rope_type} rope scaling, which this transformers did not read")
+
+
+def load_classifier(torch, transformers, source: Path, dtype, pad_token_id: int, device: str):
+    """The checkpoint as a sequence classifier, refusing one whose head would be freshly initialized."""
+    config = transformers.AutoConfig.from_pretrained(source)
+    check_config_read(source, config)
+    architectures = list(config.architectures or [])
+    if not any(a.endswith("ForSequenceClassification") for a in architectures):
+        raise SystemExit(f"{source}: architectures {architectures} holds no *ForSequenceClassification; "
+                         "loading it as one would attach a randomly initialized score head")
+    if config.num_labels != 1:
+        raise SystemExit(f"{source}: num_labels is {config.num_labels}; a reward model has exactly one")
+    model, info = transformers.AutoModelForSequenceClassification.from_pretrained(
+        source, torch_dtype=dtype, attn_implementation="eager", output_loading_info=True,
+    )
+    if info["missing_keys"]:
+        raise SystemExit(f"{source}: weights missing from the checkpoint (they would be random): {info['missing_keys'][:8]}")
+    model.config.pad_token_id = pad_token_id
+    return model.to(device).eval()
+
+
+def hf_logits(torch, model, ids: list[list[int]], mask: list[list[int]]) -> list[float]:
+    """Hugging Face's own forward: SequenceClassifierOutputWithPast.logits[:, 0]."""
+    device = next(model.parameters()).device
+    with torch.no_grad():
+        out = model(input_ids=torch.tensor(ids, device=device), attention_mask=torch.tensor(mask, device=device))
+    return out.logits[:, 0].float().cpu().tolist()
+
+
+def last_token_reward(torch, model, pad_token_id: int):
+    """The classifier restated for export: backbone without its final norm, the hidden state at
+    the rightmost non-pad token (Hugging Face's read-out rule), then the final RMSNorm and the score
+    head in fp32. Norm and head act on each position independently, so reading one row first gives
+    the logits Hugging Face computes over all positions. The additive causal + padding mask is built
+    here rather than by transformers, so the trace does not depend on its mask helpers' version."""
+    backbone = getattr(model, model.base_model_prefix)
+    final_norm = backbone.norm
+    head = model.score
+    dtype = model.dtype
+    mask_value = torch.finfo(dtype).min
+
+    class LastTokenReward(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.backbone = backbone
+            self.backbone.norm = torch.nn.Identity()
+            self.norm_weight = torch.nn.Parameter(final_norm.weight.detach().float().clone(), requires_grad=False)
+            self.norm_eps = float(getattr(final_norm, "variance_epsilon", getattr(final_norm, "eps", 1e-6)))
+            self.score = torch.nn.Linear(head.in_features, head.out_features, bias=head.bias is not None,
+                                         dtype=torch.float32, device=head.weight.device)
+            self.score.load_state_dict({k: v.float() for k, v in head.state_dict().items()})
+
+        def forward(self, input_ids, attention_mask):
+            positions = torch.arange(input_ids.shape[1], device=input_ids.device)
+            causal = positions[None, :] <= positions[:, None]  # [query, key]: key at or before query
+            allowed = causal[None, None, :, :] & attention_mask.bool()[:, None, None, :]
+            zero = torch.zeros((), dtype=dtype, device=input_ids.device)
+            blocked = torch.full((), mask_value, dtype=dtype, device=input_ids.device)
+            hidden = self.backbone(
+                input_ids=input_ids,
+                attention_mask=torch.where(allowed, zero, blocked),
+                position_ids=positions[None, :],
+                use_cache=False,
+            ).last_hidden_state
+            not_pad = (input_ids != pad_token_id).long()
+            last = (positions[None, :] * not_pad).argmax(-1)
+            row = hidden.gather(1, last[:, None, None].expand(-1, 1, hidden.shape[-1])).squeeze(1).float()
+            normed = row * torch.rsqrt(row.pow(2).mean(-1, keepdim=True) + self.norm_eps)
+            return self.score(self.norm_weight * normed)
+
+    return LastTokenReward().eval()
+
+
+def trace(torch, module, example, scratch: Path, opset: int) -> Path:
+    """TorchScript-exports `module` into `scratch`; above 2 GiB the exporter writes one file per tensor there."""
+    raw = scratch / "model.onnx"
+    with torch.no_grad():
+        torch.onnx.export(
+            module,
+            example,
+            str(raw),
+            input_names=["input_ids", "attention_mask"],
+            output_names=["logits"],
+            dynamic_axes={
+                "input_ids": {0: "batch", 1: "seq"},
+                "attention_mask": {0: "batch", 1: "seq"},
+                "logits": {0: "batch"},
+            },
+            opset_version=opset,
+            do_constant_folding=True,
+            dynamo=False,  # the TorchScript exporter: dynamic_axes as given, no onnxscript needed
+        )
+    return raw
+
+
+def save_onnx(onnx, raw: Path, out: Path) -> int:
+    """model.onnx with the weights inline, or all of them in one model.onnx.data when large."""
+    proto = onnx.load(str(raw))  # pulls the per-tensor files back in
+    weights = sum(len(t.raw_data) for t in proto.graph.initializer)
+    for stale in ("model.onnx", EXTERNAL_DATA_FILE):
+        (out / stale).unlink(missing_ok=True)
+    if weights > EXTERNAL_DATA_THRESHOLD_BYTES:
+        onnx.save_model(proto, str(out / "model.onnx"), save_as_external_data=True, all_tensors_to_one_file=True,
+                        location=EXTERNAL_DATA_FILE, size_threshold=1024)
+    else:
+        onnx.save_model(proto, str(out / "model.onnx"))
+    onnx.checker.check_model(str(out / "model.onnx"))
+    return weights
+
+
+def copy_model_files(transformers, source: Path, out: Path, pad_token_id: int, dtype_name: str, served_name: str | None) -> list[str]:
+    """config.json (pad_token_id filled in, torch_dtype = the ONNX dtype) and the tokenizer files."""
+    config = json.loads((source / "config.json").read_text(encoding="utf-8"))
+    if config.get("pad_token_id") is None:
+        config["pad_token_id"] = pad_token_id
+    config["torch_dtype"] = dtype_name
+    if "dtype" in config:
+        config["dtype"] = dtype_name
+    if served_name:
+        config["_name_or_path"] = served_name
+    (out / "config.json").write_text(json.dumps(config, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    copied = ["config.json"]
+    for name in TOKENIZER_FILES:
+        if (source / name).is_file():
+            shutil.copyfile(source / name, out / name)
+            copied.append(name)
+    if "tokenizer.json" not in copied:
+        # The service reads the fast tokenizer's JSON; rebuild it from the slow files.
+        transformers.AutoTokenizer.from_pretrained(source, use_fast=True).backend_tokenizer.save(str(out / "tokenizer.json"))
+        copied.append("tokenizer.json (rebuilt)")
+    tokenizer_config = json.loads((out / "tokenizer_config.json").read_text(encoding="utf-8"))
+    if "chat_template.jinja" not in copied and not tokenizer_config.get("chat_template"):
+        raise SystemExit(f"{source}: no chat template (chat_template.jinja or tokenizer_config.json); the service needs one")
+    return copied
+
+
+def check_rows(tokenizer) -> list[list[int]]:
+    return [chat_ids(tokenizer, q, c, CHECK_MAX_LENGTH)[1] for q, c in CHECK_PAIRS]
+
+
+def onnx_session(ort, path: Path, dtype_name: str):
+    """CPU for fp32 (exact fp32 arithmetic); CUDA for fp16, whose kernels the CPU provider lacks."""
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    if dtype_name == "float32":
+        return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    if hasattr(ort, "preload_dlls"):
+        ort.preload_dlls()  # CUDA and cuDNN from the pip packages torch brought in
+    session = ort.InferenceSession(str(path), options, providers=["CUDAExecutionProvider"])
+    if session.get_providers()[0] != "CUDAExecutionProvider":
+        raise SystemExit(f"ONNX Runtime did not start the CUDA provider (got {session.get_providers()})")
+    return session
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    # torch before onnxruntime: onnxruntime-gpu can then use the CUDA libraries torch loaded.
+    torch, transformers, onnx, np = import_or_explain("torch", "transformers", "onnx", "numpy")
+    (ort,) = import_or_explain("onnxruntime")
+    if args.dtype == "fp16" and "CUDAExecutionProvider" not in ort.get_available_providers():
+        raise SystemExit("the fp16 export is checked on ONNX Runtime's CUDA provider, which this onnxruntime lacks: "
+                         "install onnxruntime-gpu (scripts/requirements-export.txt) on a CUDA machine")
+
+    device = args.device if args.device != "auto" else ("cuda" if torch.cuda.is_available() else "cpu")
+    torch.backends.cuda.matmul.allow_tf32 = False  # the fp32 reference must be fp32
+    torch.backends.cudnn.allow_tf32 = False
+    tolerance = args.tolerance if args.tolerance is not None else TOLERANCE[args.dtype]
+    dtype_name = {"fp32": "float32", "fp16": "float16"}[args.dtype]
+    export_dtype = {"fp32": torch.float32, "fp16": torch.float16}[args.dtype]
+
+    source, served_name = resolve_source(args.model, args.revision)
+    out: Path = args.out.resolve()
+    out.mkdir(parents=True, exist_ok=True)
+
+    tokenizer = transformers.AutoTokenizer.from_pretrained(source)
+    pad_token_id = resolve_pad_token_id(transformers.AutoConfig.from_pretrained(source), tokenizer)
+    rows = check_rows(tokenizer)
+    batches = [pad_right([rows[i] for i in group], pad_token_id) for group in CHECK_BATCHES]
+
+    print(f"loading {args.model} in fp32 on {device} for the reference", flush=True)
+    model = load_classifier(torch, transformers, source, torch.float32, pad_token_id, device)
+    reference = [hf_logits(torch, model, ids, mask) for ids, mask in batches]
+    if export_dtype != torch.float32:
+        del model
+        gc.collect()
+        if device == "cuda":
+            torch.cuda.empty_cache()
+        print(f"loading {args.model} in {dtype_name} on {device} for the export", flush=True)
+        model = load_classifier(torch, transformers, source, export_dtype, pad_token_id, device)
+
+    module = last_token_reward(torch, model, pad_token_id)
+    with torch.no_grad():
+        wrapped = [module(torch.tensor(ids, device=device), torch.tensor(mask, device=device))[:, 0].cpu().tolist() for ids, mask in batches]
+    wrapper_diff = max(abs(a - b) for got, want in zip(wrapped, reference) for a, b in zip(got, want))
+    print(f"torch export module vs Hugging Face fp32: max |diff| {wrapper_diff:.3g}", flush=True)
+
+    # Two rows of 8 tokens: a shape no check batch has, so a size frozen by the trace shows up there.
+    example = tuple(torch.tensor(t, device=device) for t in pad_right([rows[0][:8], rows[1][:5]], pad_token_id))
+    print(f"exporting {dtype_name} ONNX (opset {args.opset}) to {out}", flush=True)
+    with tempfile.TemporaryDirectory(dir=out.parent, prefix=".export-") as scratch:
+        raw = trace(torch, module, example, Path(scratch), args.opset)
+        del module, model  # the ONNX proto is about to take as much memory as the weights
+        gc.collect()
+        if device == "cuda":
+            torch.cuda.empty_cache()
+        weights = save_onnx(onnx, raw, out)
+    copied = copy_model_files(transformers, source, out, pad_token_id, dtype_name, served_name)
+
+    session = onnx_session(ort, out / "model.onnx", dtype_name)
+    worst = 0.0
+    for (ids, mask), want in zip(batches, reference):
+        logits = session.run(["logits"], {"input_ids": np.asarray(ids, dtype=np.int64), "attention_mask": np.asarray(mask, dtype=np.int64)})[0]
+        if logits.shape != (len(ids), 1):
+            raise SystemExit(f"ONNX logits have shape {logits.shape}, expected ({len(ids)}, 1)")
+        diff = max(abs(float(a) - b) for a, b in zip(logits[:, 0], want))
+        worst = max(worst, diff)
+        print(f"  batch {len(ids)}x{len(ids[0])}: torch {['%.5f' % v for v in want]}  max |onnx - torch| {diff:.3g}")
+    passed = worst <= tolerance
+    report = {
+        "source": args.model,
+        "revision": args.revision,
+        "dtype": dtype_name,
+        "opset": args.opset,
+        "external_data": (out / EXTERNAL_DATA_FILE).exists(),
+        "weight_bytes": weights,
+        "pad_token_id": pad_token_id,
+        "files": ["model.onnx"] + ([EXTERNAL_DATA_FILE] if (out / EXTERNAL_DATA_FILE).exists() else []) + copied,
+        "check": {"provider": session.get_providers()[0], "max_abs_diff": worst, "tolerance": tolerance, "passed": passed},
+        "versions": {"torch": torch.__version__, "transformers": transformers.__version__, "onnx": onnx.__version__, "onnxruntime": ort.__version__},
+    }
+    (out / "export.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    verdict = "OK" if passed else "FAILED"
+    print(f"{verdict}: max |onnx - torch fp32| = {worst:.3g} (tolerance {tolerance:g}, {dtype_name}, {session.get_providers()[0]}); wrote {out}")
+    return 0 if passed else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
