@@ -68,7 +68,7 @@ describe('parsePatch', () => {
   });
 });
 
-describe('applyPatch', () => {
+describe('applyPatch and the outline', () => {
   const source = text(['a', 'b', 'c', 'x', 'b', 'c', 'd']);
   const patchFor = (header: string) => parsePatch(`--- a/f\n+++ b/f\n${header}\n b\n-c\n+C\n`)[0];
 
@@ -100,6 +100,24 @@ describe('applyPatch', () => {
   it('never places a hunk before the end of the previous one', () => {
     const fp = parsePatch('--- a/f\n+++ b/f\n@@ -3 +3 @@\n-x\n+X\n@@ -1,2 +1,2 @@\n b\n-c\n+C\n')[0];
     assert.deepEqual(applyPatch(text(['b', 'c', 'x', 'b', 'c']), fp, 'f').removedRows, [2, 4]);
+  });
+
+  it('keeps a piece tree-sitter misreads from spoiling the rest of the file', () => {
+    // Valid Python (a dedent inside brackets) that tree-sitter-python reads with errors; parsed as a
+    // whole, the file also loses `class Fine`, and Fine.ok would come out as a function `ok`.
+    const source = text(['class Broken:', '    def weird(self):', '        def f():', '            (bar.', '        baz)',
+      '            (bar.', '        baz(', '        ))', '        return 1', '', '', 'class Fine:', '    def ok(self):', '        return 2']);
+    const gold = goldFromPatch('--- a/a.py\n+++ b/a.py\n@@ -13,2 +13,2 @@\n     def ok(self):\n-        return 2\n+        return 3\n', { 'a.py': source });
+    assert.deepEqual(gold.entities, ['a.py:Fine.ok']);
+  });
+
+  it('parses the whole file when a piece fails to parse but the whole file does not', () => {
+    // The light scan ends the f-string at its line end (3.12 lets a replacement field hold a
+    // multi-line string), so `x'\'\'}"` looks like a statement and the rest of the file becomes a
+    // piece that opens a string it never closes. The whole file parses cleanly, and wins.
+    const source = text(['class C:', '    def m(self):', '        return f"{\'\'\'', 'x\'\'\'}"', '    def n(self):', '        return 2']);
+    const gold = goldFromPatch('--- a/a.py\n+++ b/a.py\n@@ -6 +6 @@\n-        return 2\n+        return 3\n', { 'a.py': source });
+    assert.deepEqual(gold.entities, ['a.py:C.n']);
   });
 
   it('accepts U+FFFD as an ordinary character (a consistent bad decode still matches)', () => {

@@ -13,6 +13,10 @@ states them (util/benchmark/gen_oracle_locations.py), on CPython's own parser:
 
 Usage: python3 test/localization_parity.py SEED COUNT > cases.json
 Prints {"cases": [{"kind", "path", "original", "patch", "gold": {...}, "added": [...]}]}.
+
+       python3 test/localization_parity.py --outline SEED COUNT > outlines.json
+Prints {"files": [{"path", "source", "owner": [per 0-based row], "imports": [rows], "defined": [...]}]}
+for COUNT whole files, to compare the location of every line.
 """
 
 import ast
@@ -185,7 +189,27 @@ def load(path):
     return text, tree
 
 
+def outlines(seed, count):
+    rng = random.Random(seed)
+    root, paths = corpus()
+    files = []
+    for path in rng.sample(paths, len(paths)):
+        if len(files) == count:
+            break
+        loaded = load(path)
+        if loaded is None:
+            continue
+        text, tree = loaded
+        n = text.count("\n")
+        owner, imports, defined = outline(tree, n, 0)
+        files.append({"path": path.relative_to(root).as_posix(), "source": text, "owner": owner[1:n + 1],
+                      "imports": sorted(i - 1 for i in imports), "defined": sorted(defined)})
+    json.dump({"files": files}, sys.stdout)
+
+
 def main():
+    if sys.argv[1] == "--outline":
+        return outlines(int(sys.argv[2]), int(sys.argv[3]))
     seed, count = int(sys.argv[1]), int(sys.argv[2])
     rng = random.Random(seed)
     root, paths = corpus()

@@ -9,7 +9,7 @@
 // a new function) is "added": it is reported apart and not scored.
 import { applyPatch, joinLines, type AppliedPatch } from './apply.ts';
 import { LocalizationInputError } from './errors.ts';
-import { outlinePython, type PythonOutline } from './outline.ts';
+import { outlinePython } from './outline.ts';
 import { parsePatch, type FilePatch } from './patch.ts';
 import { LOCALIZATION_LIMITS } from './schema.ts';
 import { hasLoneSurrogate, pyStrip } from './text.ts';
@@ -52,24 +52,27 @@ function skipped(text: string): boolean {
 }
 
 /** Locations (`Class.method` / `func`) that the removed and added lines of one file touch. */
-function editedLocations(applied: AppliedPatch): { edited: Set<string>; added: Set<string> } {
+function editedLocations(source: string, applied: AppliedPatch): { edited: Set<string>; added: Set<string> } {
   const edited = new Set<string>();
   const added = new Set<string>();
-  let before: PythonOutline | undefined;
-  let after: PythonOutline | undefined;
-  const oldOutline = () => (before ??= outlinePython(joinLines(applied.original)));
-  for (const row of applied.removedRows) {
-    if (skipped(applied.original.lines[row]) || oldOutline().isImport(row)) continue;
-    const loc = oldOutline().locationAt(row);
+  const removedRows = applied.removedRows.filter((row) => !skipped(applied.original.lines[row]));
+  const addedRows = applied.addedRows.filter((row) => !skipped(applied.patched.lines[row]));
+  const before = outlinePython(source);
+  before.prefetch(removedRows);
+  for (const row of removedRows) {
+    const loc = before.isImport(row) ? null : before.locationAt(row);
     if (loc) edited.add(loc);
   }
-  for (const row of applied.addedRows) {
-    if (skipped(applied.patched.lines[row])) continue;
-    after ??= outlinePython(joinLines(applied.patched));
-    if (after.isImport(row)) continue;
-    const loc = after.locationAt(row);
-    if (loc) (oldOutline().defines(loc) ? edited : added).add(loc);
+  if (!addedRows.length) return { edited, added };
+  const after = outlinePython(joinLines(applied.patched));
+  after.prefetch(addedRows);
+  const touched = new Set<string>();
+  for (const row of addedRows) {
+    const loc = after.isImport(row) ? null : after.locationAt(row);
+    if (loc) touched.add(loc);
   }
+  before.prefetch([], touched);
+  for (const loc of touched) (before.defines(loc) ? edited : added).add(loc);
   return { edited, added };
 }
 
@@ -106,7 +109,7 @@ function mapPatch(filePatches: readonly FilePatch[], files: Readonly<Record<stri
     if (filePatch.binary) throw new LocalizationInputError('malformed_patch', `the diff of ${path} is binary`);
     checkText(`files[${JSON.stringify(path)}]`, files[path], LOCALIZATION_LIMITS.source);
     goldFiles.add(path);
-    const { edited, added } = editedLocations(applyPatch(files[path], filePatch, path));
+    const { edited, added } = editedLocations(files[path], applyPatch(files[path], filePatch, path));
     for (const loc of edited) {
       const dot = loc.indexOf('.');
       modules.add(`${path}:${dot < 0 ? loc : loc.slice(0, dot)}`);
