@@ -1,0 +1,44 @@
+// A client that gives up while its items wait: they are dropped before they run, over a real socket.
+import assert from 'node:assert/strict';
+import { request } from 'node:http';
+import { describe, it } from 'node:test';
+import { fakeApp } from './support/app.ts';
+import { FakeModel } from './support/fakes.ts';
+
+describe('client disconnects', () => {
+  it('queued items of a client that went away never reach the model', async () => {
+    const model = new FakeModel({ delayMs: 150 });
+    const service = await fakeApp({ MAX_BATCH_ITEMS: '1', MAX_WAIT_MS: '0' }, model);
+    await service.app.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = service.app.server.address() as { port: number };
+    try {
+      const fence = (s: string) => '```python\n' + s + '\n```';
+      const post = (items: unknown[]) => {
+        const req = request({ port, host: '127.0.0.1', method: 'POST', path: '/score', headers: { 'content-type': 'application/json' } });
+        req.on('error', () => {});
+        req.end(JSON.stringify({ items }));
+        return req;
+      };
+      const callsBefore = model.calls;
+      // The patient client occupies the model; the impatient one's 3 items wait behind it.
+      const patient = new Promise<number>((resolve) => post([{ question: 'patient', response: fence('a = 1') }]).on('response', (r) => {
+        r.resume();
+        r.on('end', () => resolve(r.statusCode!));
+      }));
+      await new Promise((r) => setTimeout(r, 30));
+      const impatient = post(['b = 1', 'b = 2', 'b = 3'].map((c) => ({ question: 'impatient', response: fence(c) })));
+      await new Promise((r) => setTimeout(r, 40));
+      impatient.destroy();
+      assert.equal(await patient, 200);
+      await new Promise((r) => setTimeout(r, 400));
+      assert.equal(model.calls - callsBefore, 1, 'only the patient item ran');
+      const metrics = (await service.app.inject({ method: 'GET', url: '/metrics' })).body;
+      assert.match(metrics, /reward_dropped_items_total 3/);
+      // The service goes on serving.
+      const after = await service.app.inject({ method: 'POST', url: '/score', payload: { items: [{ question: 'q', response: fence('c = 1') }] } });
+      assert.equal(after.statusCode, 200);
+    } finally {
+      await service.shutdown();
+    }
+  });
+});
