@@ -4,8 +4,13 @@ import { BatchQueue } from './batch/queue.ts';
 import type { Config } from './config.ts';
 import { registerAuth } from './http/auth.ts';
 import { registerErrorHandling } from './http/errors.ts';
+import docsRoutes from './http/routes/docs.ts';
 import healthRoutes, { type HealthContext, type Lifecycle } from './http/routes/health.ts';
+import openrlhfRoutes, { type ModelRouteContext } from './http/routes/openrlhf.ts';
+import rankRoutes from './http/routes/rank.ts';
 import scoreRoutes from './http/routes/score.ts';
+import teiRoutes from './http/routes/tei.ts';
+import vllmRoutes from './http/routes/vllm.ts';
 import type { RouteContext } from './http/context.ts';
 import { Metrics } from './metrics.ts';
 import type { ModelDir } from './model/model-dir.ts';
@@ -81,8 +86,14 @@ export async function buildApp(opts: AppOptions): Promise<RewardApp> {
       max_client_batch: config.MAX_CLIENT_BATCH,
     },
   });
+  // First: it records the routes registered after it, for the OpenAPI contract test.
+  await app.register(docsRoutes);
   await app.register(healthRoutes, { ...ctx, lifecycle, info } satisfies HealthContext);
   await app.register(scoreRoutes, ctx);
+  await app.register(rankRoutes, ctx);
+  await app.register(teiRoutes, ctx);
+  await app.register(openrlhfRoutes, { ...ctx, modelDir } satisfies ModelRouteContext);
+  await app.register(vllmRoutes, { ...ctx, modelDir } satisfies ModelRouteContext);
 
   const warmUp = scorer
     .score([{ question: 'warm-up', response: '```python\nprint(1)\n```' }], 'single_block', 'softplus')

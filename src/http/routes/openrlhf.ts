@@ -1,0 +1,97 @@
+// POST /get_reward: OpenRLHF's remote reward model protocol. Each query is split back into the
+// question (last user turn of its prompt) and the response (the query after the prompt), then scored
+// as /v1/score does with its defaults (single_block extraction, softplus shaping).
+import type { FastifyInstance } from 'fastify';
+import { InvalidRequestError, TooManyItemsError } from '../../errors.ts';
+import type { ModelDir } from '../../model/model-dir.ts';
+import { PromptEncoder } from '../../prompt/prompt.ts';
+import { scoringErrorResponses } from '../schemas.ts';
+import { clientSignal, setTimingHeaders, type RouteContext } from '../context.ts';
+import { CHATML, recoverQuestion, recoverResponse, templateMarkers, type TurnMarkers } from './openrlhf-query.ts';
+
+/** Route context for routes that read the model directory itself (template, special tokens, labels). */
+export interface ModelRouteContext extends RouteContext {
+  modelDir: ModelDir;
+}
+
+interface GetRewardBody {
+  query: string[];
+  prompts: string[];
+  labels?: unknown[];
+}
+
+const getRewardBodySchema = {
+  type: 'object',
+  required: ['query', 'prompts'],
+  additionalProperties: false,
+  properties: {
+    query: { type: 'array', minItems: 1, items: { type: 'string' }, description: 'Decoded prompt+response, special tokens kept.' },
+    prompts: { type: 'array', minItems: 1, items: { type: 'string' }, description: 'The prompt each query starts with.' },
+    labels: { type: 'array', description: 'Accepted and ignored: the reward model needs no reference answer.' },
+  },
+} as const;
+
+const floats = { type: 'array', items: { type: 'number' } } as const;
+const getRewardResponseSchema = {
+  type: 'object',
+  required: ['rewards', 'scores', 'extra_logs'],
+  properties: {
+    rewards: floats,
+    scores: floats,
+    extra_logs: {
+      type: 'object',
+      required: ['valid', 'truncated'],
+      properties: { valid: floats, truncated: floats },
+    },
+  },
+} as const;
+
+function tokenContent(value: unknown): string {
+  if (typeof value === 'string') return value;
+  const content = (value as { content?: unknown } | null)?.content;
+  return typeof content === 'string' ? content : '';
+}
+
+function specialTokens(md: ModelDir): string[] {
+  const added = (md.tokenizerJson.added_tokens ?? []) as { content?: string; special?: boolean }[];
+  return added.filter((t) => t.special && typeof t.content === 'string' && t.content !== '').map((t) => t.content!);
+}
+
+export default async function openrlhfRoutes(app: FastifyInstance, ctx: ModelRouteContext): Promise<void> {
+  const endTokens = ['<|im_end|>', '<|endoftext|>', tokenContent(ctx.modelDir.tokenizerConfig.eos_token)];
+  let markers: TurnMarkers[] | undefined;
+  // Reading the model's template needs a tokenizer, which costs most of a second to build: the first
+  // request pays it, not every start-up, and only the markers are kept.
+  const turnMarkers = (): TurnMarkers[] => {
+    if (!markers) {
+      const encoder = new PromptEncoder(ctx.modelDir, ctx.config.MAX_LENGTH);
+      const own = templateMarkers((q, c) => encoder.renderChat(q, c), specialTokens(ctx.modelDir));
+      markers = own ? [own, CHATML] : [CHATML];
+    }
+    return markers;
+  };
+
+  app.post<{ Body: GetRewardBody }>('/get_reward', {
+    schema: { body: getRewardBodySchema, response: { 200: getRewardResponseSchema, ...scoringErrorResponses } },
+  }, async (request, reply) => {
+    const { query, prompts } = request.body;
+    if (query.length !== prompts.length) throw new InvalidRequestError(`body/prompts: ${prompts.length} prompts for ${query.length} queries; they must pair up`);
+    if (query.length > ctx.config.MAX_CLIENT_BATCH) throw new TooManyItemsError('query', query.length, ctx.config.MAX_CLIENT_BATCH);
+    const items = query.map((q, i) => {
+      const response = recoverResponse(q, prompts[i], endTokens);
+      if (response === undefined) throw new InvalidRequestError(`body/query/${i}: does not start with body/prompts/${i}`);
+      return { question: recoverQuestion(prompts[i], turnMarkers()), response };
+    });
+    const outcome = await ctx.scorer.score(items, 'single_block', 'softplus', clientSignal(request, reply));
+    setTimingHeaders(reply, outcome.timing);
+    const rewards = outcome.results.map((r) => r.reward);
+    return {
+      rewards,
+      scores: rewards,
+      extra_logs: {
+        valid: outcome.results.map((r) => (r.valid ? 1 : 0)),
+        truncated: outcome.results.map((r) => (r.truncated ? 1 : 0)),
+      },
+    };
+  });
+}

@@ -1,0 +1,58 @@
+// POST /v1/rank: best-of-N. One question, N candidate responses, ranked by shaped reward.
+import type { FastifyInstance } from 'fastify';
+import { TooManyItemsError } from '../../errors.ts';
+import type { ExtractionMode } from '../../extract/fences.ts';
+import type { Shaping } from '../../shape/shaping.ts';
+import { extractionSchema, itemResultSchema, scoringErrorResponses, shapingSchema } from '../schemas.ts';
+import { clientSignal, setTimingHeaders, type RouteContext } from '../context.ts';
+
+interface RankBody {
+  question: string;
+  responses: string[];
+  extraction: ExtractionMode;
+  shaping: Shaping;
+  model?: string;
+}
+
+/** Indices of `scores`, highest first; equal scores keep input order (Array.prototype.sort is stable). */
+export function rankIndices(scores: readonly number[]): number[] {
+  return scores.map((_, i) => i).sort((a, b) => scores[b] - scores[a]);
+}
+
+const rankBodySchema = {
+  type: 'object',
+  required: ['question', 'responses'],
+  additionalProperties: false,
+  properties: {
+    question: { type: 'string' },
+    responses: { type: 'array', minItems: 1, items: { type: 'string' } },
+    extraction: extractionSchema,
+    shaping: shapingSchema,
+    model: { type: 'string', description: 'Accepted and ignored: the service serves one model.' },
+  },
+} as const;
+
+const rankResponseSchema = {
+  type: 'object',
+  required: ['model', 'best', 'ranking', 'results'],
+  properties: {
+    model: { type: 'string' },
+    best: { type: 'integer' },
+    ranking: { type: 'array', items: { type: 'integer' } },
+    results: { type: 'array', items: itemResultSchema },
+  },
+} as const;
+
+export default async function rankRoutes(app: FastifyInstance, ctx: RouteContext): Promise<void> {
+  app.post<{ Body: RankBody }>('/v1/rank', {
+    schema: { body: rankBodySchema, response: { 200: rankResponseSchema, ...scoringErrorResponses } },
+  }, async (request, reply) => {
+    const { question, responses, extraction, shaping } = request.body;
+    if (responses.length > ctx.config.MAX_CLIENT_BATCH) throw new TooManyItemsError('responses', responses.length, ctx.config.MAX_CLIENT_BATCH);
+    const items = responses.map((response) => ({ question, response }));
+    const outcome = await ctx.scorer.score(items, extraction, shaping, clientSignal(request, reply));
+    setTimingHeaders(reply, outcome.timing);
+    const ranking = rankIndices(outcome.results.map((r) => r.reward));
+    return { model: ctx.modelName, best: ranking[0], ranking, results: outcome.results };
+  });
+}
