@@ -185,7 +185,9 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.write("\n")
         return 0
 
-    # The sibling script holds the Hugging Face side both checks share (sys.path[0] is scripts/).
+    # The sibling script holds the Hugging Face side both checks share (sys.path[0] is scripts/);
+    # no __pycache__ left in the source tree for it.
+    sys.dont_write_bytecode = True
     from export_onnx import TOLERANCE, chat_ids, hf_logits, import_or_explain, load_classifier, pad_right, resolve_source
 
     model_dir: Path = args.model_dir.resolve()
