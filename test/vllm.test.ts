@@ -1,0 +1,98 @@
+// POST /classify as veRL's reward loop calls vLLM, and as Skywork's recipe calls SGLang.
+// What veRL does (upstream verl/experimental/reward_loop/reward_loop.py, compute_score_disrm): it
+// renders [raw prompt turns..., assistant: decoded rollout with the policy's eos removed] with the
+// reward model's chat template (no generation prompt), drops a leading BOS, and posts
+// {"model": <reward model path>, "input": <that text>, "activation": false} to /classify (vLLM
+// renamed the flag use_activation in 0.11.2); it takes data[-1].probs[-1] as the score, retries 5xx
+// and time-outs with backoff and gives up at once on 4xx. Skywork's SGLang recipe posts
+// {"model", "text": [templated conversations]} and reads each item's embedding[0].
+// Auth and overload for this route are in openapi.test.ts, with every other route's.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { RewardApp } from '../src/app.ts';
+import { PromptEncoder } from '../src/prompt/prompt.ts';
+import { sigmoid } from '../src/shape/shaping.ts';
+import { fakeApp } from './support/app.ts';
+import { fakeLogit, tokenizerModelDir } from './support/fakes.ts';
+
+describe('POST /classify', () => {
+  let service: RewardApp;
+  let encoder: PromptEncoder;
+  before(async () => {
+    service = await fakeApp({ MAX_CLIENT_BATCH: '3' });
+    encoder = new PromptEncoder(tokenizerModelDir(), 4096);
+  });
+  after(() => service.shutdown());
+
+  // The text veRL sends: the full conversation, rendered by the reward model's own template.
+  const templated = (code: string) => encoder.renderChat('Add two numbers.', code);
+  /** The logit of text tokenized exactly as given: no template, no extraction, float32 as the model returns it. */
+  const logitOf = (text: string) => Math.fround(fakeLogit(encoder.encodeText(text).ids));
+  const classify = (payload: object) => service.app.inject({ method: 'POST', url: '/classify', payload });
+
+  it('veRL, vLLM before 0.11.2: {"model", "input": str, "activation": false} → data[-1].probs[-1] is the raw logit', async () => {
+    const input = templated('def add(a, b):\n    return a + b');
+    const res = await classify({ model: '/models/codescaler-1.7b', input, activation: false });
+    assert.equal(res.statusCode, 200);
+    const body = res.json();
+    assert.equal(body.data.at(-1).probs.at(-1), logitOf(input));
+    assert.match(body.id, /^classify-[0-9a-f]{32}$/);
+    assert.equal(body.object, 'list');
+    assert.ok(Math.abs(body.created - Date.now() / 1000) < 60);
+    assert.equal(body.model, 'fake-rm');
+    const tokens = encoder.encodeText(input).ids.length;
+    assert.deepEqual(body.data, [{ index: 0, label: 'LABEL_0', probs: [logitOf(input)], num_classes: 1 }]);
+    assert.deepEqual(body.usage, { prompt_tokens: tokens, total_tokens: tokens, completion_tokens: 0 });
+    for (const h of ['x-queue-time', 'x-tokenization-time', 'x-inference-time']) assert.ok(h in res.headers, h);
+  });
+
+  it('vLLM 0.11.2 and later: "use_activation": false, a list of inputs, one entry each in order', async () => {
+    const inputs = [templated('x = 1'), 'not templated at all', templated('def f(:')];
+    const body = (await classify({ model: 'm', input: inputs, use_activation: false, add_special_tokens: false })).json();
+    assert.deepEqual(body.data.map((d: { index: number }) => d.index), [0, 1, 2]);
+    assert.deepEqual(body.data.map((d: { probs: number[] }) => d.probs[0]), inputs.map(logitOf), 'no extraction: broken code is scored too');
+    assert.equal(body.usage.prompt_tokens, inputs.reduce((s, t) => s + encoder.encodeText(t).ids.length, 0));
+  });
+
+  it('sigmoid only when activation is asked for; raw when it is false, null or absent', async () => {
+    const input = templated('x = 1');
+    for (const flags of [{ activation: true }, { use_activation: true }]) {
+      assert.equal((await classify({ input, ...flags })).json().data[0].probs[0], sigmoid(logitOf(input)), JSON.stringify(flags));
+    }
+    for (const flags of [{}, { activation: null }, { use_activation: false }, { activation: false, use_activation: null }]) {
+      assert.equal((await classify({ input, ...flags })).json().data[0].probs[0], logitOf(input), JSON.stringify(flags));
+    }
+  });
+
+  it('SGLang: {"model", "text": [str]} → one {"embedding": [logit]} per text; a single string gives one object', async () => {
+    const texts = [templated('x = 1'), templated('y = 2')];
+    const res = await classify({ model: 'Skywork/Skywork-Reward-V2-Qwen3-1.7B', text: texts });
+    assert.equal(res.statusCode, 200);
+    const body = res.json();
+    assert.deepEqual(body.map((r: { embedding: number[] }) => r.embedding[0]), texts.map(logitOf));
+    assert.deepEqual(body[0].meta_info, { prompt_tokens: encoder.encodeText(texts[0]).ids.length });
+    const single = (await classify({ model: 'm', text: texts[0] })).json();
+    assert.deepEqual(single.embedding, [logitOf(texts[0])]);
+  });
+
+  const bad: [string, object, number, RegExp][] = [
+    ['an empty input', { model: 'm', input: '' }, 400, /body\/input: empty text/],
+    ['an empty text in a list', { model: 'm', input: ['a', ''] }, 400, /body\/input\/1: empty text/],
+    ['an empty SGLang text', { model: 'm', text: [''] }, 400, /body\/text\/0: empty text/],
+    ['neither input nor text', { model: 'm' }, 400, /input.*text/],
+    ['both input and text', { input: 'a', text: 'a' }, 400, /exactly one of input/],
+    ['input not text', { input: 42 }, 400, /body\/input/],
+    ['an empty list', { input: [] }, 400, /body\/input/],
+    ['token ids instead of text', { input: [[1, 2, 3]] }, 400, /body\/input/],
+    ['activation not a boolean', { input: 'a', activation: 'no' }, 400, /activation/],
+    ['more texts than MAX_CLIENT_BATCH', { input: ['a', 'b', 'c', 'd'] }, 422, /input: 4 items/],
+  ];
+  for (const [what, payload, status, message] of bad) {
+    it(`${status} naming the field: ${what}`, async () => {
+      const res = await classify(payload);
+      assert.equal(res.statusCode, status);
+      assert.equal(res.json().code, status === 400 ? 'invalid_request' : 'too_many_items');
+      assert.match(res.json().error, message);
+    });
+  }
+});
