@@ -148,12 +148,16 @@ export function checkGrammar(src: string, t: TokenBuffer): SyntaxIssue | null {
   let topElemStart = -1;
   let starTop = false;
   let importAt = -1;
+  let caseGuard = false;
+  let decorator = false;
   let stmtPending = true;
 
   const frames: Frame[] = [frame(STMT, -1, 0)];
   let maxDepthSeen = 0;
 
   const top = () => frames[frames.length - 1];
+  // Inside the patterns of a case clause (not its guard).
+  const inPattern = () => compound && stmtKw === KW.case && !headerDone && !caseGuard;
 
   // Chain-forming tokens (operators, trailers, brackets) deepen the AST; the
   // estimate counts them per element, which is exact for the single-operator
@@ -264,13 +268,14 @@ export function checkGrammar(src: string, t: TokenBuffer): SyntaxIssue | null {
     topCommas = 0;
     starTop = false;
     importAt = -1;
+    caseGuard = false;
     const f = frames[0];
     f.run = 0;
     f.asAt = -1;
     topElemStart = k + 1;
     compound = false;
     stmtKw = kind[k] === NAME ? code[k] : 0;
-    if (isOp(k, AT)) stmtKw = 0;
+    decorator = isOp(k, AT);
     switch (stmtKw) {
       case KW.if: case KW.elif: case KW.else: case KW.while: case KW.for: case KW.try: case KW.except:
       case KW.finally: case KW.with: case KW.def: case KW.class:
@@ -502,6 +507,13 @@ export function checkGrammar(src: string, t: TokenBuffer): SyntaxIssue | null {
             isKw(p, KW.raise) || isKw(p, KW.yield) || (isOp(p, STAR) && stmtKw === KW.from && isKw(p - 1, KW.import));
         if (!ok) return fail('invalid syntax', k);
       }
+      // A decorator line is followed by a definition or another decorator.
+      if (decorator && k + 1 < n && kind[k + 1] !== INDENT) {
+        const next = k + 1;
+        if (kind[next] === DEDENT) return fail('unexpected unindent', next);
+        if (!(isOp(next, AT) || isKw(next, KW.def) || isKw(next, KW.class) || isKw(next, KW.async))) return fail('invalid syntax', next);
+      }
+      decorator = false;
       stmtPending = true;
       lineStartPending = true;
       // A header line must be followed by an indented block.
@@ -544,17 +556,19 @@ export function checkGrammar(src: string, t: TokenBuffer): SyntaxIssue | null {
       beginStatement(k);
     }
 
-    let f = top();
+    const f = top();
+    // `match`/`case` opening their statement are keywords, not operands.
+    const afterOperand = !stmtBegins && atomEnd(k - 1) &&
+      !(k - 1 === stmtStart && compound && (stmtKw === KW.match || stmtKw === KW.case));
     if (f.elemStart && f.kind !== STMT) {
       if (startElement(f, k)) return error;
     }
 
     // Operand adjacency: two operands in a row are never valid, except
     // implicit string concatenation and the soft keywords `match`/`case`.
-    if (!stmtBegins && atomEnd(k - 1) && atomStart(k) && stmtKw !== KW.import && stmtKw !== KW.from) {
+    if (afterOperand && atomStart(k) && stmtKw !== KW.import && stmtKw !== KW.from) {
       const concat = kd === STRING && kind[k - 1] === STRING;
-      const soft = k - 1 === stmtStart && compound && (stmtKw === KW.match || stmtKw === KW.case);
-      if (!concat && !soft) {
+      if (!concat) {
         const word = text(k - 1);
         if (k - 1 === stmtStart && (word === 'print' || word === 'exec')) {
           return fail(`Missing parentheses in call to '${word}'. Did you mean ${word}(...)?`, k - 1);
@@ -592,6 +606,7 @@ export function checkGrammar(src: string, t: TokenBuffer): SyntaxIssue | null {
           if (!isKw(k + 1, KW.in)) bump(f);
           break;
         case KW.if:
+          if (f.kind === STMT && compound && stmtKw === KW.case) caseGuard = true;
           if (!stmtBegins && f.kind !== STMT && f.comp !== COMP_NONE) f.comp = COMP_COND;
           else if (!stmtBegins && !(compound && stmtKw === KW.case && f.kind === STMT)) bump(f);
           break;
@@ -600,6 +615,9 @@ export function checkGrammar(src: string, t: TokenBuffer): SyntaxIssue | null {
           break;
         case KW.in:
           if (f.comp === COMP_TARGET) f.comp = COMP_ITER;
+          break;
+        case KW.def:
+          if (isPlainName(k + 1) && !isOp(k + 2, LPAR)) return fail("expected '('", k + 2);
           break;
         case KW.from:
           if (isKw(k - 1, KW.raise)) return fail('invalid syntax', k);
@@ -618,7 +636,10 @@ export function checkGrammar(src: string, t: TokenBuffer): SyntaxIssue | null {
           } else if (stmtKw === KW.except && !headerDone) {
             ok = f.kind === STMT;
             f.asAt = k;
-          } else if (stmtKw === KW.case && !headerDone) ok = true;
+          } else if (inPattern()) {
+            if (text(k + 1) === '_') return fail("cannot use '_' as a target", k + 1);
+            ok = true;
+          }
           if (!ok) return fail('invalid syntax', k);
           break;
         }
@@ -630,7 +651,7 @@ export function checkGrammar(src: string, t: TokenBuffer): SyntaxIssue | null {
 
     switch (c) {
       case LPAR: case LSQB: case LBRACE: {
-        const trailer = atomEnd(k - 1) && !stmtBegins;
+        const trailer = afterOperand;
         let fk: number;
         if (c === LPAR) {
           if (trailer) fk = isKw(k - 2, KW.def) ? PARAMS : CALL;
@@ -679,6 +700,10 @@ export function checkGrammar(src: string, t: TokenBuffer): SyntaxIssue | null {
           return fail('invalid syntax', k);
         } else if (f.comp === COMP_NONE) {
           if (f.withItems && endWithItem(f, k)) return error;
+          // A mapping pattern's `**rest` comes last.
+          if (f.kind === BRACE && f.dstarElem && inPattern() && !isOp(k + 1, RBRACE)) {
+            return fail('invalid syntax', k + 1);
+          }
           f.commas++;
           f.elemStart = true;
           f.run = 0;
@@ -741,7 +766,7 @@ export function checkGrammar(src: string, t: TokenBuffer): SyntaxIssue | null {
         break;
       }
       case STAR: case DOUBLESTAR: {
-        if (atomEnd(k - 1) && !stmtBegins) {
+        if (afterOperand) {
           bump(f);
           break;
         }
@@ -789,7 +814,16 @@ export function checkGrammar(src: string, t: TokenBuffer): SyntaxIssue | null {
         if (stmtKw === KW.from && importAt >= 0) return fail('invalid syntax', k);
         bump(f);
         break;
-      case PLUS_MINUS: case TILDE: case BINOP: case SLASH: case AT: case RARROW:
+      case PLUS_MINUS:
+        // Patterns allow `+`/`-` only inside a complex literal: real +/- imaginary.
+        if (afterOperand && inPattern()) {
+          const imaginary = (j: number) => kind[j] === NUMBER && /[jJ]$/.test(text(j));
+          if (kind[k - 1] !== NUMBER || imaginary(k - 1)) return fail('real number required in complex literal', k - 1);
+          if (!imaginary(k + 1)) return fail('imaginary number required in complex literal', k + 1);
+        }
+        bump(f);
+        break;
+      case TILDE: case BINOP: case SLASH: case AT: case RARROW:
         if (c === AT && stmtBegins) break;
         bump(f);
         break;

@@ -79,7 +79,6 @@ function analyze(code: string): SyntaxIssue | null {
   const src = normalize(code);
 
   const { tokens, error: tokError, joins } = tokenize(src);
-  if (tokError?.overrides) return tokError;
 
   // String literal contents, implicit concatenation, f-string expressions.
   let stringError: SyntaxIssue | null = null;
@@ -98,17 +97,39 @@ function analyze(code: string): SyntaxIssue | null {
     }
     prevBytes = Number(check.bytes);
   }
-
   const ruleError = checkGrammar(src, tokens);
+
+  // A tokenizer error CPython raises as an exception wins over any parser
+  // error but "unexpected indent", which CPython reports without scanning on.
+  if (tokError?.overrides) return isUnexpectedIndent(ruleError) ? ruleError : tokError;
+
   const fstringError = stringError || exprs.length === 0 ? null : checkFStringExpressions(src, exprs);
-  const own = earliest(tokError, stringError, ruleError, fstringError);
-  if (own && src.length > LARGE_INPUT_CHARS) return own;
-  if (src.length > MAX_PARSE_CHARS) {
-    return own ?? { line: 1, message: `code too large to check (${src.length} characters; limit ${MAX_PARSE_CHARS})`, offset: 0, overrides: false };
+  let parseIssue = earliest(stringError, ruleError, fstringError);
+  const large = src.length > LARGE_INPUT_CHARS;
+  if (!(large && (parseIssue || tokError))) {
+    if (src.length > MAX_PARSE_CHARS) {
+      return parseIssue ?? tokError ??
+        { line: 1, message: `code too large to check (${src.length} characters; limit ${MAX_PARSE_CHARS})`, offset: 0, overrides: false };
+    }
+    const treeIssue = parseError(src, joins);
+    // tree-sitter starts an ERROR node where its recovery began, often well
+    // before the real error: an own error inside that span locates it better.
+    const inSpan = (i: SyntaxIssue | null) => i !== null && treeIssue !== null && i.offset <= treeIssue.spanEnd;
+    if (!inSpan(parseIssue) && !inSpan(tokError)) parseIssue = earliest(parseIssue, treeIssue);
   }
-  const treeError = parseError(src, joins);
-  return earliest(own, treeError);
+  if (!parseIssue || (tokError && tokError.offset <= parseIssue.offset)) return tokError ?? parseIssue;
+  // After a parser error CPython tokenizes on; a bracket still open at the
+  // end, opened on an earlier line, is reported instead. On the same line a
+  // generic error most likely means the parser ran out of input in it.
+  const before = tokError && (tokError.line < parseIssue.line || (tokError.line === parseIssue.line && parseIssue.message === 'invalid syntax'));
+  if (tokError && before && UNCLOSED.test(tokError.message) && !isUnexpectedIndent(parseIssue)) {
+    return tokError;
+  }
+  return parseIssue;
 }
+
+const UNCLOSED = / was never closed$/;
+const isUnexpectedIndent = (i: SyntaxIssue | null): i is SyntaxIssue => i?.message === 'unexpected indent';
 
 function blank(src: string, ranges: number[]): string {
   if (ranges.length === 0) return src;
@@ -152,7 +173,7 @@ const FUTURE_WILDCARD = /^([ \t]*from[ \t]+)__future__([ \t]+import[ \t]*\*)/gm;
 
 // tree-sitter sees the source with each logical line on one physical line
 // (see TokenizeResult.joins); offsets are unchanged, lines come from `code`.
-function parseError(code: string, joins: number[]): SyntaxIssue | null {
+function parseError(code: string, joins: number[]): (SyntaxIssue & { spanEnd: number }) | null {
   let src = blank(code, joins);
   if (src.includes('__future__')) src = src.replace(FUTURE_WILDCARD, '$1_X_future_$2');
   let tree: Parser.Tree | undefined;
@@ -161,7 +182,8 @@ function parseError(code: string, joins: number[]): SyntaxIssue | null {
     tree = parser.parse(src, null, { progressCallback: () => performance.now() > deadline });
     if (!tree?.rootNode) {
       parser.reset();
-      return { line: 1, message: `syntax check timed out after ${PARSE_DEADLINE_MS} ms`, offset: 0, overrides: false };
+      const message = `syntax check timed out after ${PARSE_DEADLINE_MS} ms`;
+      return { line: 1, message, offset: 0, overrides: false, spanEnd: Infinity };
     }
   } else {
     tree = parser.parse(src);
@@ -174,11 +196,12 @@ function parseError(code: string, joins: number[]): SyntaxIssue | null {
     const node = cursor.currentNode;
     if (node.isError || node.isMissing || !cursor.gotoFirstChild()) {
       const message = node.isMissing && node.type === ':' ? "expected ':'" : 'invalid syntax';
-      return { line: lineOf(code, node.startIndex), message, offset: node.startIndex, overrides: false };
+      return { line: lineOf(code, node.startIndex), message, offset: node.startIndex, overrides: false, spanEnd: node.endIndex };
     }
     while (!cursor.currentNode.hasError) {
       if (!cursor.gotoNextSibling()) {
-        return { line: lineOf(code, node.startIndex), message: 'invalid syntax', offset: node.startIndex, overrides: false };
+        const at = { line: lineOf(code, node.startIndex), offset: node.startIndex, spanEnd: node.endIndex };
+        return { ...at, message: 'invalid syntax', overrides: false };
       }
     }
   }
