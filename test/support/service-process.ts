@@ -1,0 +1,69 @@
+// The service as a real process on a free port, for tests that need a real client (Prometheus,
+// Python) on the other side of a socket.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+export async function freePort(): Promise<number> {
+  const srv = createServer().listen(0, '127.0.0.1');
+  await once(srv, 'listening');
+  const port = (srv.address() as { port: number }).port;
+  srv.close();
+  return port;
+}
+
+/** Polls probe until it answers true; a probe that throws ends the wait with its error. */
+export async function waitFor(what: string, probe: () => Promise<boolean>, ms = 60_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (await probe()) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${what} did not come up within ${ms} ms`);
+}
+
+export interface ServiceProcess {
+  child: ChildProcess;
+  base: string;
+  output(): string;
+  stop(): Promise<void>;
+}
+
+/** Starts `node --import tsx src/server.ts` with env (on env.PORT, else a free port) and waits for /ready. */
+export async function startService(env: Record<string, string> = {}): Promise<ServiceProcess> {
+  const port = env.PORT ?? String(await freePort());
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+    cwd: ROOT,
+    env: { ...process.env, LOG_LEVEL: 'warn', EXECUTION_PROVIDER: 'cpu', PORT: port, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  const base = `http://127.0.0.1:${port}`;
+  const service: ServiceProcess = {
+    child,
+    base,
+    output: () => out,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await once(child, 'exit');
+      clearTimeout(timer);
+    },
+  };
+  try {
+    await waitFor('the service', async () => {
+      if (child.exitCode !== null) throw new Error(`the service exited ${child.exitCode}: ${out}`);
+      return fetch(`${base}/ready`).then((r) => r.status === 200, () => false);
+    });
+  } catch (err) {
+    await service.stop();
+    throw new Error(`${(err as Error).message}\n${out}`);
+  }
+  return service;
+}
