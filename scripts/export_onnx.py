@@ -277,6 +277,8 @@ def copy_model_files(transformers, source: Path, out: Path, pad_token_id: int, d
     (out / "config.json").write_text(json.dumps(config, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     copied = ["config.json"]
     for name in TOKENIZER_FILES:
+        # A file left by an earlier export would win over the new one (chat_template.jinja does).
+        (out / name).unlink(missing_ok=True)
         if (source / name).is_file():
             shutil.copyfile(source / name, out / name)
             copied.append(name)
@@ -326,6 +328,8 @@ def main(argv: list[str] | None = None) -> int:
 
     source, served_name = resolve_source(args.model, args.revision)
     out: Path = args.out.resolve()
+    if out == source.resolve():
+        raise SystemExit(f"--out {out} is the checkpoint directory itself; choose another")
     out.mkdir(parents=True, exist_ok=True)
 
     tokenizer = transformers.AutoTokenizer.from_pretrained(source)

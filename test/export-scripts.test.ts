@@ -3,7 +3,7 @@
 // (tools/service-scores.ts) agrees with PromptEncoder and with /score on the tiny model.
 import assert from 'node:assert/strict';
 import { execFile, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -74,6 +74,69 @@ describe('scripts on a python3 without torch', () => {
     const result = await runs.exportWithoutTorch;
     assert.notEqual(result.status, 0);
     assert.match(result.stderr, /cannot import torch .*pip install -r scripts\/requirements-export\.txt/);
+  });
+});
+
+// The parts of export_onnx.py that need no torch, driven from python: the model directory it writes
+// around model.onnx, the guard against a config.json this transformers misreads, and right padding.
+const EXPORT_HELPERS = `
+import json, sys, types
+from pathlib import Path
+sys.path.insert(0, sys.argv[1])
+import export_onnx as e
+source, out = Path(sys.argv[2]), Path(sys.argv[3])
+out.mkdir()
+(out / "chat_template.jinja").write_text("left by an earlier export")
+copied = e.copy_model_files(None, source, out, 151643, "float16", "LARK-Lab/CodeScaler-1.7B")
+def refused(raw, read):
+    d = Path(sys.argv[3] + "-cfg"); d.mkdir(exist_ok=True)
+    (d / "config.json").write_text(json.dumps(raw))
+    try:
+        e.check_config_read(d, types.SimpleNamespace(**read))
+        return False
+    except SystemExit:
+        return True
+print(json.dumps({
+    "copied": copied,
+    "stale_template_left": (out / "chat_template.jinja").exists(),
+    "v5_rope_misread": refused({"rope_parameters": {"rope_theta": 1000000, "rope_type": "default"}}, {"rope_theta": 10000.0}),
+    "v5_rope_read": refused({"rope_parameters": {"rope_theta": 1000000, "rope_type": "default"}}, {"rope_theta": 1000000}),
+    "plain_rope_read": refused({"rope_theta": 1000000}, {"rope_theta": 1000000}),
+    "llama3_scaling_unread": refused({"rope_parameters": {"rope_theta": 500000, "rope_type": "llama3"}}, {"rope_theta": 500000, "rope_scaling": None}),
+    "padded": e.pad_right([[5, 6, 7], [8]], 0),
+}))
+`;
+
+describe('export_onnx.py helpers that need no torch', () => {
+  const md = loadModelDir(loadConfig({}).MODEL_DIR);
+  const out = join(pycache, 'export-dir');
+  let r: { copied: string[]; stale_template_left: boolean; padded: number[][][]; [check: string]: unknown };
+  before(async () => {
+    const { status, stdout, stderr } = await python('-c', EXPORT_HELPERS, join(ROOT, 'scripts'), md.dir, out);
+    assert.equal(status, 0, stderr);
+    r = JSON.parse(stdout);
+  });
+
+  it('writes a model directory the service loads: config (pad id, dtype, served name) and tokenizer files, no stale template', () => {
+    assert.deepEqual(r.copied, ['config.json', 'tokenizer.json', 'tokenizer_config.json']);
+    assert.equal(r.stale_template_left, false);
+    copyFileSync(md.onnxPath, join(out, 'model.onnx'));
+    const exported = loadModelDir(out);
+    assert.equal(exported.name, 'LARK-Lab/CodeScaler-1.7B');
+    assert.equal(exported.dtype, 'float16');
+    assert.equal(exported.padTokenId, 151643);
+    assert.equal(exported.chatTemplate, md.chatTemplate);
+  });
+
+  it('pads right with the pad id and a zero mask, as the batch queue does', () => {
+    assert.deepEqual(r.padded, [[[5, 6, 7], [8, 0, 0]], [[1, 1, 1], [1, 0, 0]]]);
+  });
+
+  it('refuses a config.json whose rope settings this transformers did not read', () => {
+    assert.equal(r.v5_rope_misread, true);
+    assert.equal(r.llama3_scaling_unread, true);
+    assert.equal(r.v5_rope_read, false);
+    assert.equal(r.plain_rope_read, false);
   });
 });
 
