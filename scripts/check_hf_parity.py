@@ -188,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
     # The sibling script holds the Hugging Face side both checks share (sys.path[0] is scripts/);
     # no __pycache__ left in the source tree for it.
     sys.dont_write_bytecode = True
-    from export_onnx import TOLERANCE, chat_ids, hf_logits, import_or_explain, load_classifier, pad_right, resolve_source
+    from export_onnx import TOLERANCE, abs_diff, chat_ids, hf_logits, import_or_explain, load_classifier, pad_right, resolve_source
 
     model_dir: Path = args.model_dir.resolve()
     config = json.loads((model_dir / "config.json").read_text(encoding="utf-8"))
@@ -228,12 +228,12 @@ def main(argv: list[str] | None = None) -> int:
     logits: list[float] = []
     for start in range(0, len(hf), args.batch_size):
         logits += hf_logits(torch, model, *pad_right([row[1] for row in hf[start:start + args.batch_size]], pad_token_id))
-    diffs = [abs(got["logit"] - want) for got, want in zip(results, logits)]
+    diffs = [abs_diff(got["logit"], want) for got, want in zip(results, logits)]
     worst = max(range(len(diffs)), key=diffs.__getitem__)
     if diffs[worst] > tolerance:
         over = [i for i, d in enumerate(diffs) if d > tolerance]
         problems.append(f"  logits: {len(over)} pairs beyond {tolerance:g}, e.g. pair {worst} ({pairs[worst]['kind']}): "
-                        f"service {results[worst]['logit']:.6f} vs transformers {logits[worst]:.6f}")
+                        f"service {results[worst]['logit']} vs transformers {logits[worst]}")
 
     kinds = {k: sum(p["kind"] == k for p in pairs) for k in KINDS}
     n = len(pairs)

@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import math
 import shutil
 import sys
 import tempfile
@@ -114,6 +115,13 @@ def chat_ids(tokenizer, question: str, code: str, max_length: int) -> tuple[str,
     full = tokenizer(text, add_special_tokens=False)["input_ids"]
     ids = tokenizer(text, add_special_tokens=False, truncation=True, max_length=max_length)["input_ids"]
     return text, ids, len(full) > max_length
+
+
+def abs_diff(a, b) -> float:
+    """|a - b|, infinite when either side is missing or not finite (a NaN must fail a check, not pass it)."""
+    if a is None or b is None or not (math.isfinite(a) and math.isfinite(b)):
+        return math.inf
+    return abs(a - b)
 
 
 def pad_right(rows: list[list[int]], pad_token_id: int) -> tuple[list[list[int]], list[list[int]]]:
@@ -351,7 +359,7 @@ def main(argv: list[str] | None = None) -> int:
     module = last_token_reward(torch, model, pad_token_id)
     with torch.no_grad():
         wrapped = [module(torch.tensor(ids, device=device), torch.tensor(mask, device=device))[:, 0].cpu().tolist() for ids, mask in batches]
-    wrapper_diff = max(abs(a - b) for got, want in zip(wrapped, reference) for a, b in zip(got, want))
+    wrapper_diff = max(abs_diff(a, b) for got, want in zip(wrapped, reference) for a, b in zip(got, want))
     print(f"torch export module vs Hugging Face fp32: max |diff| {wrapper_diff:.3g}", flush=True)
 
     # Two rows of 8 tokens: a shape no check batch has, so a size frozen by the trace shows up there.
@@ -372,7 +380,7 @@ def main(argv: list[str] | None = None) -> int:
         logits = session.run(["logits"], {"input_ids": np.asarray(ids, dtype=np.int64), "attention_mask": np.asarray(mask, dtype=np.int64)})[0]
         if logits.shape != (len(ids), 1):
             raise SystemExit(f"ONNX logits have shape {logits.shape}, expected ({len(ids)}, 1)")
-        diff = max(abs(float(a) - b) for a, b in zip(logits[:, 0], want))
+        diff = max(abs_diff(float(a), b) for a, b in zip(logits[:, 0], want))
         worst = max(worst, diff)
         print(f"  batch {len(ids)}x{len(ids[0])}: torch {['%.5f' % v for v in want]}  max |onnx - torch| {diff:.3g}")
     passed = worst <= tolerance
@@ -385,7 +393,7 @@ def main(argv: list[str] | None = None) -> int:
         "weight_bytes": weights,
         "pad_token_id": pad_token_id,
         "files": ["model.onnx"] + ([EXTERNAL_DATA_FILE] if (out / EXTERNAL_DATA_FILE).exists() else []) + copied,
-        "check": {"provider": session.get_providers()[0], "max_abs_diff": worst, "tolerance": tolerance, "passed": passed},
+        "check": {"provider": session.get_providers()[0], "max_abs_diff": worst if math.isfinite(worst) else None, "tolerance": tolerance, "passed": passed},
         "versions": {"torch": torch.__version__, "transformers": transformers.__version__, "onnx": onnx.__version__, "onnxruntime": ort.__version__},
     }
     (out / "export.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")

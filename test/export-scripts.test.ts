@@ -104,13 +104,14 @@ print(json.dumps({
     "plain_rope_read": refused({"rope_theta": 1000000}, {"rope_theta": 1000000}),
     "llama3_scaling_unread": refused({"rope_parameters": {"rope_theta": 500000, "rope_type": "llama3"}}, {"rope_theta": 500000, "rope_scaling": None}),
     "padded": e.pad_right([[5, 6, 7], [8]], 0),
+    "diffs": [str(e.abs_diff(1.0, 1.25)), str(e.abs_diff(float("nan"), 1.0)), str(e.abs_diff(None, 1.0)), str(e.abs_diff(1.0, float("inf")))],
 }))
 `;
 
 describe('export_onnx.py helpers that need no torch', () => {
   const md = loadModelDir(loadConfig({}).MODEL_DIR);
   const out = join(pycache, 'export-dir');
-  let r: { copied: string[]; stale_template_left: boolean; padded: number[][][]; [check: string]: unknown };
+  let r: { copied: string[]; stale_template_left: boolean; padded: number[][][]; diffs: string[]; [check: string]: unknown };
   before(async () => {
     const { status, stdout, stderr } = await python('-c', EXPORT_HELPERS, join(ROOT, 'scripts'), md.dir, out);
     assert.equal(status, 0, stderr);
@@ -130,6 +131,10 @@ describe('export_onnx.py helpers that need no torch', () => {
 
   it('pads right with the pad id and a zero mask, as the batch queue does', () => {
     assert.deepEqual(r.padded, [[[5, 6, 7], [8, 0, 0]], [[1, 1, 1], [1, 0, 0]]]);
+  });
+
+  it('a NaN, infinite or missing logit is an infinite difference, so it fails a check instead of passing it', () => {
+    assert.deepEqual(r.diffs, ['0.25', 'inf', 'inf', 'inf']);
   });
 
   it('refuses a config.json whose rope settings this transformers did not read', () => {
