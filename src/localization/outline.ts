@@ -9,13 +9,15 @@
 // Import statements, at any depth, own no line. Definitions inside `if`/`try`/`with` count like any
 // other. A file's "defined locations" are every name these rules can produce for it.
 //
-// The rules never look across top-level statements, so the file is parsed piece by piece, one
-// top-level statement at a time (top-level.ts), and only the pieces asked about. Pieces that parse
+// The rules never look across top-level statements, nor, inside a top-level class, across the
+// statements of its body. So the file is parsed in parts (top-level.ts), and only the parts asked
+// about: a top-level statement, or one def of a class body together with its `class` line. Lines
+// of a class body outside its defs belong to nothing and need no parse at all. Parts that parse
 // with errors while the whole file parses cleanly mean the split went wrong: the whole file is
 // then parsed once and used for everything.
 import Parser from 'tree-sitter';
 import Python from 'tree-sitter-python';
-import { topLevelStarts } from './top-level.ts';
+import { splitStatements, type Member, type Span, type Statement } from './top-level.ts';
 
 export interface PythonOutline {
   /** `Class.method`, `function`, or null for a 0-based row. */
@@ -62,44 +64,52 @@ function floorIndex(sorted: readonly number[], value: number): number {
   return lo;
 }
 
+/** A part parsed on its own: statement `k` whole (member -1), or def member `j` of split class `k`. */
+type Unit = number;
+const MEMBERS = 0x100000;
+const unit = (k: number, j: number): Unit => k * MEMBERS + j + 1;
+
 class Outline implements PythonOutline {
-  /** Character offset and row where each piece (a run of top-level statements) starts. */
-  private readonly starts: number[];
-  private readonly startRows: number[] = [];
+  private readonly statements: Statement[];
+  private readonly statementRows: number[];
+  private readonly statementStarts: number[];
   /** Row and column of the end of the text. */
   private readonly end: Parser.Point;
-  private readonly loaded: Uint8Array;
-  /** Filled piece by piece as pieces are parsed; all at once when `whole`. */
+  private readonly loaded = new Set<Unit>();
+  /** Filled part by part as parts are parsed; all at once when `whole`. */
   private readonly owner: (string | null)[];
   private readonly imports: Uint8Array;
   private readonly defined = new Set<string>();
   private readonly definesCache = new Map<string, boolean>();
+  private readonly candidatesCache = new Map<string, Unit[]>();
   private whole = false;
+  private wholeClean: boolean | undefined;
 
   constructor(private readonly source: string) {
-    this.starts = topLevelStarts(source);
-    let row = 0;
-    let lineStart = 0;
-    for (let k = 0, nl = source.indexOf('\n'); ; nl = source.indexOf('\n', lineStart)) {
-      const next = nl < 0 ? Infinity : nl;
-      while (k < this.starts.length && this.starts[k] <= next) this.startRows[k++] = row;
-      if (nl < 0) break;
-      row++;
-      lineStart = nl + 1;
-    }
-    this.end = { row, column: source.length - lineStart };
-    this.loaded = new Uint8Array(this.starts.length);
-    this.owner = new Array(row + 1).fill(null);
-    this.imports = new Uint8Array(row + 1);
+    this.statements = splitStatements(source);
+    this.statementRows = this.statements.map((s) => s.row);
+    this.statementStarts = this.statements.map((s) => s.start);
+    const rows = this.statements[this.statements.length - 1].endRow;
+    this.end = { row: rows, column: source.length - (source.lastIndexOf('\n') + 1) };
+    this.owner = new Array(rows + 1).fill(null);
+    this.imports = new Uint8Array(rows + 1);
   }
 
   locationAt(row: number): string | null {
-    this.load([this.pieceOfRow(row)]);
+    if (!this.whole) {
+      const u = this.unitOfRow(row);
+      if (u === null) return null;
+      this.load([u]);
+    }
     return this.owner[row] ?? null;
   }
 
   isImport(row: number): boolean {
-    this.load([this.pieceOfRow(row)]);
+    if (!this.whole) {
+      const u = this.unitOfRow(row);
+      if (u === null) return false;
+      this.load([u]);
+    }
     return this.imports[row] === 1;
   }
 
@@ -114,44 +124,94 @@ class Outline implements PythonOutline {
   }
 
   prefetch(rows: Iterable<number>, locations: Iterable<string> = []): void {
-    const pieces: number[] = [];
-    for (const row of rows) pieces.push(this.pieceOfRow(row));
-    for (const location of locations) pieces.push(...this.candidates(location));
-    this.load(pieces);
+    const units: Unit[] = [];
+    for (const row of rows) {
+      const u = this.unitOfRow(row);
+      if (u !== null) units.push(u);
+    }
+    for (const location of locations) units.push(...this.candidates(location));
+    this.load(units);
   }
 
-  private pieceOfRow(row: number): number {
-    return floorIndex(this.startRows, row);
+  /** The part to parse for a row; null for the rows of a split class outside its defs (they own nothing). */
+  private unitOfRow(row: number): Unit | null {
+    return this.unitAt(floorIndex(this.statementRows, row), (m) => m.row <= row);
   }
 
-  /** Pieces that could define `location`: any definition of `C.m` has `class C` in its piece, any of `f` has `def f`. */
-  private candidates(location: string): number[] {
+  private unitOfOffset(offset: number): Unit | null {
+    return this.unitAt(floorIndex(this.statementStarts, offset), (m) => m.start <= offset);
+  }
+
+  /** The unit of statement `k` at the last member that `reached` holds for. */
+  private unitAt(k: number, reached: (m: Member) => boolean): Unit | null {
+    const split = this.statements[k].split;
+    if (!split) return unit(k, -1);
+    const { members } = split;
+    let lo = -1; // binary search for the last reached member; -1 before the body
+    for (let hi = members.length - 1; lo < hi; ) {
+      const mid = (lo + hi + 1) >> 1;
+      if (reached(members[mid])) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo >= 0 && members[lo].isDef ? unit(k, lo) : null;
+  }
+
+  /**
+   * Parts that could define `location`: any definition of `C.m` is a `def m` in a statement that
+   * holds `class C`, any of `f` is a `def f`.
+   */
+  private candidates(location: string): Unit[] {
+    let units = this.candidatesCache.get(location);
+    if (!units) this.candidatesCache.set(location, (units = this.findCandidates(location)));
+    return units;
+  }
+
+  private findCandidates(location: string): Unit[] {
     const dot = location.indexOf('.');
-    const [keyword, name] = dot < 0 ? ['def', location] : ['class', location.slice(0, dot)];
-    const escaped = name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-    const header = new RegExp(`(?<![\\p{ID_Continue}])${keyword}[\\s\\\\]+${escaped}(?![\\p{ID_Continue}])`, 'gu');
-    return [...this.source.matchAll(header)].map((m) => floorIndex(this.starts, m.index!));
+    const cls = dot < 0 ? null : location.slice(0, dot);
+    const fn = dot < 0 ? location : location.slice(dot + 1);
+    // Where to look for `def fn`: the statements that hold `class cls`, or the whole text.
+    const regions: [number, number][] = cls === null
+      ? [[0, this.source.length]]
+      : [...new Set([...this.source.matchAll(header('class', cls))].map((m) => floorIndex(this.statementStarts, m.index!)))]
+        .map((k) => [this.statements[k].start, this.statements[k].end]);
+    const units: Unit[] = [];
+    const def = header('def', fn);
+    for (const [start, end] of regions) {
+      def.lastIndex = start;
+      for (let m = def.exec(this.source); m && m.index < end; m = def.exec(this.source)) {
+        const u = this.unitOfOffset(m.index);
+        if (u !== null) units.push(u);
+      }
+    }
+    return units;
   }
 
-  private load(pieces: number[]): void {
+  private spansOf(u: Unit): Span[] {
+    const k = Math.floor(u / MEMBERS);
+    const j = (u % MEMBERS) - 1;
+    const statement = this.statements[k];
+    return j < 0 ? [statement] : [statement.split!.header, statement.split!.members[j]];
+  }
+
+  private load(units: Unit[]): void {
     if (this.whole) return;
-    const todo = [...new Set(pieces)].filter((k) => !this.loaded[k]).sort((a, b) => a - b);
+    const todo = units.filter((u) => !this.loaded.has(u));
     if (!todo.length) return;
-    // Adjacent pieces merge into one range; the parser skips the text between ranges, and top-level
-    // statements laid end to end are still a Python module.
+    for (const u of todo) this.loaded.add(u);
+    // Spans laid end to end still read as Python: top-level statements one after another, or a
+    // class line followed by some of its body's statements. The parser skips the text between.
+    const spans = [...new Set(todo.flatMap((u) => this.spansOf(u)))].sort((a, b) => a.start - b.start);
     const ranges: Parser.Range[] = [];
-    for (const k of todo) {
-      const startIndex = this.starts[k];
-      const endIndex = this.starts[k + 1] ?? this.source.length;
-      const endPosition = k + 1 < this.starts.length ? { row: this.startRows[k + 1], column: 0 } : this.end;
+    for (const span of spans) {
+      const endPosition = span.end === this.source.length ? this.end : { row: span.endRow, column: 0 };
       const last = ranges[ranges.length - 1];
-      if (last && last.endIndex === startIndex) Object.assign(last, { endIndex, endPosition });
-      else ranges.push({ startIndex, endIndex, startPosition: { row: this.startRows[k], column: 0 }, endPosition });
-      this.loaded[k] = 1;
+      if (last && last.endIndex === span.start) Object.assign(last, { endIndex: span.end, endPosition });
+      else ranges.push({ startIndex: span.start, endIndex: span.end, startPosition: { row: span.row, column: 0 }, endPosition });
     }
     const tree = parser.parse(this.source, null, { includedRanges: ranges });
-    if (tree.rootNode.hasError && this.wholeParsesCleanly()) {
-      // The split was wrong: the pieces have errors that the whole file has not.
+    if (tree.rootNode.hasError && (this.wholeClean ??= !parser.parse(this.source).rootNode.hasError)) {
+      // The split was wrong: the parts have errors that the whole file has not.
       this.whole = true;
       this.owner.fill(null);
       this.imports.fill(0);
@@ -161,28 +221,24 @@ class Outline implements PythonOutline {
       return;
     }
     // Errors the whole file has too are tree-sitter's (it misreads some valid code, such as a
-    // dedent inside brackets) or the file's own; parsed piece by piece they stay in their piece.
+    // dedent inside brackets) or the file's own; parsed in parts they stay in their part.
     this.outline(tree);
   }
 
-  private wholeClean: boolean | undefined;
-
-  private wholeParsesCleanly(): boolean {
-    return (this.wholeClean ??= !parser.parse(this.source).rootNode.hasError);
-  }
-
   private outline(tree: Parser.Tree): void {
-    const fill = (node: Parser.SyntaxNode, value: string | null) =>
-      this.owner.fill(value, node.startPosition.row, node.endPosition.row + 1);
     // Nodes come in document order, so the enclosing ones are those on the stack that end after
-    // the node starts. Functions fill first; the outermost classes then overwrite their range.
+    // the node starts. Outermost functions fill their rows; outermost classes then clear the rows
+    // those functions filled (a class inside a function owns its lines); methods fill last.
+    const functionRows: [number, number][] = [];
     const stack: Parser.SyntaxNode[] = [];
     const classes: Parser.SyntaxNode[] = [];
     const methods: [Parser.SyntaxNode, string][] = [];
     for (const node of tree.rootNode.descendantsOfType(TYPES)) {
       while (stack.length && stack[stack.length - 1].endIndex <= node.startIndex) stack.pop();
+      const first = node.startPosition.row;
+      const last = node.endPosition.row;
       if (IMPORTS.includes(node.type)) {
-        this.imports.fill(1, node.startPosition.row, node.endPosition.row + 1);
+        this.imports.fill(1, first, last + 1);
         continue;
       }
       const inClass = stack.some((n) => n.type === CLASS);
@@ -190,7 +246,8 @@ class Outline implements PythonOutline {
         if (!inClass) classes.push(node);
       } else if (!inClass && !stack.some((n) => n.type === DEF)) {
         const name = nameOf(node);
-        fill(node, name);
+        this.owner.fill(name, first, last + 1);
+        functionRows.push([first, last]);
         this.defined.add(name);
       } else if (stack.filter((n) => n.type === CLASS).length === 1) {
         // The only enclosing class is an outermost one, so a def directly in a class body is its method.
@@ -199,12 +256,23 @@ class Outline implements PythonOutline {
       }
       stack.push(node);
     }
-    for (const cls of classes) fill(cls, null);
+    // A class's range may span parts of its body parsed at other times; only this tree's function
+    // rows are cleared.
+    for (const cls of classes) {
+      const [first, last] = [cls.startPosition.row, cls.endPosition.row];
+      for (const [a, b] of functionRows) if (a <= last && b >= first) this.owner.fill(null, Math.max(a, first), Math.min(b, last) + 1);
+    }
     for (const [def, location] of methods) {
-      fill(def, location);
+      this.owner.fill(location, def.startPosition.row, def.endPosition.row + 1);
       this.defined.add(location);
     }
   }
+}
+
+/** A regex for `keyword name` with anything Python allows between them (spaces, continuations). */
+function header(keyword: 'class' | 'def', name: string): RegExp {
+  const escaped = name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`(?<![\\p{ID_Continue}])${keyword}[\\s\\\\]+${escaped}(?![\\p{ID_Continue}])`, 'gu');
 }
 
 export function outlinePython(source: string): PythonOutline {
