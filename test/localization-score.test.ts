@@ -36,6 +36,16 @@ describe('scoreLocalization: reward per item', () => {
     });
   }
 
+  it('derives a shared patch gold once per distinct patch and sources, and not across different sources', () => {
+    const patch = '--- a/a.py\n+++ b/a.py\n@@ -2 +2 @@\n-    return 1\n+    return 2\n';
+    const asFunction = { 'a.py': 'def f():\n    return 1\n' };
+    const asMethod = { 'a.py': 'class A:\n    return 1\n' }; // line 2 sits in a class body: nothing
+    const item = (files: Record<string, string>) => ({ locations: [{ file: 'a.py', function_name: 'f' }], gold: { patch, files } });
+    const { results } = scoreLocalization({ items: [item(asFunction), item(asMethod), item({ ...asFunction })] });
+    assert.deepEqual(results.map((r) => [r.reward, r.gold.entities]), [[3, ['a.py:f']], [1, []], [3, ['a.py:f']]]);
+    assert.notEqual(results[0].gold, results[2].gold, 'each result owns its gold lists');
+  });
+
   it('scores items independently, in order', () => {
     const items = cases.map((c) => c.item);
     const { results } = scoreLocalization({ items });

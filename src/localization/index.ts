@@ -71,13 +71,35 @@ function readWeights(body: LocalizationBody): Record<(typeof LEVELS)[number], nu
   return out;
 }
 
-function goldSets(gold: Gold): LocationSets {
-  if ('file_changes' in gold) return goldFromFileChanges(gold.file_changes);
-  const { files, modules, entities } = goldFromPatch(gold.patch, gold.files);
-  return { files, modules, entities };
+/**
+ * Gold sets for the items of one request. The rollouts of one task carry the same patch and
+ * sources, so a patch gold is derived once per distinct (patch, files) and shared.
+ */
+class GoldCache {
+  private readonly byPatch = new Map<string, { files: Record<string, string>; sets: LocationSets }[]>();
+
+  get(gold: Gold): LocationSets {
+    if ('file_changes' in gold) return goldFromFileChanges(gold.file_changes);
+    const seen = this.byPatch.get(gold.patch) ?? [];
+    let hit = seen.find((e) => sameFiles(e.files, gold.files));
+    if (!hit) {
+      const { files, modules, entities } = goldFromPatch(gold.patch, gold.files);
+      seen.push((hit = { files: gold.files, sets: { files, modules, entities } }));
+      this.byPatch.set(gold.patch, seen);
+    }
+    const { files, modules, entities } = hit.sets;
+    return { files: [...files], modules: [...modules], entities: [...entities] };
+  }
 }
 
-function scoreItem(item: LocalizationItem, path: string, weights: Record<(typeof LEVELS)[number], number>): LocalizationResult {
+function sameFiles(a: Record<string, string>, b: Record<string, string>): boolean {
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((k) => Object.hasOwn(b, k) && a[k] === b[k]);
+}
+
+function scoreItem(
+  item: LocalizationItem, path: string, weights: Record<(typeof LEVELS)[number], number>, golds: GoldCache,
+): LocalizationResult {
   if (!isObject(item)) throw invalid(path, 'must be an object');
   const hasText = item.prediction_text !== undefined;
   if (hasText === (item.locations !== undefined)) throw invalid(path, 'needs exactly one of locations and prediction_text');
@@ -99,7 +121,7 @@ function scoreItem(item: LocalizationItem, path: string, weights: Record<(typeof
   checkGold(`${path}.gold`, item.gold);
   let gold: LocationSets;
   try {
-    gold = goldSets(item.gold);
+    gold = golds.get(item.gold);
   } catch (err) {
     throw err instanceof LocalizationInputError ? err.within(`${path}.gold`) : err;
   }
@@ -121,5 +143,6 @@ export function scoreLocalization(body: LocalizationBody): LocalizationResponse 
     throw new LocalizationInputError('too_large', `${body.items.length} items, more than the limit of ${LOCALIZATION_LIMITS.items}`, 'items');
   }
   const weights = readWeights(body);
-  return { results: body.items.map((item, i) => scoreItem(item, `items[${i}]`, weights)) };
+  const golds = new GoldCache();
+  return { results: body.items.map((item, i) => scoreItem(item, `items[${i}]`, weights, golds)) };
 }
