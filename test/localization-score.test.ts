@@ -102,6 +102,7 @@ describe('scoreLocalization: bad input throws LocalizationInputError only', () =
     for (const body of [null, 'x', { items: 'x' }, { items: [null] }, { items: [{ locations: 'x', gold: {} }] },
       { items: [{ locations: [], gold: { patch: 1, files: {} } }] }, { items: [{ locations: [], gold: { patch: '', files: { 'a.py': 1 } } }] },
       { items: [{ locations: [], gold: { file_changes: [{ file: 'a.py', changes: 'x' }] } }] },
+      { items: [{ locations: [], gold: { file_changes: [{ file: 'a.py', changes: { edited_entities: 5 } }] } }] },
       { items: [good], weights: 'x' }, { items: [good], weights: { file: 'x' } }]) {
       assert.throws(() => scoreLocalization(body as unknown as LocalizationBody), LocalizationInputError, JSON.stringify(body));
     }

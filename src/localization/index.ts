@@ -48,9 +48,11 @@ function checkGold(path: string, gold: unknown): asserts gold is Gold {
   if (!isObject(gold)) throw invalid(path, 'must be an object');
   if ('file_changes' in gold) {
     const changes = gold.file_changes;
+    const names = (l: unknown) => l === undefined || l === null || (Array.isArray(l) && l.every((x) => typeof x === 'string'));
     const ok = Array.isArray(changes) && !('patch' in gold) && changes.every((c) =>
-      isObject(c) && typeof c.file === 'string' && (c.changes === undefined || isObject(c.changes)));
-    if (!ok) throw invalid(path, 'file_changes must be a list of {file, changes?} and come alone');
+      isObject(c) && typeof c.file === 'string'
+      && (c.changes === undefined || (isObject(c.changes) && names(c.changes.edited_modules) && names(c.changes.edited_entities))));
+    if (!ok) throw invalid(path, 'file_changes must be a list of {file, changes?: {edited_modules?, edited_entities?}} and come alone');
     return;
   }
   const { patch, files } = gold;

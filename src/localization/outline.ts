@@ -14,7 +14,8 @@
 // about: a top-level statement, or one def of a class body together with its `class` line. Lines
 // of a class body outside its defs belong to nothing and need no parse at all. Parts that parse
 // with errors while the whole file parses cleanly mean the split went wrong: the whole file is
-// then parsed once and used for everything.
+// then parsed once and used for everything. Errors the whole file has too (tree-sitter misreads
+// some valid code, such as a dedent inside brackets) stay inside their part that way.
 import Parser from 'tree-sitter';
 import Python from 'tree-sitter-python';
 import { splitStatements, type Member, type Span, type Statement } from './top-level.ts';
@@ -27,8 +28,8 @@ export interface PythonOutline {
   /** The rules can produce `location` for some row of this file. */
   defines(location: string): boolean;
   /**
-   * Parses, in one tree-sitter call, the pieces holding these rows and those that could define
-   * these locations. The other methods parse what they lack themselves, a piece at a time.
+   * Parses, in one tree-sitter call, the parts holding these rows and those that could define
+   * these locations. The other methods parse what they lack themselves, a part at a time.
    */
   prefetch(rows: Iterable<number>, locations?: Iterable<string>): void;
 }
@@ -52,16 +53,20 @@ function nameOf(node: Parser.SyntaxNode): string {
   return node.childForFieldName('name')?.text ?? '';
 }
 
-/** The last index `i` with `sorted[i] <= value` (sorted[0] <= value always holds here). */
-function floorIndex(sorted: readonly number[], value: number): number {
-  let lo = 0;
-  let hi = sorted.length - 1;
-  while (lo < hi) {
+/** The last index in [0, n) that `holds` (true up to some index, false after it), or -1. */
+function lastWhere(n: number, holds: (i: number) => boolean): number {
+  let lo = -1;
+  for (let hi = n - 1; lo < hi; ) {
     const mid = (lo + hi + 1) >> 1;
-    if (sorted[mid] <= value) lo = mid;
+    if (holds(mid)) lo = mid;
     else hi = mid - 1;
   }
   return lo;
+}
+
+/** The last index `i` with `sorted[i] <= value`; `sorted[0]` is 0, so there is one. */
+function floorIndex(sorted: readonly number[], value: number): number {
+  return lastWhere(sorted.length, (i) => sorted[i] <= value);
 }
 
 /** A part parsed on its own: statement `k` whole (member -1), or def member `j` of split class `k`. */
@@ -142,18 +147,12 @@ class Outline implements PythonOutline {
     return this.unitAt(floorIndex(this.statementStarts, offset), (m) => m.start <= offset);
   }
 
-  /** The unit of statement `k` at the last member that `reached` holds for. */
+  /** The unit of statement `k` at the last member `reached`; null for a class line or a member that is no def. */
   private unitAt(k: number, reached: (m: Member) => boolean): Unit | null {
     const split = this.statements[k].split;
     if (!split) return unit(k, -1);
-    const { members } = split;
-    let lo = -1; // binary search for the last reached member; -1 before the body
-    for (let hi = members.length - 1; lo < hi; ) {
-      const mid = (lo + hi + 1) >> 1;
-      if (reached(members[mid])) lo = mid;
-      else hi = mid - 1;
-    }
-    return lo >= 0 && members[lo].isDef ? unit(k, lo) : null;
+    const j = lastWhere(split.members.length, (i) => reached(split.members[i]));
+    return j >= 0 && split.members[j].isDef ? unit(k, j) : null;
   }
 
   /**
