@@ -13,9 +13,9 @@ function app(customOptions?: Record<string, unknown>) {
   const f = Fastify({ ajv: customOptions ? { customOptions } : undefined });
   f.post('/v1/localization', { schema: { body: localizationBodySchema, response: { 200: localizationResponseSchema } } },
     async (req) => scoreLocalization(req.body as LocalizationBody));
-  f.setErrorHandler((err, _req, reply) => {
+  f.setErrorHandler((err: Error & { statusCode?: number }, _req, reply) => {
     if (err instanceof LocalizationInputError) return reply.code(err.status).send({ code: err.code, error: err.message });
-    return reply.code((err as { statusCode?: number }).statusCode ?? 500).send({ code: 'invalid_request', error: err.message });
+    return reply.code(err.statusCode ?? 500).send({ code: 'invalid_request', error: err.message });
   });
   return f;
 }
