@@ -88,9 +88,11 @@ export function checkGrammar(src: string, t: TokenBuffer): SyntaxIssue | null {
   const innerCommas = new Int32Array(n);
 
   let error: SyntaxIssue | null = null;
-  const fail = (message: string, k: number): SyntaxIssue => {
-    const at = Math.min(k, n - 1);
-    error = { message, line: line[at], offset: start[at], overrides: false };
+  // at: the token CPython reports; orderAt: the token whose offset orders this
+  // error against tree-sitter's (which starts where its recovery began).
+  const fail = (message: string, at: number, orderAt = at): SyntaxIssue => {
+    const a = Math.min(at, n - 1);
+    error = { message, line: line[a], offset: start[Math.min(orderAt, n - 1)], overrides: false };
     return error;
   };
 
@@ -403,6 +405,9 @@ export function checkGrammar(src: string, t: TokenBuffer): SyntaxIssue | null {
     return null;
   };
 
+  // What may follow a `*args`/`**kwargs` name: the next parameter, the end, an annotation.
+  const paramNameEnds = (k: number) => isOp(k, COMMA) || isOp(k, RPAR) || isOp(k, COLON);
+
   const startParam = (f: Frame, k: number): SyntaxIssue | null => {
     const p = f.params!;
     if (kind[k] === OP && code[k] === SLASH) {
@@ -420,6 +425,7 @@ export function checkGrammar(src: string, t: TokenBuffer): SyntaxIssue | null {
         p.current = 2;
         if (!isPlainName(next)) return fail('invalid syntax', next);
         if (isOp(next + 1, EQUAL)) return fail('var-positional argument cannot have default value', next + 1);
+        if (!paramNameEnds(next + 1)) return fail('invalid syntax', next + 1);
       }
     } else if (isOp(k, DOUBLESTAR)) {
       if (p.sawDstar) return fail('arguments cannot follow var-keyword argument', k);
@@ -428,6 +434,7 @@ export function checkGrammar(src: string, t: TokenBuffer): SyntaxIssue | null {
       p.current = 3;
       if (!isPlainName(k + 1)) return fail('invalid syntax', k + 1);
       if (isOp(k + 2, EQUAL)) return fail('var-keyword argument cannot have default value', k + 2);
+      if (!paramNameEnds(k + 2)) return fail('invalid syntax', k + 2);
     } else if (isOp(k, LPAR)) {
       return fail(
         f.kind === LAMBDA ? 'Lambda expression parameters cannot be parenthesized' : 'Function parameters cannot be parenthesized',
@@ -510,8 +517,8 @@ export function checkGrammar(src: string, t: TokenBuffer): SyntaxIssue | null {
       // A decorator line is followed by a definition or another decorator.
       if (decorator && k + 1 < n && kind[k + 1] !== INDENT) {
         const next = k + 1;
-        if (kind[next] === DEDENT) return fail('unexpected unindent', next);
-        if (!(isOp(next, AT) || isKw(next, KW.def) || isKw(next, KW.class) || isKw(next, KW.async))) return fail('invalid syntax', next);
+        if (kind[next] === DEDENT) return fail('unexpected unindent', next, k);
+        if (!(isOp(next, AT) || isKw(next, KW.def) || isKw(next, KW.class) || isKw(next, KW.async))) return fail('invalid syntax', next, k);
       }
       decorator = false;
       stmtPending = true;

@@ -23,13 +23,20 @@ function isHexAt(src: string, k: number, end: number): boolean {
   return k < end && HEX.test(src[k]);
 }
 
+// The next backslash in [k, b), or -1; bounded, so many short literals on one
+// long line stay linear.
+function nextBackslash(src: string, k: number, b: number): number {
+  for (; k < b; k++) if (src.charCodeAt(k) === 0x5c) return k;
+  return -1;
+}
+
 /**
  * The unicode-escape decoder's errors for a non-raw str segment [a, b), or
- * null. "\N{name}" is accepted without looking the name up: JavaScript has
- * no Unicode name table.
+ * null. A well-formed "\N{name}" is accepted without looking the name up:
+ * JavaScript has no Unicode name table.
  */
 function unicodeEscapeError(src: string, a: number, b: number): string | null {
-  for (let k = src.indexOf('\\', a); k >= 0 && k < b; k = src.indexOf('\\', k)) {
+  for (let k = nextBackslash(src, a, b); k >= 0; k = nextBackslash(src, k, b)) {
     const c = src[k + 1];
     const pos = k - a;
     if (k + 1 >= b) return null;
@@ -46,9 +53,15 @@ function unicodeEscapeError(src: string, a: number, b: number): string | null {
       }
       k += 2 + digits;
     } else if (c === 'N') {
-      const close = src[k + 2] === '{' ? src.indexOf('}', k + 3) : -1;
-      if (close < 0 || close >= b || close === k + 3) {
+      let close = -1;
+      if (src[k + 2] === '{') for (let j = k + 3; j < b && close < 0; j++) if (src.charCodeAt(j) === 0x7d) close = j;
+      if (close < 0 || close === k + 3) {
         return `(unicode error) 'unicodeescape' codec can't decode bytes in position ${pos}-${pos + 1}: malformed \\N character escape`;
+      }
+      // Only the shape of the name is checked: names and aliases use letters,
+      // digits, spaces and hyphens (matched case-insensitively).
+      if (!/^[A-Za-z0-9 -]+$/.test(src.slice(k + 3, close))) {
+        return `(unicode error) 'unicodeescape' codec can't decode bytes in position ${pos}-${pos + close - k}: unknown Unicode character name`;
       }
       k = close + 1;
     } else {
@@ -59,13 +72,17 @@ function unicodeEscapeError(src: string, a: number, b: number): string | null {
 }
 
 function bytesEscapeError(src: string, a: number, b: number): string | null {
-  for (let k = src.indexOf('\\', a); k >= 0 && k < b; k = src.indexOf('\\', k)) {
+  for (let k = nextBackslash(src, a, b); k >= 0; k = nextBackslash(src, k, b)) {
     if (src[k + 1] === 'x' && !(isHexAt(src, k + 2, b) && isHexAt(src, k + 3, b))) {
       return `(value error) invalid \\x escape at position ${k - a}`;
     }
     k += 2;
   }
   return null;
+}
+
+function failed(bytes: boolean, message: string, offset: number, line: number): StringCheck {
+  return { bytes, error: { message, offset, line } };
 }
 
 /** Checks the STRING token src[start, end) that begins on `line`. */
@@ -84,21 +101,20 @@ export function checkStringToken(src: string, start: number, end: number, line: 
   const triple = end - q >= 6 && src[q + 1] === src[q] && src[q + 2] === src[q];
   const bodyStart = q + (triple ? 3 : 1);
   const bodyEnd = end - (triple ? 3 : 1);
-  const fail = (message: string, offset = start, at = line): StringCheck => ({ bytes, error: { message, offset, line: at } });
 
   if (bytes) {
     for (let k = bodyStart; k < bodyEnd; k++) {
-      if (src.charCodeAt(k) >= 0x80) return fail('bytes can only contain ASCII literal characters');
+      if (src.charCodeAt(k) >= 0x80) return failed(bytes, 'bytes can only contain ASCII literal characters', start, line);
     }
     const err = raw ? null : bytesEscapeError(src, bodyStart, bodyEnd);
-    return err ? fail(err) : { bytes, error: null };
+    return err ? failed(bytes, err, start, line) : { bytes, error: null };
   }
   if (!fmode) {
     const err = raw ? null : unicodeEscapeError(src, bodyStart, bodyEnd);
-    return err ? fail(err) : { bytes, error: null };
+    return err ? failed(bytes, err, start, line) : { bytes, error: null };
   }
   const err = new FStringScanner(src, bodyEnd, raw, line, start, exprs).scan(bodyStart);
-  return err ? fail(err.message, err.offset, err.line) : { bytes, error: null };
+  return err ? failed(bytes, err.message, err.offset, err.line) : { bytes, error: null };
 }
 
 interface ScanError { message: string; offset: number; line: number }
@@ -121,7 +137,12 @@ class FStringScanner {
   ) {
     this.lineOffset = tokenStart;
     this.lineCount = line;
-    this.nextNewline = src.indexOf('\n', tokenStart);
+    this.nextNewline = this.newlineFrom(tokenStart);
+  }
+
+  private newlineFrom(k: number): number {
+    for (; k < this.end; k++) if (this.src.charCodeAt(k) === 0x0a) return k;
+    return -1;
   }
 
   scan(bodyStart: number): ScanError | null {
@@ -137,12 +158,12 @@ class FStringScanner {
     if (offset < this.lineOffset) {
       this.lineOffset = this.tokenStart;
       this.lineCount = this.line;
-      this.nextNewline = this.src.indexOf('\n', this.tokenStart);
+      this.nextNewline = this.newlineFrom(this.tokenStart);
     }
     while (this.nextNewline >= 0 && this.nextNewline < offset) {
       this.lineCount++;
       this.lineOffset = this.nextNewline + 1;
-      this.nextNewline = this.src.indexOf('\n', this.lineOffset);
+      this.nextNewline = this.newlineFrom(this.lineOffset);
     }
     return this.lineCount;
   }

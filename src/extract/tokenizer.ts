@@ -121,21 +121,28 @@ export function isPrintableCodePoint(cp: number): boolean {
   return cp === 0x20 || !NON_PRINTABLE.test(String.fromCodePoint(cp));
 }
 
-// Two- and three-character operators, as PyToken_TwoChars/ThreeChars.
-const OPS3 = new Map<string, number>([
-  ['**=', AUGASSIGN], ['//=', AUGASSIGN], ['>>=', AUGASSIGN], ['<<=', AUGASSIGN], ['...', ELLIPSIS],
-]);
-const OPS2 = new Map<string, number>([
-  ['!=', COMPARE], ['%=', AUGASSIGN], ['&=', AUGASSIGN], ['**', DOUBLESTAR], ['*=', AUGASSIGN],
-  ['+=', AUGASSIGN], ['-=', AUGASSIGN], ['->', RARROW], ['//', BINOP], ['/=', AUGASSIGN],
-  [':=', COLONEQUAL], ['<<', BINOP], ['<=', COMPARE], ['<>', NOTEQUAL_LTGT], ['==', COMPARE],
-  ['>=', COMPARE], ['>>', BINOP], ['@=', AUGASSIGN], ['^=', AUGASSIGN], ['|=', AUGASSIGN],
-]);
-const OPS1: Record<string, number> = {
+// Operators as PyToken_OneChar/TwoChars/ThreeChars, keyed by char codes so
+// the scan allocates nothing per token.
+const opKey = (op: string) => [...op].reduce((k, ch) => (k << 8) | ch.charCodeAt(0), 0);
+const OPS3 = new Map<number, number>(
+  ([['**=', AUGASSIGN], ['//=', AUGASSIGN], ['>>=', AUGASSIGN], ['<<=', AUGASSIGN], ['...', ELLIPSIS]] as const)
+    .map(([op, code]) => [opKey(op), code]),
+);
+const OPS2 = new Map<number, number>(
+  ([
+    ['!=', COMPARE], ['%=', AUGASSIGN], ['&=', AUGASSIGN], ['**', DOUBLESTAR], ['*=', AUGASSIGN],
+    ['+=', AUGASSIGN], ['-=', AUGASSIGN], ['->', RARROW], ['//', BINOP], ['/=', AUGASSIGN],
+    [':=', COLONEQUAL], ['<<', BINOP], ['<=', COMPARE], ['<>', NOTEQUAL_LTGT], ['==', COMPARE],
+    ['>=', COMPARE], ['>>', BINOP], ['@=', AUGASSIGN], ['^=', AUGASSIGN], ['|=', AUGASSIGN],
+  ] as const).map(([op, code]) => [opKey(op), code]),
+);
+const OPS1 = new Uint8Array(128);
+for (const [op, code] of Object.entries({
   '(': LPAR, ')': RPAR, '[': LSQB, ']': RSQB, '{': LBRACE, '}': RBRACE, ':': COLON, ',': COMMA,
   ';': SEMI, '.': DOT, '=': EQUAL, '*': STAR, '@': AT, '+': PLUS_MINUS, '-': PLUS_MINUS, '/': SLASH,
   '%': BINOP, '&': BINOP, '|': BINOP, '^': BINOP, '<': COMPARE, '>': COMPARE, '~': TILDE,
-};
+})) OPS1[op.charCodeAt(0)] = code;
+const LONGEST_KEYWORD = 8;
 
 export function tokenize(src: string): TokenizeResult {
   const tokens = new TokenBuffer();
@@ -193,16 +200,29 @@ export function tokenize(src: string): TokenizeResult {
       atbol = false;
       let col = 0;
       let altcol = 0;
+      // Indentation cannot be split over physical lines: the column of the
+      // first backslash continuation (when not 0) is the line's indentation.
+      let contCol = 0;
       for (;;) {
         const c = at(i);
         if (c === 0x20) { col++; altcol++; }
         else if (c === 0x09) { col = (Math.floor(col / TABSIZE) + 1) * TABSIZE; altcol++; }
         else if (c === 0x0c) { col = altcol = 0; }
+        else if (c === 0x5c) {
+          contCol = contCol || col;
+          if (at(i + 1) !== 0x0a) return fail('unexpected character after line continuation character', i, false);
+          joins.push(i, i + 2);
+          i += 2;
+          lineNo++;
+          if (i >= n) return fail('unexpected EOF while parsing', i, false, lineNo - 1);
+          continue;
+        }
         else break;
         i++;
       }
       const c = at(i);
       if (c === 0x23 || c === 0x0a) blankline = true;
+      if (contCol) { col = contCol; altcol = contCol; }
       if (!blankline && level === 0) {
         if (col === indstack[indent]) {
           if (altcol !== altstack[indent]) return fail('inconsistent use of tabs and spaces in indentation', i, false);
@@ -219,9 +239,11 @@ export function tokenize(src: string): TokenizeResult {
         }
       }
     }
+    // At the end of input CPython stays on the last line (the text ends with "\n").
+    const here = i >= n ? lineNo - 1 : lineNo;
     while (pendin !== 0) {
-      if (pendin < 0) { pendin++; tokens.push(DEDENT, 0, i, i, lineNo); }
-      else { pendin--; tokens.push(INDENT, 0, i, i, lineNo); }
+      if (pendin < 0) { pendin++; tokens.push(DEDENT, 0, i, i, here); }
+      else { pendin--; tokens.push(INDENT, 0, i, i, here); }
     }
 
     // again: (a backslash continuation resumes here)
@@ -238,7 +260,7 @@ export function tokenize(src: string): TokenizeResult {
           const k = level - 1;
           return fail(`'${String.fromCharCode(parenChar[k])}' was never closed`, n, false, parenLine[k]);
         }
-        tokens.push(ENDMARKER, 0, n, n, lineNo);
+        tokens.push(ENDMARKER, 0, n, n, Math.max(1, lineNo - 1));
         return { tokens, error, joins };
       }
 
@@ -276,8 +298,8 @@ export function tokenize(src: string): TokenizeResult {
           const bad = invalidIdentifierChar(src, i, k);
           if (bad) return fail(bad.message, bad.offset, true);
         }
-        const text = src.slice(i, k);
-        tokens.push(NAME, KEYWORDS.get(text) ?? 0, i, k, lineNo);
+        const kw = k - i <= LONGEST_KEYWORD ? KEYWORDS.get(src.slice(i, k)) ?? 0 : 0;
+        tokens.push(NAME, kw, i, k, lineNo);
         i = k;
         break;
       }
@@ -342,16 +364,16 @@ export function tokenize(src: string): TokenizeResult {
       }
 
       // Operators.
-      if (i + 2 < n) {
-        const op3 = OPS3.get(src.slice(i, i + 3));
+      const d = at(i + 1);
+      if (d > 0 && d < 128) {
+        const e = at(i + 2);
+        const op3 = e > 0 && e < 128 ? OPS3.get((c << 16) | (d << 8) | e) : undefined;
         if (op3 !== undefined) {
           tokens.push(OP, op3, i, i + 3, lineNo);
           i += 3;
           break;
         }
-      }
-      if (i + 1 < n) {
-        const op2 = OPS2.get(src.slice(i, i + 2));
+        const op2 = OPS2.get((c << 8) | d);
         if (op2 !== undefined) {
           tokens.push(OP, op2, i, i + 2, lineNo);
           i += 2;
@@ -377,7 +399,7 @@ export function tokenize(src: string): TokenizeResult {
         }
       }
       if (c < 0x20 || c === 0x7f) return fail(`invalid non-printable character U+${hex4(c)}`, i, true);
-      tokens.push(OP, OPS1[String.fromCharCode(c)] ?? UNKNOWN_OP, i, i + 1, lineNo);
+      tokens.push(OP, OPS1[c] || UNKNOWN_OP, i, i + 1, lineNo);
       i++;
       break;
     }
@@ -423,40 +445,45 @@ export function tokenize(src: string): TokenizeResult {
   }
 
   // Number starting at k (fromDot: at a '.' followed by a digit).
+  // Number helpers (declared once per call of tokenize: no closures per token).
+  function bad(msg: string, off: number): number {
+    fail(msg, off, true);
+    return -1;
+  }
+  function finish(e: number, kind: string): number {
+    return endOfNumberOk(e) ? e : bad(`invalid ${kind} literal`, e);
+  }
+  function exponentAndImag(e: number): number {
+    let c = at(e);
+    if (c === 0x65 || c === 0x45) {
+      let m = e + 1;
+      c = at(m);
+      if (c === 0x2b || c === 0x2d) {
+        m++;
+        if (!isDigit(at(m))) return bad('invalid decimal literal', m);
+      } else if (!isDigit(c)) {
+        // "1e" then a name: the 'e' is judged by verify_end_of_number.
+        return endOfNumberOk(e) ? e : bad('invalid decimal literal', e);
+      }
+      e = decimalTail(m);
+      if (e < 0) return bad('invalid decimal literal', m);
+    }
+    c = at(e);
+    if (c === 0x6a || c === 0x4a) return finish(e + 1, 'imaginary');
+    return finish(e, 'decimal');
+  }
+  // e is just after the '.' of the number starting at k.
+  function fraction(e: number, k: number): number {
+    if (isDigit(at(e))) {
+      e = decimalTail(e);
+      if (e < 0) return bad('invalid decimal literal', k);
+    }
+    return exponentAndImag(e);
+  }
+
+  // Number starting at k (fromDot: at a '.' followed by a digit).
   function scanNumber(k: number, fromDot: boolean): number {
-    const bad = (msg: string, off: number): number => {
-      fail(msg, off, true);
-      return -1;
-    };
-    const finish = (e: number, kind: string): number => (endOfNumberOk(e) ? e : bad(`invalid ${kind} literal`, e));
-    const exponentAndImag = (e: number): number => {
-      let c = at(e);
-      if (c === 0x65 || c === 0x45) {
-        let m = e + 1;
-        c = at(m);
-        if (c === 0x2b || c === 0x2d) {
-          m++;
-          if (!isDigit(at(m))) return bad('invalid decimal literal', m);
-        } else if (!isDigit(c)) {
-          // "1e" then a name: the 'e' is judged by verify_end_of_number.
-          return endOfNumberOk(e) ? e : bad('invalid decimal literal', e);
-        }
-        e = decimalTail(m);
-        if (e < 0) return bad('invalid decimal literal', m);
-      }
-      c = at(e);
-      if (c === 0x6a || c === 0x4a) return finish(e + 1, 'imaginary');
-      return finish(e, 'decimal');
-    };
-    const fraction = (e: number): number => {
-      // e is just after the '.'.
-      if (isDigit(at(e))) {
-        e = decimalTail(e);
-        if (e < 0) return bad('invalid decimal literal', k);
-      }
-      return exponentAndImag(e);
-    };
-    if (fromDot) return fraction(k + 1);
+    if (fromDot) return fraction(k + 1, k);
     let c = at(k);
     if (c === 0x30) {
       let e = k + 1;
@@ -473,16 +500,15 @@ export function tokenize(src: string): TokenizeResult {
       if (c === 0x6f || c === 0x4f || c === 0x62 || c === 0x42) {
         const octal = c === 0x6f || c === 0x4f;
         const kind = octal ? 'octal' : 'binary';
-        const ok = (d: number) => (octal ? d >= 0x30 && d <= 0x37 : d === 0x30 || d === 0x31);
         e++;
         do {
           if (at(e) === 0x5f) e++;
           const d = at(e);
-          if (!ok(d)) {
+          if (!isOctalOrBinary(d, octal)) {
             if (isDigit(d)) return bad(`invalid digit '${String.fromCharCode(d)}' in ${kind} literal`, e);
             return bad(`invalid ${kind} literal`, e);
           }
-          while (ok(at(e))) e++;
+          while (isOctalOrBinary(at(e), octal)) e++;
         } while (at(e) === 0x5f);
         if (isDigit(at(e))) return bad(`invalid digit '${String.fromCharCode(at(e))}' in ${kind} literal`, e);
         return finish(e, kind);
@@ -503,23 +529,27 @@ export function tokenize(src: string): TokenizeResult {
         if (e < 0) return bad('invalid decimal literal', k);
       }
       c = at(e);
-      if (c === 0x2e) return fraction(e + 1);
+      if (c === 0x2e) return fraction(e + 1, k);
       if (c === 0x65 || c === 0x45 || c === 0x6a || c === 0x4a) return exponentAndImag(e);
       if (nonzero) {
         return bad('leading zeros in decimal integer literals are not permitted; use an 0o prefix for octal integers', k);
       }
       return finish(e, 'decimal');
     }
-    let e = decimalTail(k);
+    const e = decimalTail(k);
     if (e < 0) return bad('invalid decimal literal', k);
-    if (at(e) === 0x2e) return fraction(e + 1);
+    if (at(e) === 0x2e) return fraction(e + 1, k);
     return exponentAndImag(e);
   }
 }
 
+function isOctalOrBinary(d: number, octal: boolean): boolean {
+  return octal ? d >= 0x30 && d <= 0x37 : d === 0x30 || d === 0x31;
+}
+
 function countNewlines(src: string, a: number, b: number): number {
   let c = 0;
-  for (let k = src.indexOf('\n', a); k >= 0 && k < b; k = src.indexOf('\n', k + 1)) c++;
+  for (let k = a; k < b; k++) if (src.charCodeAt(k) === 0x0a) c++;
   return c;
 }
 

@@ -21,11 +21,11 @@ import { STRING, tokenize, type SyntaxIssue } from './tokenizer.ts';
 export interface SyntaxVerdict { valid: boolean; line?: number; message?: string }
 
 /** Inputs longer than this (UTF-16 units) are not handed to tree-sitter: verdict "too large". */
-export const MAX_PARSE_CHARS = 4_000_000;
+export const MAX_PARSE_CHARS = 1_000_000;
 /** Above this size a parse runs under a deadline, and own errors skip the parse. */
 const LARGE_INPUT_CHARS = 256_000;
 /** Wall-clock budget for one tree-sitter parse of a large input. */
-const PARSE_DEADLINE_MS = 1_200;
+const PARSE_DEADLINE_MS = 1_000;
 
 const parser = new Parser();
 parser.setLanguage(Python as unknown as Parser.Language);
@@ -47,13 +47,16 @@ function lineOf(src: string, offset: number): number {
   return line;
 }
 
+const SURROGATE = /[\ud800-\udfff]/;
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
 // What ast.parse rejects before tokenizing a str source.
 function encodingIssue(code: string): SyntaxIssue | null {
   const nul = code.indexOf('\0');
   if (nul >= 0) {
     return { line: lineOf(code, nul), message: 'source code string cannot contain null bytes', offset: nul, overrides: true };
   }
-  const lone = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.exec(code);
+  const lone = SURROGATE.test(code) ? LONE_SURROGATE.exec(code) : null;
   if (lone) {
     const hex = lone[0].charCodeAt(0).toString(16);
     return {
@@ -103,7 +106,11 @@ function analyze(code: string): SyntaxIssue | null {
   // error but "unexpected indent", which CPython reports without scanning on.
   if (tokError?.overrides) return isUnexpectedIndent(ruleError) ? ruleError : tokError;
 
-  const fstringError = stringError || exprs.length === 0 ? null : checkFStringExpressions(src, exprs);
+  // (Past the size limit the verdict is "too large" unless an error is found
+  // cheaply, so the f-string expressions are not checked there.)
+  const fstringError = stringError || exprs.length === 0 || src.length > MAX_PARSE_CHARS
+    ? null
+    : checkFStringExpressions(src, exprs);
   let parseIssue = earliest(stringError, ruleError, fstringError);
   const large = src.length > LARGE_INPUT_CHARS;
   if (!(large && (parseIssue || tokError))) {
