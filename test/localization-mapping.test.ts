@@ -120,6 +120,16 @@ describe('applyPatch and the outline', () => {
     assert.deepEqual(gold.entities, ['a.py:C.n']);
   });
 
+  it('gives up on a hunk whose search would take too long instead of hanging', () => {
+    // 200,000 equal lines and a 10,000-line hunk of them ending in a line the file lacks: every row
+    // is a near miss costing 10,000 comparisons, 2e9 in all without a budget.
+    const source = text(Array(200_000).fill('x'));
+    const fp = parsePatch(`--- a/f\n+++ b/f\n@@ -1,10001 +1,10001 @@\n${' x\n'.repeat(10_000)}-y\n+z\n`)[0];
+    const t0 = performance.now();
+    assert.throws(() => applyPatch(source, fp, 'f'), /hunk 1 of f does not apply at line 1/);
+    assert.ok(performance.now() - t0 < 2_000);
+  });
+
   it('accepts U+FFFD as an ordinary character (a consistent bad decode still matches)', () => {
     const gold = goldFromPatch('--- a/a.py\n+++ b/a.py\n@@ -1,2 +1,2 @@\n def f():\n-    return "\uFFFD"\n+    return "?"\n',
       { 'a.py': 'def f():\n    return "\uFFFD"\n' });

@@ -32,19 +32,30 @@ export function joinLines({ lines, eol }: SourceLines): string {
   return lines.length ? lines.join('\n') + (eol ? '\n' : '') : '';
 }
 
-function matchesAt(lines: readonly string[], block: readonly string[], at: number): boolean {
-  for (let k = 0; k < block.length; k++) if (lines[at + k] !== block[k]) return false;
-  return true;
-}
+/**
+ * Line comparisons one file's hunks may spend finding their places. Real context lines differ
+ * from each other, so a search costs about a comparison per candidate row; only text made of the
+ * same line over and over gets near this, and is then reported as not applying.
+ */
+const SEARCH_BUDGET = 20_000_000;
 
-/** The start row of `block` in `lines` nearest to `want`, at or after `min`; -1 if none. */
-function locate(lines: readonly string[], block: readonly string[], want: number, min: number): number {
+/**
+ * The start row of `block` in `lines` nearest to `want`, at or after `min`; -1 if none. `budget`
+ * holds the comparisons left and is charged for those made.
+ */
+function locate(lines: readonly string[], block: readonly string[], want: number, min: number, budget: { left: number }): number {
   const max = lines.length - block.length;
-  for (let d = 0; want + d <= max || want - d >= min; d++) {
+  const matchesAt = (at: number) => {
+    let k = 0;
+    while (k < block.length && lines[at + k] === block[k]) k++;
+    budget.left -= k + 1;
+    return k === block.length;
+  };
+  for (let d = 0; (want + d <= max || want - d >= min) && budget.left > 0; d++) {
     const up = want + d;
-    if (up >= min && up <= max && matchesAt(lines, block, up)) return up;
+    if (up >= min && up <= max && matchesAt(up)) return up;
     const down = want - d;
-    if (d > 0 && down >= min && down <= max && matchesAt(lines, block, down)) return down;
+    if (d > 0 && down >= min && down <= max && matchesAt(down)) return down;
   }
   return -1;
 }
@@ -58,12 +69,13 @@ export function applyPatch(source: string, file: FilePatch, path: string): Appli
   let eol = original.eol;
   let next = 0; // first original row not yet copied
   let shift = 0; // offset the previous hunk needed
+  const budget = { left: SEARCH_BUDGET };
 
   file.hunks.forEach((hunk, k) => {
     const oldBlock = hunk.lines.filter((l) => l.kind !== '+').map((l) => l.text);
     // `-5,0` inserts after line 5, so its block starts at row 5; `-5,3` starts at row 4.
     const stated = hunk.oldCount === 0 ? hunk.oldStart : hunk.oldStart - 1;
-    const at = locate(src, oldBlock, stated + shift, next);
+    const at = locate(src, oldBlock, stated + shift, next, budget);
     if (at < 0) {
       throw new LocalizationInputError('hunk_mismatch', `hunk ${k + 1} of ${path} does not apply at line ${stated + 1}`);
     }
