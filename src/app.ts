@@ -6,7 +6,7 @@ import { registerAuth } from './http/auth.ts';
 import { registerErrorHandling } from './http/errors.ts';
 import docsRoutes from './http/routes/docs.ts';
 import healthRoutes, { type HealthContext, type Lifecycle } from './http/routes/health.ts';
-import openrlhfRoutes, { type ModelRouteContext } from './http/routes/openrlhf.ts';
+import openrlhfRoutes from './http/routes/openrlhf.ts';
 import rankRoutes from './http/routes/rank.ts';
 import scoreRoutes from './http/routes/score.ts';
 import teiRoutes from './http/routes/tei.ts';
@@ -70,7 +70,7 @@ export async function buildApp(opts: AppOptions): Promise<RewardApp> {
     metrics.requestDuration.observe({ route }, reply.elapsedTime / 1000);
   });
 
-  const ctx: RouteContext = { config, scorer, metrics, modelName: modelDir.name };
+  const ctx: RouteContext = { config, scorer, metrics, modelName: modelDir.name, modelDir, encoder };
   const info = () => ({
     model: modelDir.name,
     model_dir: modelDir.dir,
@@ -92,8 +92,8 @@ export async function buildApp(opts: AppOptions): Promise<RewardApp> {
   await app.register(scoreRoutes, ctx);
   await app.register(rankRoutes, ctx);
   await app.register(teiRoutes, ctx);
-  await app.register(openrlhfRoutes, { ...ctx, modelDir } satisfies ModelRouteContext);
-  await app.register(vllmRoutes, { ...ctx, modelDir } satisfies ModelRouteContext);
+  await app.register(openrlhfRoutes, ctx);
+  await app.register(vllmRoutes, ctx);
 
   const warmUp = scorer
     .score([{ question: 'warm-up', response: '```python\nprint(1)\n```' }], 'single_block', 'softplus')

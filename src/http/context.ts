@@ -2,6 +2,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config.ts';
 import type { Metrics } from '../metrics.ts';
+import type { ModelDir } from '../model/model-dir.ts';
+import type { PromptEncoder } from '../prompt/prompt.ts';
 import type { Scorer, Timing } from '../scorer.ts';
 
 export interface RouteContext {
@@ -9,6 +11,10 @@ export interface RouteContext {
   scorer: Scorer;
   metrics: Metrics;
   modelName: string;
+  /** The model directory as loaded at start-up (template, special tokens, labels). */
+  modelDir: ModelDir;
+  /** The one tokenizer and template of the service, for routes that read the template. */
+  encoder: PromptEncoder;
 }
 
 /** Aborted when the client's connection closes before the answer is written. */

@@ -4,15 +4,9 @@
 import type { FastifyInstance } from 'fastify';
 import { InvalidRequestError, TooManyItemsError } from '../../errors.ts';
 import type { ModelDir } from '../../model/model-dir.ts';
-import { PromptEncoder } from '../../prompt/prompt.ts';
 import { scoringErrorResponses } from '../schemas.ts';
 import { clientSignal, setTimingHeaders, type RouteContext } from '../context.ts';
 import { CHATML, recoverQuestion, recoverResponse, templateMarkers, type TurnMarkers } from './openrlhf-query.ts';
-
-/** Route context for routes that read the model directory itself (template, special tokens, labels). */
-export interface ModelRouteContext extends RouteContext {
-  modelDir: ModelDir;
-}
 
 interface GetRewardBody {
   query: string[];
@@ -57,19 +51,11 @@ function specialTokens(md: ModelDir): string[] {
   return added.filter((t) => t.special && typeof t.content === 'string' && t.content !== '').map((t) => t.content!);
 }
 
-export default async function openrlhfRoutes(app: FastifyInstance, ctx: ModelRouteContext): Promise<void> {
+export default async function openrlhfRoutes(app: FastifyInstance, ctx: RouteContext): Promise<void> {
   const endTokens = ['<|im_end|>', '<|endoftext|>', tokenContent(ctx.modelDir.tokenizerConfig.eos_token)];
-  let markers: TurnMarkers[] | undefined;
-  // Reading the model's template needs a tokenizer, which costs most of a second to build: the first
-  // request pays it, not every start-up, and only the markers are kept.
-  const turnMarkers = (): TurnMarkers[] => {
-    if (!markers) {
-      const encoder = new PromptEncoder(ctx.modelDir, ctx.config.MAX_LENGTH);
-      const own = templateMarkers((q, c) => encoder.renderChat(q, c), specialTokens(ctx.modelDir));
-      markers = own ? [own, CHATML] : [CHATML];
-    }
-    return markers;
-  };
+  // The model's own turn markers, read once from one rendering of its template.
+  const own = templateMarkers((q, c) => ctx.encoder.renderChat(q, c), specialTokens(ctx.modelDir));
+  const markers: TurnMarkers[] = own ? [own, CHATML] : [CHATML];
 
   app.post<{ Body: GetRewardBody }>('/get_reward', {
     schema: { body: getRewardBodySchema, response: { 200: getRewardResponseSchema, ...scoringErrorResponses } },
@@ -80,7 +66,7 @@ export default async function openrlhfRoutes(app: FastifyInstance, ctx: ModelRou
     const items = query.map((q, i) => {
       const response = recoverResponse(q, prompts[i], endTokens);
       if (response === undefined) throw new InvalidRequestError(`body/query/${i}: does not start with body/prompts/${i}`);
-      return { question: recoverQuestion(prompts[i], turnMarkers()), response };
+      return { question: recoverQuestion(prompts[i], markers), response };
     });
     const outcome = await ctx.scorer.score(items, 'single_block', 'softplus', clientSignal(request, reply));
     setTimingHeaders(reply, outcome.timing);

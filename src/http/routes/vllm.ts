@@ -8,8 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import { InvalidRequestError, TooManyItemsError } from '../../errors.ts';
 import { sigmoid } from '../../shape/shaping.ts';
 import { scoringErrorResponses } from '../schemas.ts';
-import { clientSignal, setTimingHeaders } from '../context.ts';
-import type { ModelRouteContext } from './openrlhf.ts';
+import { clientSignal, setTimingHeaders, type RouteContext } from '../context.ts';
 
 interface ClassifyBody {
   model?: string;
@@ -89,7 +88,7 @@ function requestTexts(body: ClassifyBody): { field: 'input' | 'text'; list: stri
   return { field, list, single: typeof value === 'string' };
 }
 
-export default async function vllmRoutes(app: FastifyInstance, ctx: ModelRouteContext): Promise<void> {
+export default async function vllmRoutes(app: FastifyInstance, ctx: RouteContext): Promise<void> {
   const id2label = (ctx.modelDir.config.id2label ?? {}) as Record<string, string>;
   const label = id2label['0'] ?? 'LABEL_0';
 
