@@ -5,7 +5,8 @@ src/localization. The rules here are written independently from the TypeScript, 
 states them (util/benchmark/gen_oracle_locations.py), on CPython's own parser:
 
   - removed lines are looked up in the original file, added lines in the patched file;
-  - blank lines, lines starting with '#', and lines of import statements map to nothing;
+  - blank lines, lines starting with '#', lines of import statements and of class docstrings
+    (at any depth) map to nothing;
   - inside any class, the outermost class C decides: a line of a def directly in C's body gives
     `C.name`, any other line of C nothing;
   - else the outermost function containing the line gives its name;
@@ -15,7 +16,7 @@ Usage: python3 test/localization_parity.py SEED COUNT > cases.json
 Prints {"cases": [{"kind", "path", "original", "patch", "gold": {...}, "added": [...]}]}.
 
        python3 test/localization_parity.py --outline SEED COUNT > outlines.json
-Prints {"files": [{"path", "source", "owner": [per 0-based row], "imports": [rows], "defined": [...]}]}
+Prints {"files": [{"path", "source", "owner": [per 0-based row], "defined": [...]}]}
 for COUNT whole files, to compare the location of every line.
 """
 
@@ -46,20 +47,26 @@ def all_functions(stmts):
         yield from (f for block in blocks(stmt) for f in all_functions(block))
 
 
+def is_docstring(stmt):
+    return isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant) and isinstance(stmt.value.value, str)
+
+
 def outline(tree, n_lines, pad):
-    """Owner of each 1-based line, import lines, and the set of defined locations, for the
-    parsed text read with `pad` more lines in front."""
+    """Owner of each 1-based line (None for lines of imports and class docstrings too) and the set
+    of defined locations, for the parsed text read with `pad` more lines in front."""
     owner = [None] * (pad + n_lines + 2)
-    imports = set()
+    own_nothing = []
     functions, classes = [], []
 
     def walk(stmts, in_class, in_func):
         for stmt in stmts:
             if isinstance(stmt, (ast.Import, ast.ImportFrom)):
-                imports.update(range(pad + stmt.lineno, pad + stmt.end_lineno + 1))
+                own_nothing.append(stmt)
             elif isinstance(stmt, ast.ClassDef):
                 if not in_class:
                     classes.append(stmt)
+                if stmt.body and is_docstring(stmt.body[0]):
+                    own_nothing.append(stmt.body[0])
                 walk(stmt.body, True, in_func)
             elif isinstance(stmt, FUNCS):
                 if not in_class and not in_func:
@@ -85,7 +92,9 @@ def outline(tree, n_lines, pad):
             if isinstance(m, FUNCS):
                 fill(m, f"{c.name}.{m.name}")
                 defined.add(f"{c.name}.{m.name}")
-    return owner, imports, defined
+    for node in own_nothing:
+        fill(node, None)
+    return owner, defined
 
 
 def skipped(text):
@@ -97,8 +106,8 @@ def gold(path, old, new, pad):
     """Gold sets for one file; old and new are (lines without newlines, ast tree), each read with
     `pad` comment lines in front (lines that the patch's hunk headers do not count)."""
     (old_lines, old_tree), (new_lines, new_tree) = old, new
-    old_owner, old_imports, old_defined = outline(old_tree, len(old_lines), pad)
-    new_owner, new_imports, _ = outline(new_tree, len(new_lines), pad)
+    old_owner, old_defined = outline(old_tree, len(old_lines), pad)
+    new_owner, _ = outline(new_tree, len(new_lines), pad)
     edited, added = set(), set()
     # The same matcher settings as difflib.unified_diff, so these are the patch's own changes.
     matcher = difflib.SequenceMatcher(None, old_lines, new_lines)
@@ -107,12 +116,12 @@ def gold(path, old, new, pad):
             continue
         for i in range(i1, i2):
             line = pad + i + 1
-            if skipped(old_lines[i]) or line in old_imports or old_owner[line] is None:
+            if skipped(old_lines[i]) or old_owner[line] is None:
                 continue
             edited.add(old_owner[line])
         for j in range(j1, j2):
             line = pad + j + 1
-            if skipped(new_lines[j]) or line in new_imports or new_owner[line] is None:
+            if skipped(new_lines[j]) or new_owner[line] is None:
                 continue
             loc = new_owner[line]
             (edited if loc in old_defined else added).add(loc)
@@ -201,9 +210,9 @@ def outlines(seed, count):
             continue
         text, tree = loaded
         n = text.count("\n")
-        owner, imports, defined = outline(tree, n, 0)
+        owner, defined = outline(tree, n, 0)
         files.append({"path": path.relative_to(root).as_posix(), "source": text, "owner": owner[1:n + 1],
-                      "imports": sorted(i - 1 for i in imports), "defined": sorted(defined)})
+                      "defined": sorted(defined)})
     json.dump({"files": files}, sys.stdout)
 
 

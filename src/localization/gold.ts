@@ -4,8 +4,8 @@
 // count; a file counts under its path before the patch (a renamed file under its old name), and a
 // file the patch creates does not count at all, since nothing in it existed to be found. Each
 // removed line is looked up in the original file, each added line in the patched file; blank
-// lines, lines starting with `#` and lines of import statements are skipped, and outline.ts says
-// which location owns the rest. A location that the original file does not define (a new method,
+// lines and lines starting with `#` are skipped, and outline.ts says which location owns the rest
+// (none for import statements and class docstrings). A location that the original file does not define (a new method,
 // a new function) is "added": it is reported apart and not scored.
 import { applyPatch, joinLines, type AppliedPatch } from './apply.ts';
 import { LocalizationInputError } from './errors.ts';
@@ -60,7 +60,7 @@ function editedLocations(source: string, applied: AppliedPatch): { edited: Set<s
   const before = outlinePython(source);
   before.prefetch(removedRows);
   for (const row of removedRows) {
-    const loc = before.isImport(row) ? null : before.locationAt(row);
+    const loc = before.locationAt(row);
     if (loc) edited.add(loc);
   }
   if (!addedRows.length) return { edited, added };
@@ -68,7 +68,7 @@ function editedLocations(source: string, applied: AppliedPatch): { edited: Set<s
   after.prefetch(addedRows);
   const touched = new Set<string>();
   for (const row of addedRows) {
-    const loc = after.isImport(row) ? null : after.locationAt(row);
+    const loc = after.locationAt(row);
     if (loc) touched.add(loc);
   }
   before.prefetch([], touched);

@@ -6,8 +6,9 @@
 //     C to nothing;
 //   - otherwise the outermost function containing the line owns it, nested functions included;
 //   - otherwise nothing (module level).
-// Import statements, at any depth, own no line. Definitions inside `if`/`try`/`with` count like any
-// other. A file's "defined locations" are every name these rules can produce for it.
+// Lines of import statements and of class docstrings, at any depth, own nothing either (LocAgent
+// skips them even inside a method). Definitions inside `if`/`try`/`with` count like any other. A
+// file's "defined locations" are every name these rules can produce for it.
 //
 // The rules never look across top-level statements, nor, inside a top-level class, across the
 // statements of its body. So the file is parsed in parts (top-level.ts), and only the parts asked
@@ -23,8 +24,6 @@ import { splitStatements, type Member, type Span, type Statement } from './top-l
 export interface PythonOutline {
   /** `Class.method`, `function`, or null for a 0-based row. */
   locationAt(row: number): string | null;
-  /** The row lies in an import statement. */
-  isImport(row: number): boolean;
   /** The rules can produce `location` for some row of this file. */
   defines(location: string): boolean;
   /**
@@ -40,6 +39,8 @@ parser.setLanguage(Python as unknown as Parser.Language);
 const DEF = 'function_definition';
 const CLASS = 'class_definition';
 const IMPORTS = ['import_statement', 'import_from_statement', 'future_import_statement'];
+/** String prefixes that make a class's first statement no docstring (ast.get_docstring wants a str constant). */
+const NOT_DOCSTRING = /^[a-zA-Z]*[fFbB]/;
 const TYPES = [DEF, CLASS, ...IMPORTS];
 
 /** The class whose body holds `def` directly (through a decorator at most), if any. */
@@ -51,6 +52,17 @@ function directClass(def: Parser.SyntaxNode): Parser.SyntaxNode | null {
 
 function nameOf(node: Parser.SyntaxNode): string {
   return node.childForFieldName('name')?.text ?? '';
+}
+
+/** The docstring statement of a class: a first statement that is a plain string literal. */
+function docstringOf(cls: Parser.SyntaxNode): Parser.SyntaxNode | null {
+  let first = cls.childForFieldName('body')?.firstNamedChild ?? null;
+  while (first?.type === 'comment') first = first.nextNamedSibling;
+  if (first?.type !== 'expression_statement' || first.namedChildCount !== 1) return null;
+  const value = first.firstNamedChild!;
+  const parts = value.type === 'string' ? [value] : value.type === 'concatenated_string' ? value.namedChildren : [];
+  const plain = parts.length > 0 && parts.every((p) => p.type === 'string' && !NOT_DOCSTRING.test(p.firstChild?.text ?? ''));
+  return plain ? first : null;
 }
 
 /** The last index in [0, n) that `holds` (true up to some index, false after it), or -1. */
@@ -83,7 +95,6 @@ class Outline implements PythonOutline {
   private readonly loaded = new Set<Unit>();
   /** Filled part by part as parts are parsed; all at once when `whole`. */
   private readonly owner: (string | null)[];
-  private readonly imports: Uint8Array;
   private readonly defined = new Set<string>();
   private readonly definesCache = new Map<string, boolean>();
   private readonly candidatesCache = new Map<string, Unit[]>();
@@ -97,7 +108,6 @@ class Outline implements PythonOutline {
     const rows = this.statements[this.statements.length - 1].endRow;
     this.end = { row: rows, column: source.length - (source.lastIndexOf('\n') + 1) };
     this.owner = new Array(rows + 1).fill(null);
-    this.imports = new Uint8Array(rows + 1);
   }
 
   locationAt(row: number): string | null {
@@ -107,15 +117,6 @@ class Outline implements PythonOutline {
       this.load([u]);
     }
     return this.owner[row] ?? null;
-  }
-
-  isImport(row: number): boolean {
-    if (!this.whole) {
-      const u = this.unitOfRow(row);
-      if (u === null) return false;
-      this.load([u]);
-    }
-    return this.imports[row] === 1;
   }
 
   defines(location: string): boolean {
@@ -213,7 +214,6 @@ class Outline implements PythonOutline {
       // The split was wrong: the parts have errors that the whole file has not.
       this.whole = true;
       this.owner.fill(null);
-      this.imports.fill(0);
       this.defined.clear();
       this.definesCache.clear();
       this.outline(parser.parse(this.source));
@@ -227,8 +227,10 @@ class Outline implements PythonOutline {
   private outline(tree: Parser.Tree): void {
     // Nodes come in document order, so the enclosing ones are those on the stack that end after
     // the node starts. Outermost functions fill their rows; outermost classes then clear the rows
-    // those functions filled (a class inside a function owns its lines); methods fill last.
+    // those functions filled (a class inside a function owns its lines); methods fill next; import
+    // statements and class docstrings clear theirs last.
     const functionRows: [number, number][] = [];
+    const ownNothing: Parser.SyntaxNode[] = [];
     const stack: Parser.SyntaxNode[] = [];
     const classes: Parser.SyntaxNode[] = [];
     const methods: [Parser.SyntaxNode, string][] = [];
@@ -237,12 +239,14 @@ class Outline implements PythonOutline {
       const first = node.startPosition.row;
       const last = node.endPosition.row;
       if (IMPORTS.includes(node.type)) {
-        this.imports.fill(1, first, last + 1);
+        ownNothing.push(node);
         continue;
       }
       const inClass = stack.some((n) => n.type === CLASS);
       if (node.type === CLASS) {
         if (!inClass) classes.push(node);
+        const docstring = docstringOf(node);
+        if (docstring) ownNothing.push(docstring);
       } else if (!inClass && !stack.some((n) => n.type === DEF)) {
         const name = nameOf(node);
         this.owner.fill(name, first, last + 1);
@@ -265,6 +269,7 @@ class Outline implements PythonOutline {
       this.owner.fill(location, def.startPosition.row, def.endPosition.row + 1);
       this.defined.add(location);
     }
+    for (const node of ownNothing) this.owner.fill(null, node.startPosition.row, node.endPosition.row + 1);
   }
 }
 
