@@ -20,7 +20,7 @@ export interface AppliedPatch {
 }
 
 /** Splits on `\n` only, as tree-sitter counts rows; a `\r` stays part of its line. */
-export function splitLines(text: string): SourceLines {
+function splitLines(text: string): SourceLines {
   if (text === '') return { lines: [], eol: false };
   const lines = text.split('\n');
   const eol = lines[lines.length - 1] === '';
