@@ -81,7 +81,14 @@ const HEADER_NAMES: Record<number, string> = {
   [KW.case]: "'case' statement",
 };
 
-export function checkGrammar(src: string, t: TokenBuffer): SyntaxIssue | null {
+/**
+ * The first rule violation in the token stream, or null.
+ * treeSitterBlanks receives [start, end) ranges to hide from tree-sitter:
+ * the `*` of starred expressions at statement level, which CPython parses
+ * with any operand but tree-sitter-python only before a name, attribute or
+ * subscript (`x = *(a), b`, `for x in *(a):`). Their placement is checked here.
+ */
+export function checkGrammar(src: string, t: TokenBuffer, treeSitterBlanks: number[]): SyntaxIssue | null {
   const { kind, code, start, line } = t;
   const n = t.count;
   const match = new Int32Array(n).fill(-1);
@@ -319,7 +326,7 @@ export function checkGrammar(src: string, t: TokenBuffer): SyntaxIssue | null {
     if (compound) {
       if (!headerDone) return null;
       if (stmtKw === KW.with && f.asAt >= 0) {
-        const err = targetError(f.asAt + 1, k, false, false);
+        const err = targetError(f.asAt + 1, k, true, false);
         if (err) return fail(err, f.asAt + 1);
       }
       if (stmtKw === KW.except) {
@@ -467,7 +474,7 @@ export function checkGrammar(src: string, t: TokenBuffer): SyntaxIssue | null {
 
   const endWithItem = (f: Frame, k: number): SyntaxIssue | null => {
     if (f.asAt < 0) return null;
-    const err = targetError(f.asAt + 1, k, false, false);
+    const err = targetError(f.asAt + 1, k, true, false);
     f.asAt = -1;
     return err ? fail(err, k) : null;
   };
@@ -568,8 +575,11 @@ export function checkGrammar(src: string, t: TokenBuffer): SyntaxIssue | null {
     const afterOperand = !stmtBegins && atomEnd(k - 1) &&
       !(k - 1 === stmtStart && compound && (stmtKw === KW.match || stmtKw === KW.case));
     if (f.elemStart && f.kind !== STMT) {
+      // An empty element: tree-sitter accepts `f(,)` and `{,}`.
+      if (isOp(k, COMMA)) return fail('invalid syntax', k);
       if (startElement(f, k)) return error;
     }
+    if (isOp(k, COMMA) && isOp(k - 1, COMMA)) return fail('invalid syntax', k);
 
     // Operand adjacency: two operands in a row are never valid, except
     // implicit string concatenation and the soft keywords `match`/`case`.
@@ -697,7 +707,7 @@ export function checkGrammar(src: string, t: TokenBuffer): SyntaxIssue | null {
             if (err) return fail(err, topElemStart);
           }
           if (stmtKw === KW.with && !headerDone && f.asAt >= 0) {
-            const err = targetError(f.asAt + 1, k, false, false);
+            const err = targetError(f.asAt + 1, k, true, false);
             if (err) return fail(err, f.asAt + 1);
             f.asAt = -1;
           }
@@ -793,12 +803,15 @@ export function checkGrammar(src: string, t: TokenBuffer): SyntaxIssue | null {
           else if (isOp(p, COMMA)) ok = stmtKw === 0 || stmtKw === KW.return || stmtKw === KW.for || stmtKw === KW.match || stmtKw === KW.case;
           else if (isKw(p, KW.return) || isKw(p, KW.yield) || isKw(p, KW.for) || isKw(p, KW.import) || isKw(p, KW.except)) ok = true;
           else if (isKw(p, KW.in)) ok = stmtKw === KW.for && !headerDone;
+          else if (isKw(p, KW.as)) ok = stmtKw === KW.with && !headerDone; // `with a as *b:` (compile-time error)
           else if (p === stmtStart && compound && (stmtKw === KW.match || stmtKw === KW.case)) ok = true;
           if (ok && stmtKw === KW.case) starTop = true;
+          if (ok && c === STAR && !isKw(p, KW.import) && !isKw(p, KW.except)) treeSitterBlanks.push(start[k], start[k] + 1);
         } else if ((isOp(p, LPAR) || isOp(p, LSQB) || isOp(p, LBRACE) || isOp(p, COMMA)) && f.comp === COMP_NONE) {
           ok = !(f.kind === BRACE && f.isDict);
           f.starElem = true;
         } else if (isKw(p, KW.for) || isKw(p, KW.yield)) ok = true;
+        else if (isKw(p, KW.as) && f.withItems) ok = true;
         else if (isOp(p, COMMA) && f.comp === COMP_TARGET) ok = true;
         if (!ok) return fail('invalid syntax', k);
         const next = k + 1;

@@ -100,7 +100,7 @@ function analyze(code: string): SyntaxIssue | null {
     }
     prevBytes = Number(check.bytes);
   }
-  const ruleError = checkGrammar(src, tokens);
+  const ruleError = checkGrammar(src, tokens, joins);
 
   // A tokenizer error CPython raises as an exception wins over any parser
   // error but "unexpected indent", which CPython reports without scanning on.
@@ -138,11 +138,13 @@ function analyze(code: string): SyntaxIssue | null {
 const UNCLOSED = / was never closed$/;
 const isUnexpectedIndent = (i: SyntaxIssue | null): i is SyntaxIssue => i?.message === 'unexpected indent';
 
+// src with the [start, end) pairs in `ranges` (disjoint, any order) replaced by spaces.
 function blank(src: string, ranges: number[]): string {
   if (ranges.length === 0) return src;
+  const order = Array.from({ length: ranges.length / 2 }, (_, k) => 2 * k).sort((a, b) => ranges[a] - ranges[b]);
   const parts: string[] = [];
   let last = 0;
-  for (let k = 0; k < ranges.length; k += 2) {
+  for (const k of order) {
     parts.push(src.slice(last, ranges[k]), ' '.repeat(ranges[k + 1] - ranges[k]));
     last = ranges[k + 1];
   }
@@ -179,7 +181,8 @@ function checkFStringExpressions(src: string, exprs: FStringExpr[]): SyntaxIssue
 const FUTURE_WILDCARD = /^([ \t]*from[ \t]+)__future__([ \t]+import[ \t]*\*)/gm;
 
 // tree-sitter sees the source with each logical line on one physical line
-// (see TokenizeResult.joins); offsets are unchanged, lines come from `code`.
+// (see TokenizeResult.joins) and without statement-level `*` (see
+// checkGrammar); offsets are unchanged, lines come from `code`.
 function parseError(code: string, joins: number[]): (SyntaxIssue & { spanEnd: number }) | null {
   let src = blank(code, joins);
   if (src.includes('__future__')) src = src.replace(FUTURE_WILDCARD, '$1_X_future_$2');
