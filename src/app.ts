@@ -6,6 +6,7 @@ import { registerAuth } from './http/auth.ts';
 import { registerErrorHandling } from './http/errors.ts';
 import docsRoutes from './http/routes/docs.ts';
 import healthRoutes, { type HealthContext, type Lifecycle } from './http/routes/health.ts';
+import localizationRoutes from './http/routes/localization.ts';
 import openrlhfRoutes from './http/routes/openrlhf.ts';
 import rankRoutes from './http/routes/rank.ts';
 import scoreRoutes from './http/routes/score.ts';
@@ -94,6 +95,7 @@ export async function buildApp(opts: AppOptions): Promise<RewardApp> {
   await app.register(teiRoutes, ctx);
   await app.register(openrlhfRoutes, ctx);
   await app.register(vllmRoutes, ctx);
+  await app.register(localizationRoutes);
 
   const warmUp = scorer
     .score([{ question: 'warm-up', response: '```python\nprint(1)\n```' }], 'single_block', 'softplus')
