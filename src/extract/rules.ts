@@ -574,6 +574,7 @@ export function checkGrammar(src: string, t: TokenBuffer, treeSitterBlanks: numb
     // `match`/`case` opening their statement are keywords, not operands.
     const afterOperand = !stmtBegins && atomEnd(k - 1) &&
       !(k - 1 === stmtStart && compound && (stmtKw === KW.match || stmtKw === KW.case));
+    const elemFirst = f.elemStart;
     if (f.elemStart && f.kind !== STMT) {
       // An empty element: tree-sitter accepts `f(,)` and `{,}`.
       if (isOp(k, COMMA)) return fail('invalid syntax', k);
@@ -752,14 +753,21 @@ export function checkGrammar(src: string, t: TokenBuffer, treeSitterBlanks: numb
         break;
       case EQUAL:
         if (f.kind === STMT) {
+          if (firstAug >= 0) return fail('invalid syntax', k);
           if (firstEq < 0) firstEq = k;
           f.run = 0;
         } else if (f.kind === PARAMS || f.kind === LAMBDA) {
           f.params!.currentDefault = true;
+        } else if (f.kind !== CALL) {
+          // `=` inside brackets is a keyword argument or nothing; tree-sitter
+          // also takes keyword patterns in sequence and mapping patterns.
+          return fail('invalid syntax', k);
         }
         break;
       case AUGASSIGN:
-        if (f.kind === STMT && firstAug < 0) {
+        if (f.kind === STMT) {
+          // One augmented assignment, not chained with `=` or an annotation.
+          if (firstAug >= 0 || firstEq >= 0 || annColon >= 0) return fail('invalid syntax', k);
           firstAug = k;
           f.run = 0;
         }
@@ -789,11 +797,16 @@ export function checkGrammar(src: string, t: TokenBuffer, treeSitterBlanks: numb
         }
         const p = k - 1;
         let ok = false;
-        if (f.kind === PARAMS || f.kind === LAMBDA) ok = true; // checked by startParam
+        if (f.kind === PARAMS || f.kind === LAMBDA) {
+          // A parameter's own star was checked by startParam; inside one, only
+          // `*args: *Ts` (PEP 646) takes a starred annotation.
+          ok = elemFirst || (f.kind === PARAMS && c === STAR && isOp(p, COLON) && f.params!.current === 2);
+        }
         else if (c === DOUBLESTAR) {
           if (f.kind === CALL && (isOp(p, LPAR) || isOp(p, COMMA))) ok = true;
           else if (f.kind === BRACE && (isOp(p, LBRACE) || isOp(p, COMMA)) && f.comp === COMP_NONE) {
-            ok = !f.starElem;
+            // In a mapping pattern, `**rest` captures a name (not `_`).
+            ok = !f.starElem && !(inPattern() && text(k + 1) === '_');
             f.isDict = true;
             f.dstarElem = true;
           }
@@ -814,11 +827,12 @@ export function checkGrammar(src: string, t: TokenBuffer, treeSitterBlanks: numb
         else if (isKw(p, KW.as) && f.withItems) ok = true;
         else if (isOp(p, COMMA) && f.comp === COMP_TARGET) ok = true;
         if (!ok) return fail('invalid syntax', k);
+        // What is starred: an expression in call arguments, else a bitwise-or
+        // operand (no `not`, no `lambda`).
         const next = k + 1;
-        const bare = next >= n || kind[next] === NEWLINE || kind[next] === ENDMARKER ||
-          (kind[next] === OP && (code[next] === COMMA || code[next] === RPAR || code[next] === RSQB || code[next] === RBRACE ||
-            code[next] === COLON || code[next] === EQUAL || code[next] === SEMI));
-        if (bare && f.kind !== PARAMS && f.kind !== LAMBDA && !isKw(p, KW.import) && !isKw(p, KW.except)) {
+        const operand = next < n && (primaryStart(next) || isOp(next, PLUS_MINUS) || isOp(next, TILDE) || isKw(next, KW.await) ||
+          (f.kind === CALL && (isKw(next, KW.not) || isKw(next, KW.lambda))));
+        if (!operand && f.kind !== PARAMS && f.kind !== LAMBDA && !isKw(p, KW.import) && !isKw(p, KW.except)) {
           return fail('invalid syntax', next);
         }
         break;
