@@ -61,6 +61,8 @@ interface Frame {
   params: ParamState | null;
   withItems: boolean;
   asAt: number;
+  /** The current subscript element is starred (so it cannot be a slice). */
+  starredSlice: boolean;
   /** AST depth below this frame's own node, and the current element's chain length. */
   base: number;
   run: number;
@@ -69,7 +71,8 @@ interface Frame {
 function frame(kind: number, open: number, base: number): Frame {
   return {
     kind, open, elemStart: true, commas: 0, starElem: false, dstarElem: false, isDict: false, walrus: false,
-    comp: COMP_NONE, sawKw: false, sawDstar: false, params: null, withItems: false, asAt: -1, base, run: 0,
+    comp: COMP_NONE, sawKw: false, sawDstar: false, params: null, withItems: false, asAt: -1, starredSlice: false,
+    base, run: 0,
   };
 }
 
@@ -364,6 +367,7 @@ export function checkGrammar(src: string, t: TokenBuffer, treeSitterBlanks: numb
       case KW.import:
         return isOp(k - 1, COMMA) ? fail('invalid syntax', k - 1) : null;
       case KW.from:
+        if (importAt < 0) return fail('invalid syntax', k);
         return isOp(k - 1, COMMA) ? fail('trailing comma not allowed without surrounding parentheses', k - 1) : null;
       default:
         return null;
@@ -718,6 +722,7 @@ export function checkGrammar(src: string, t: TokenBuffer, treeSitterBlanks: numb
           return fail('invalid syntax', k);
         } else if (f.comp === COMP_NONE) {
           if (f.withItems && endWithItem(f, k)) return error;
+          f.starredSlice = false;
           // A mapping pattern's `**rest` comes last.
           if (f.kind === BRACE && f.dstarElem && inPattern() && !isOp(k + 1, RBRACE)) {
             return fail('invalid syntax', k + 1);
@@ -737,8 +742,9 @@ export function checkGrammar(src: string, t: TokenBuffer, treeSitterBlanks: numb
             if (endStatement(k)) return error;
             // A one-line body: a new statement starts after the colon.
             if (!(k + 1 < n && kind[k + 1] === NEWLINE)) stmtPending = true;
-          } else if (annColon < 0) {
-            if (firstEq >= 0) return fail('invalid syntax', k);
+          } else {
+            // One annotation, before any `=` (tree-sitter takes `a: b: c`).
+            if (firstEq >= 0 || annColon >= 0) return fail('invalid syntax', k);
             annColon = k;
             f.run = 0;
           }
@@ -748,6 +754,7 @@ export function checkGrammar(src: string, t: TokenBuffer, treeSitterBlanks: numb
           if (f.walrus) return fail('invalid syntax', k);
           f.run = 0;
         } else if (f.kind === SUBSCRIPT) {
+          if (f.starredSlice) return fail('invalid syntax', k); // `a[*b:c]`
           f.run = 0;
         }
         break;
@@ -823,6 +830,11 @@ export function checkGrammar(src: string, t: TokenBuffer, treeSitterBlanks: numb
         } else if ((isOp(p, LPAR) || isOp(p, LSQB) || isOp(p, LBRACE) || isOp(p, COMMA)) && f.comp === COMP_NONE) {
           ok = !(f.kind === BRACE && f.isDict);
           f.starElem = true;
+          if (f.kind === SUBSCRIPT) {
+            // tree-sitter-python stars only names, attributes and subscripts here.
+            f.starredSlice = true;
+            treeSitterBlanks.push(start[k], start[k] + 1);
+          }
         } else if (isKw(p, KW.for) || isKw(p, KW.yield)) ok = true;
         else if (isKw(p, KW.as) && f.withItems) ok = true;
         else if (isOp(p, COMMA) && f.comp === COMP_TARGET) ok = true;
