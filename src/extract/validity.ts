@@ -171,7 +171,8 @@ function checkFStringExpressions(src: string, exprs: FStringExpr[]): SyntaxIssue
   let i = firstLine.length - 1;
   while (i > 0 && firstLine[i] > issue.line) i--;
   const e = exprs[i];
-  const message = issue.message.startsWith('f-string') ? issue.message : `f-string: ${issue.message}`;
+  // CPython prefixes the inner parser's errors, not its tokenizer's.
+  const message = issue.overrides || issue.message.startsWith('f-string') ? issue.message : `f-string: ${issue.message}`;
   return { line: e.line + (issue.line - firstLine[i]), message, offset: e.start, overrides: false };
 }
 
