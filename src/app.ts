@@ -45,6 +45,7 @@ export async function buildApp(opts: AppOptions): Promise<RewardApp> {
   const queue = new BatchQueue(model, {
     maxBatchTokens: config.MAX_BATCH_TOKENS,
     maxBatchItems: config.MAX_BATCH_ITEMS,
+    maxPaddingShare: config.MAX_PADDING_SHARE,
     maxWaitMs: config.MAX_WAIT_MS,
     maxQueueItems: config.MAX_QUEUE_ITEMS,
     padTokenId: modelDir.padTokenId,
@@ -82,6 +83,7 @@ export async function buildApp(opts: AppOptions): Promise<RewardApp> {
     batching: {
       max_batch_tokens: config.MAX_BATCH_TOKENS,
       max_batch_items: config.MAX_BATCH_ITEMS,
+      max_padding_share: config.MAX_PADDING_SHARE,
       max_wait_ms: config.MAX_WAIT_MS,
       max_queue_items: config.MAX_QUEUE_ITEMS,
       max_client_batch: config.MAX_CLIENT_BATCH,

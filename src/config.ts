@@ -5,9 +5,10 @@ import { fileURLToPath } from 'node:url';
 export const DEFAULT_MODEL_DIR = fileURLToPath(new URL('../models/tiny-random-qwen3-rm', import.meta.url));
 
 interface IntSpec { kind: 'int'; default: number; min: number; max?: number; help: string }
+interface FloatSpec { kind: 'float'; default: number; min: number; max: number; help: string }
 interface StrSpec { kind: 'string'; default: string; help: string }
 interface EnumSpec { kind: 'enum'; default: string; values: readonly string[]; help: string }
-type Spec = IntSpec | StrSpec | EnumSpec;
+type Spec = IntSpec | FloatSpec | StrSpec | EnumSpec;
 
 const MiB = 1024 * 1024;
 
@@ -19,6 +20,7 @@ export const SPECS = {
   MAX_LENGTH: { kind: 'int', default: 4096, min: 16, max: 131072, help: 'Tokens per item; longer prompts are right-truncated (RL recipe: 4096).' },
   MAX_BATCH_TOKENS: { kind: 'int', default: 16384, min: 16, help: 'Padded-token budget of one model batch: bigger batches use the accelerator better but cost memory and latency.' },
   MAX_BATCH_ITEMS: { kind: 'int', default: 256, min: 1, help: 'Item cap of one model batch.' },
+  MAX_PADDING_SHARE: { kind: 'float', default: 0.1, min: 0, max: 1, help: 'Largest padding share of a batch: low keeps CPU work useful; raise it on GPUs, where bigger batches matter more than padding.' },
   MAX_WAIT_MS: { kind: 'int', default: 2, min: 0, max: 10000, help: 'How long an idle model waits for a partial batch to fill: latency traded for batch size.' },
   MAX_QUEUE_ITEMS: { kind: 'int', default: 4096, min: 1, help: 'Items allowed to wait; beyond this, requests are refused at once with 503 and Retry-After.' },
   MAX_CLIENT_BATCH: { kind: 'int', default: 4096, min: 1, help: 'Items allowed in one request (422 above).' },
@@ -32,7 +34,7 @@ export const SPECS = {
 
 type Specs = typeof SPECS;
 export type Config = {
-  [K in keyof Specs]: Specs[K] extends IntSpec ? number : Specs[K] extends EnumSpec ? Specs[K]['values'][number] : string;
+  [K in keyof Specs]: Specs[K] extends IntSpec | FloatSpec ? number : Specs[K] extends EnumSpec ? Specs[K]['values'][number] : string;
 };
 
 export class ConfigError extends Error {
@@ -71,6 +73,12 @@ function parseValue(variable: string, spec: Spec, raw: string): number | string 
     case 'enum':
       if (!spec.values.includes(raw)) throw new ConfigError(variable, `must be one of ${spec.values.join('|')}, got ${JSON.stringify(raw)}`);
       return raw;
+    case 'float': {
+      const n = Number(raw);
+      if (raw.trim() === '' || !Number.isFinite(n)) throw new ConfigError(variable, `must be a number, got ${JSON.stringify(raw)}`);
+      if (n < spec.min || n > spec.max) throw new ConfigError(variable, `must be in [${spec.min}, ${spec.max}], got ${n}`);
+      return n;
+    }
     case 'int': {
       if (!/^\d+$/.test(raw.trim())) throw new ConfigError(variable, `must be a non-negative integer, got ${JSON.stringify(raw)}`);
       const n = Number(raw);

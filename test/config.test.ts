@@ -40,6 +40,8 @@ describe('config', () => {
     [{}, ['--max-wait-ms'], 'MAX_WAIT_MS', /needs a value/],
     [{}, ['--no-such-flag', '1'], '--no-such-flag', /unknown option/],
     [{ HOST: '' }, [], 'HOST', /empty/],
+    [{ MAX_PADDING_SHARE: '1.5' }, [], 'MAX_PADDING_SHARE', /\[0, 1\]/],
+    [{ MAX_PADDING_SHARE: 'lots' }, [], 'MAX_PADDING_SHARE', /must be a number/],
   ];
   for (const [env, argv, variable, why] of bad) {
     it(`refuses ${JSON.stringify(env)} ${argv.join(' ')} naming ${variable}`, () => {

@@ -57,7 +57,7 @@ describe('engine on the tiny model', () => {
 
   it('the same pair gets the same raw score alone and inside batches of any shape', async () => {
     const model = await tinyModel(md);
-    const service = await buildApp({ config: loadConfig({ MAX_WAIT_MS: '20' }), modelDir: md, model });
+    const service = await buildApp({ config: loadConfig({ MAX_WAIT_MS: '20', MAX_PADDING_SHARE: '1' }), modelDir: md, model });
     try {
       await service.warmUp;
       const target = { question: 'Reverse a list.', response: fence('def rev(xs):\n    return xs[::-1]\n') };

@@ -4,7 +4,7 @@ import { BatchQueue, type QueueOptions } from '../src/batch/queue.ts';
 import { CancelledError, OverloadedError } from '../src/errors.ts';
 import { FakeModel, fakeLogit } from './support/fakes.ts';
 
-const OPTS: QueueOptions = { maxBatchTokens: 64, maxBatchItems: 8, maxWaitMs: 2, maxQueueItems: 100, padTokenId: 151643, retryAfterS: 1 };
+const OPTS: QueueOptions = { maxBatchTokens: 64, maxBatchItems: 8, maxPaddingShare: 1, maxWaitMs: 2, maxQueueItems: 100, padTokenId: 151643, retryAfterS: 1 };
 
 function prompt(len: number, salt = 0): Int32Array {
   return Int32Array.from({ length: len }, (_, i) => (i * 7 + salt * 13 + 1) % 5000);
@@ -42,6 +42,20 @@ describe('BatchQueue', () => {
     const padded = model.batches.reduce((s, b) => s + b.batchSize * b.seqLen, 0);
     const paddingShare = 1 - real / padded;
     assert.ok(paddingShare < 0.1, `padding share ${paddingShare.toFixed(3)}`);
+  });
+
+  it('keeps each batch under MAX_PADDING_SHARE; items that would exceed it wait for another batch', async () => {
+    const model = new FakeModel({ delayMs: 2 });
+    const q = new BatchQueue(model, { ...OPTS, maxBatchTokens: 4096, maxBatchItems: 64, maxPaddingShare: 0.1 });
+    // Random lengths arriving together: one unconstrained batch would pad most of them.
+    const lengths = Array.from({ length: 40 }, (_, i) => 5 + ((i * 53) % 97));
+    await Promise.all(q.submit(lengths.map((n, i) => prompt(n, i))));
+    for (const b of model.batches) {
+      const share = 1 - b.realTokens / (b.batchSize * b.seqLen);
+      assert.ok(share <= 0.1 + 1e-9, `batch ${b.batchSize}x${b.seqLen} padding ${share.toFixed(3)}`);
+    }
+    assert.equal(model.batches.reduce((s, b) => s + b.batchSize, 0), lengths.length);
+    assert.ok(model.batches.some((b) => b.batchSize > 1), 'similar lengths still share a batch');
   });
 
   it('serves the oldest item in the next batch', async () => {

@@ -234,7 +234,7 @@ describe('operational routes', () => {
     assert.equal(info.dtype, 'float32');
     assert.equal(info.execution_provider, 'fake');
     assert.equal(info.max_length, 4096);
-    assert.deepEqual(info.batching, { max_batch_tokens: 16384, max_batch_items: 77, max_wait_ms: 2, max_queue_items: 4096, max_client_batch: 4096 });
+    assert.deepEqual(info.batching, { max_batch_tokens: 16384, max_batch_items: 77, max_padding_share: 0.1, max_wait_ms: 2, max_queue_items: 4096, max_client_batch: 4096 });
   });
 
   it('/metrics exposes every reward_ series and the process metrics', async () => {

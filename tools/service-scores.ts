@@ -52,6 +52,8 @@ export async function scorePairs(md: ModelDir, pairs: readonly Pair[], opts: Sco
   const queue = new BatchQueue(model, {
     maxBatchTokens: Math.max(opts.maxBatchTokens ?? defaults.MAX_BATCH_TOKENS, opts.maxLength),
     maxBatchItems: defaults.MAX_BATCH_ITEMS,
+    // Any padding: parity should cover rows padded far past their length.
+    maxPaddingShare: 1,
     maxWaitMs: defaults.MAX_WAIT_MS,
     maxQueueItems: Math.max(pairs.length, 1),
     padTokenId: md.padTokenId,

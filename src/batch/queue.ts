@@ -4,14 +4,16 @@
 //
 // Invariants: `pending` holds only entries not yet in a batch, in arrival order; at most one batch is
 // running and at most one more is prepared (`prefetched`) while it runs. A cut always takes the
-// oldest live entry (no starvation) and grows around it among entries of similar length, so padding
-// stays low; it stops at MAX_BATCH_TOKENS padded tokens or MAX_BATCH_ITEMS items.
+// oldest live entry (no starvation) and grows around it among entries of similar length; it stops at
+// MAX_BATCH_TOKENS padded tokens, MAX_BATCH_ITEMS items, or MAX_PADDING_SHARE padding.
 import { CancelledError, InferenceFailedError, OverloadedError, ServiceError, ShuttingDownError } from '../errors.ts';
 import type { Metrics } from '../metrics.ts';
 import type { ModelBatch, RewardModel } from '../model/reward-model.ts';
 
 export interface QueueOptions {
   maxBatchTokens: number;
+  /** Largest share of padding tokens a batch may have; an item that would exceed it waits for another batch. */
+  maxPaddingShare: number;
   maxBatchItems: number;
   maxWaitMs: number;
   maxQueueItems: number;
@@ -200,29 +202,35 @@ export class BatchQueue {
    * the neighbour that adds the fewest padding tokens, while the padded size fits the budget.
    */
   private cut(): Batch {
-    const { maxBatchTokens, maxBatchItems } = this.opts;
+    const { maxBatchTokens, maxBatchItems, maxPaddingShare } = this.opts;
     const anchor = this.pending[0];
     const byLength = [...this.pending].sort((a, b) => a.ids.length - b.ids.length || a.seq - b.seq);
     let lo = byLength.indexOf(anchor);
     let hi = lo;
     let seqLen = anchor.ids.length;
+    let real = seqLen;
     let full = false;
+    // A candidate joins only if the batch stays within the token budget and the padding share.
+    const fits = (count: number, len: number, tokens: number) => count * len <= maxBatchTokens && count * len - tokens <= maxPaddingShare * count * len;
     while (hi - lo + 1 < maxBatchItems) {
       const count = hi - lo + 1;
       const left = lo > 0 ? byLength[lo - 1] : undefined;
       const right = hi < byLength.length - 1 ? byLength[hi + 1] : undefined;
-      const leftFits = left !== undefined && (count + 1) * seqLen <= maxBatchTokens;
-      const rightFits = right !== undefined && (count + 1) * right.ids.length <= maxBatchTokens;
+      const leftFits = left !== undefined && fits(count + 1, seqLen, real + left.ids.length);
+      const rightFits = right !== undefined && fits(count + 1, right.ids.length, real + right.ids.length);
       if (!leftFits && !rightFits) {
         full = left !== undefined || right !== undefined;
         break;
       }
       const leftPad = leftFits ? seqLen - left!.ids.length : Infinity;
       const rightPad = rightFits ? count * (right!.ids.length - seqLen) : Infinity;
-      if (leftPad <= rightPad) lo--;
-      else {
+      if (leftPad <= rightPad) {
+        lo--;
+        real += left!.ids.length;
+      } else {
         hi++;
         seqLen = right!.ids.length;
+        real += seqLen;
       }
     }
     if (hi - lo + 1 >= maxBatchItems) full = true;
