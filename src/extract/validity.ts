@@ -20,12 +20,15 @@ import { STRING, tokenize, type SyntaxIssue } from './tokenizer.ts';
 
 export interface SyntaxVerdict { valid: boolean; line?: number; message?: string }
 
-/** Inputs longer than this (UTF-16 units) are not handed to tree-sitter: verdict "too large". */
-export const MAX_PARSE_CHARS = 1_000_000;
-/** Above this size a parse runs under a deadline, and own errors skip the parse. */
-const LARGE_INPUT_CHARS = 256_000;
+// Bounds on the cost of one verdict. Responses are scored on their first few
+// thousand tokens, so real code is far below these sizes; hostile inputs get
+// a clear verdict within about a second.
+/** Past this size (UTF-16 units) only the tokenizer runs: its error, else "code too large to check". */
+export const MAX_PARSE_CHARS = 512_000;
+/** Past this size tree-sitter parses under a deadline, and is skipped once an error is known. */
+const LARGE_INPUT_CHARS = 128_000;
 /** Wall-clock budget for one tree-sitter parse of a large input. */
-const PARSE_DEADLINE_MS = 1_000;
+const PARSE_DEADLINE_MS = 800;
 
 const parser = new Parser();
 parser.setLanguage(Python as unknown as Parser.Language);
@@ -82,6 +85,9 @@ function analyze(code: string): SyntaxIssue | null {
   const src = normalize(code);
 
   const { tokens, error: tokError, joins } = tokenize(src);
+  if (src.length > MAX_PARSE_CHARS) {
+    return tokError ?? { line: 1, message: `code too large to check (${src.length} characters; limit ${MAX_PARSE_CHARS})`, offset: 0, overrides: false };
+  }
 
   // String literal contents, implicit concatenation, f-string expressions.
   let stringError: SyntaxIssue | null = null;
@@ -106,18 +112,10 @@ function analyze(code: string): SyntaxIssue | null {
   // error but "unexpected indent", which CPython reports without scanning on.
   if (tokError?.overrides) return isUnexpectedIndent(ruleError) ? ruleError : tokError;
 
-  // (Past the size limit the verdict is "too large" unless an error is found
-  // cheaply, so the f-string expressions are not checked there.)
-  const fstringError = stringError || exprs.length === 0 || src.length > MAX_PARSE_CHARS
-    ? null
-    : checkFStringExpressions(src, exprs);
+  const fstringError = stringError || exprs.length === 0 ? null : checkFStringExpressions(src, exprs);
   let parseIssue = earliest(stringError, ruleError, fstringError);
   const large = src.length > LARGE_INPUT_CHARS;
   if (!(large && (parseIssue || tokError))) {
-    if (src.length > MAX_PARSE_CHARS) {
-      return parseIssue ?? tokError ??
-        { line: 1, message: `code too large to check (${src.length} characters; limit ${MAX_PARSE_CHARS})`, offset: 0, overrides: false };
-    }
     const treeIssue = parseError(src, joins);
     // tree-sitter starts an ERROR node where its recovery began, often well
     // before the real error: an own error inside that span locates it better.
