@@ -22,6 +22,8 @@ const port = parentPort!;
 async function createSession(): Promise<{ session: ort.InferenceSession; provider: string; fallbackReason?: string }> {
   const base: ort.InferenceSession.SessionOptions = {
     graphOptimizationLevel: 'all',
+    // Idle intra-op threads sleep instead of spinning, leaving the CPU to the event loop between batches.
+    extra: { session: { intra_op: { allow_spinning: '0' } } },
     ...(init.intraOpThreads > 0 ? { intraOpNumThreads: init.intraOpThreads } : {}),
   };
   if (init.provider === 'cpu') {
