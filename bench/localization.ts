@@ -4,21 +4,14 @@
 // Target: under 50 ms for the patch, whatever the size of the files it touches.
 import os from 'node:os';
 import { goldFromPatch } from '../src/localization/index.ts';
+import { mulberry32 } from '../tools/mulberry32.ts';
 
 const FILES = 20;
 const PATCH_LINES = 1_000;
 const TARGET_MS = 50;
 const RUNS = 30;
 
-/** mulberry32: a small seeded generator, so every run times the same input. */
-function rng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 /** A Python module of about `size` lines; returns its lines and the rows that hold statements in a def body. */
 function pythonModule(k: number, size: number, rand: () => number): { lines: string[]; bodyRows: number[] } {

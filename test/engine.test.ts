@@ -7,6 +7,7 @@ import { InferenceFailedError } from '../src/errors.ts';
 import { loadModelDir, type ModelDir } from '../src/model/model-dir.ts';
 import { OnnxRewardModel } from '../src/model/onnx-model.ts';
 import type { ModelBatch, RewardModel } from '../src/model/reward-model.ts';
+import { mulberry32 } from '../tools/mulberry32.ts';
 
 const quiet = { info() {}, warn() {}, error() {} };
 const fence = (code: string) => '```python\n' + code + '```';
@@ -144,11 +145,3 @@ describe('event loop while the model is busy', () => {
   });
 });
 
-function mulberry32(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

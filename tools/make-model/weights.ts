@@ -3,6 +3,7 @@
 // order or number of the others.
 
 import { type Qwen3Dims, type WeightKind, elementCount, weightShapes } from './config.ts';
+import { mulberry32 } from '../mulberry32.ts';
 
 export interface Weight {
   /** HF layout, e.g. [out_features, in_features] for a linear layer. */
@@ -13,16 +14,7 @@ export interface Weight {
 /** HF parameter name → tensor. */
 export type Weights = Map<string, Weight>;
 
-/** mulberry32: a 32-bit state generator, plenty for test weights and fast in JS. */
-function uniformStream(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(state ^ (state >>> 15), state | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const uniformStream = mulberry32;
 
 /** FNV-1a over the name, mixed with the model seed. */
 function tensorSeed(modelSeed: number, name: string): number {
