@@ -61,14 +61,23 @@ describe('server process', () => {
   it('SIGTERM under load: every accepted request is answered, /ready turns 503, nothing new is accepted, exit 0', async () => {
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
-    const { child, output } = start({ PORT: String(port), MAX_BATCH_ITEMS: '2', EXECUTION_PROVIDER: 'cpu' });
+    const { child, output } = start({ PORT: String(port), MAX_BATCH_ITEMS: '1', EXECUTION_PROVIDER: 'cpu' });
     try {
       await waitReady(base);
       const body = JSON.stringify({ items: Array.from({ length: 4 }, (_, i) => ({ question: `q${i}`, response: "```python\n" + `x = ${i}\n`.repeat(150) + '```' })) });
       const inFlight = Array.from({ length: 8 }, () =>
         fetch(`${base}/score`, { method: 'POST', body, headers: { 'content-type': 'application/json' } }).then(async (r) => ({ status: r.status, body: await r.json() })),
       );
-      await new Promise((r) => setTimeout(r, 300));
+      // SIGTERM only once every request is accepted: its items are in the queue.
+      const queued = async () => {
+        const text = await (await fetch(`${base}/metrics`)).text();
+        return Number(/^reward_queue_items (\S+)/m.exec(text)?.[1] ?? 0);
+      };
+      const deadline = Date.now() + 20_000;
+      while ((await queued()) < 24) {
+        assert.ok(Date.now() < deadline, 'the requests were never all queued');
+        await new Promise((r) => setTimeout(r, 5));
+      }
       child.kill('SIGTERM');
       // The signal is handled once the event loop gets to it; /ready must turn within moments.
       let lateReady: number | string = 200;
