@@ -1,47 +1,16 @@
 // The real process: start-up refusals name the culprit, and SIGTERM under load answers everything
 // accepted, refuses new work, and exits 0.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-
-async function freePort(): Promise<number> {
-  const srv = createServer().listen(0, '127.0.0.1');
-  await once(srv, 'listening');
-  const port = (srv.address() as { port: number }).port;
-  srv.close();
-  return port;
-}
-
-function start(env: Record<string, string>, args: string[] = []): { child: ChildProcess; output: () => string } {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts', ...args], {
-    cwd: ROOT, env: { ...process.env, LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
-  return { child, output: () => out };
-}
+import { spawnService, startService } from './support/service-process.ts';
 
 async function exitOf(child: ChildProcess): Promise<number | null> {
   if (child.exitCode !== null) return child.exitCode;
   const [code] = await once(child, 'exit');
   return code as number | null;
-}
-
-async function waitReady(base: string, ms = 30_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    try {
-      if ((await fetch(`${base}/ready`)).status === 200) return;
-    } catch { /* not listening yet */ }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('service did not become ready');
 }
 
 describe('server process', () => {
@@ -52,18 +21,15 @@ describe('server process', () => {
   ];
   for (const [what, env, args, message] of refusals) {
     it(`refuses to start on ${what}, naming it, exit 1`, async () => {
-      const { child, output } = start(env, args);
+      const { child, output } = spawnService(env, args);
       assert.equal(await exitOf(child), 1);
       assert.match(output(), message);
     });
   }
 
   it('SIGTERM under load: every accepted request is answered, /ready turns 503, nothing new is accepted, exit 0', async () => {
-    const port = await freePort();
-    const base = `http://127.0.0.1:${port}`;
-    const { child, output } = start({ PORT: String(port), MAX_BATCH_ITEMS: '1', EXECUTION_PROVIDER: 'cpu' });
+    const { child, base, output } = await startService({ MAX_BATCH_ITEMS: '1' });
     try {
-      await waitReady(base);
       const body = JSON.stringify({ items: Array.from({ length: 4 }, (_, i) => ({ question: `q${i}`, response: "```python\n" + `x = ${i}\n`.repeat(150) + '```' })) });
       const inFlight = Array.from({ length: 8 }, () =>
         fetch(`${base}/score`, { method: 'POST', body, headers: { 'content-type': 'application/json' } }).then(async (r) => ({ status: r.status, body: await r.json() })),

@@ -32,22 +32,28 @@ export interface ServiceProcess {
   stop(): Promise<void>;
 }
 
-/** Starts `node --import tsx src/server.ts` with env (on env.PORT, else a free port) and waits for /ready. */
-export async function startService(env: Record<string, string> = {}): Promise<ServiceProcess> {
-  const port = env.PORT ?? String(await freePort());
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+/** Spawns `node --import tsx src/server.ts [args]` with env, collecting its output; does not wait. */
+export function spawnService(env: Record<string, string>, args: string[] = []): { child: ChildProcess; output(): string } {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts', ...args], {
     cwd: ROOT,
-    env: { ...process.env, LOG_LEVEL: 'warn', EXECUTION_PROVIDER: 'cpu', PORT: port, ...env },
+    env: { ...process.env, LOG_LEVEL: 'warn', EXECUTION_PROVIDER: 'cpu', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
+  return { child, output: () => out };
+}
+
+/** Starts the service with env (on env.PORT, else a free port) and waits for /ready. */
+export async function startService(env: Record<string, string> = {}): Promise<ServiceProcess> {
+  const port = env.PORT ?? String(await freePort());
+  const { child, output } = spawnService({ ...env, PORT: port });
   const base = `http://127.0.0.1:${port}`;
   const service: ServiceProcess = {
     child,
     base,
-    output: () => out,
+    output,
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGTERM');
@@ -58,12 +64,12 @@ export async function startService(env: Record<string, string> = {}): Promise<Se
   };
   try {
     await waitFor('the service', async () => {
-      if (child.exitCode !== null) throw new Error(`the service exited ${child.exitCode}: ${out}`);
+      if (child.exitCode !== null) throw new Error(`the service exited ${child.exitCode}: ${output()}`);
       return fetch(`${base}/ready`).then((r) => r.status === 200, () => false);
     });
   } catch (err) {
     await service.stop();
-    throw new Error(`${(err as Error).message}\n${out}`);
+    throw new Error(`${(err as Error).message}\n${output()}`);
   }
   return service;
 }
