@@ -47,10 +47,12 @@ export class OnnxRewardModel implements RewardModel {
     const init: WorkerInit = { onnxPath: this.opts.onnxPath, provider: this.opts.provider, intraOpThreads: this.opts.intraOpThreads };
     const worker = new Worker(TS_WORKER_BOOT, { workerData: { ...init, entry: (this.opts.workerUrl ?? WORKER_URL).href } });
     this.worker = worker;
+    let started = false;
     this.ready = new Promise<void>((resolve, reject) => {
       worker.on('message', (msg: WorkerMessage) => {
         switch (msg.type) {
           case 'ready':
+            started = true;
             this.info = { ...this.info, executionProvider: msg.executionProvider };
             if (msg.fallbackReason) this.opts.log.warn(`CUDA execution provider unavailable, running on CPU: ${msg.fallbackReason}`);
             resolve();
@@ -68,7 +70,10 @@ export class OnnxRewardModel implements RewardModel {
         this.opts.log.error(`model worker error: ${err.message}`);
         reject(err);
       });
-      worker.on('exit', (code) => this.onExit(worker, code));
+      worker.on('exit', (code) => {
+        reject(new Error(`model worker exited with code ${code} before its session was ready`));
+        this.onExit(worker, code, started);
+      });
     });
     // A rejected start-up is reported through create() or the next predict(); never unhandled.
     this.ready.catch(() => {});
@@ -82,11 +87,16 @@ export class OnnxRewardModel implements RewardModel {
     else job.reject(new InferenceFailedError(msg.message));
   }
 
-  private onExit(worker: Worker, code: number): void {
+  /**
+   * A worker that dies after start-up is replaced at once. One that never started is not: its
+   * rejected `ready` makes the next predict() try again, so a broken model cannot spin a restart loop.
+   */
+  private onExit(worker: Worker, code: number, started: boolean): void {
     if (worker !== this.worker || this.closing) return;
     const job = this.inFlight;
     this.inFlight = null;
     job?.reject(new ModelUnavailableError(`worker exited with code ${code} during the batch; restarting`, this.opts.retryAfterS));
+    if (!started) return;
     this.restarts++;
     this.opts.log.error(`model worker exited with code ${code}; restart #${this.restarts}`);
     this.spawn();
@@ -96,6 +106,8 @@ export class OnnxRewardModel implements RewardModel {
     try {
       await this.ready;
     } catch (err) {
+      // The worker failed to start (see onExit): try a new one for the next batch.
+      if (!this.closing) this.spawn();
       throw new ModelUnavailableError((err as Error).message, this.opts.retryAfterS);
     }
     if (this.inFlight) throw new Error('OnnxRewardModel.predict: one batch at a time');
