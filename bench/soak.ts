@@ -6,9 +6,9 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { request } from 'node:http';
-import { createServer } from 'node:net';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
+import { freePort } from './lib/service-process.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -37,14 +37,6 @@ function body(kind: Kind, n: number): string {
     case 'hangup': return JSON.stringify({ items: Array.from({ length: 4 }, () => ({ question: 'q', response: fence(fn.repeat(20)) })) });
     case 'bad_json': return '{"items": [';
   }
-}
-
-async function freePort(): Promise<number> {
-  const srv = createServer().listen(0, '127.0.0.1');
-  await once(srv, 'listening');
-  const { port } = srv.address() as { port: number };
-  srv.close();
-  return port;
 }
 
 function post(port: number, payload: string, hangUpAfterMs?: number): Promise<number> {
