@@ -9,6 +9,7 @@ import { PromptEncoder } from '../../src/prompt/prompt.ts';
 import { padRight } from '../../tools/make-model/index.ts';
 import type { BenchItem } from './corpus.ts';
 import { sum } from './stats.ts';
+import { sessionOptions } from '../../src/model/session-options.ts';
 
 export interface RawRun {
   items: number;
@@ -63,17 +64,9 @@ export function cutBatches(prompts: readonly Encoded[], config: Pick<Config, 'MA
   return batches;
 }
 
-/**
- * Session options as src/model/onnx-worker.ts sets them (that module starts a worker on import, so
- * they are restated here), on the provider the service ended up with.
- */
+/** The service's own session options, on the provider the service ended up with. */
 export function createSession(onnxPath: string, config: Config, provider: string): Promise<ort.InferenceSession> {
-  return ort.InferenceSession.create(onnxPath, {
-    graphOptimizationLevel: 'all',
-    extra: { session: { intra_op: { allow_spinning: '0' } } },
-    executionProviders: [provider],
-    ...(config.INTRA_OP_THREADS > 0 ? { intraOpNumThreads: config.INTRA_OP_THREADS } : {}),
-  });
+  return ort.InferenceSession.create(onnxPath, sessionOptions(config.INTRA_OP_THREADS, provider));
 }
 
 const int64 = (rows: readonly (readonly number[])[]): ort.Tensor =>

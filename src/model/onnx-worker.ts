@@ -2,6 +2,7 @@
 // so the event loop that answers HTTP must never own the session.
 import { parentPort, workerData } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
+import { sessionOptions } from './session-options.ts';
 
 export interface WorkerInit {
   onnxPath: string;
@@ -20,22 +21,13 @@ const init = workerData as WorkerInit;
 const port = parentPort!;
 
 async function createSession(): Promise<{ session: ort.InferenceSession; provider: string; fallbackReason?: string }> {
-  const base: ort.InferenceSession.SessionOptions = {
-    graphOptimizationLevel: 'all',
-    // Idle intra-op threads sleep instead of spinning, leaving the CPU to the event loop between batches.
-    extra: { session: { intra_op: { allow_spinning: '0' } } },
-    ...(init.intraOpThreads > 0 ? { intraOpNumThreads: init.intraOpThreads } : {}),
-  };
-  if (init.provider === 'cpu') {
-    return { session: await ort.InferenceSession.create(init.onnxPath, { ...base, executionProviders: ['cpu'] }), provider: 'cpu' };
-  }
+  const create = (provider: string) => ort.InferenceSession.create(init.onnxPath, sessionOptions(init.intraOpThreads, provider));
+  if (init.provider === 'cpu') return { session: await create('cpu'), provider: 'cpu' };
   try {
-    const session = await ort.InferenceSession.create(init.onnxPath, { ...base, executionProviders: ['cuda'] });
-    return { session, provider: 'cuda' };
+    return { session: await create('cuda'), provider: 'cuda' };
   } catch (err) {
     if (init.provider === 'cuda') throw err;
-    const session = await ort.InferenceSession.create(init.onnxPath, { ...base, executionProviders: ['cpu'] });
-    return { session, provider: 'cpu', fallbackReason: (err as Error).message.split('\n')[0] };
+    return { session: await create('cpu'), provider: 'cpu', fallbackReason: (err as Error).message.split('\n')[0] };
   }
 }
 
