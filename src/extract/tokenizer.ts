@@ -165,6 +165,15 @@ export function tokenize(src: string): TokenizeResult {
     return { tokens, error, joins };
   };
   const at = (k: number): number => (k < n ? src.charCodeAt(k) : -1);
+  /** A backslash at i joins the next line; returns the failure, or undefined with i past the newline. */
+  const continueLine = (): TokenizeResult | undefined => {
+    if (at(i + 1) !== 0x0a) return fail('unexpected character after line continuation character', i, false);
+    joins.push(i, i + 2);
+    i += 2;
+    lineNo++;
+    if (i >= n) return fail('unexpected EOF while parsing', i, false, lineNo - 1);
+    return undefined;
+  };
 
   // Numbers: tok_decimal_tail; returns the index after the digits or -1 on error.
   const decimalTail = (k: number): number => {
@@ -210,11 +219,8 @@ export function tokenize(src: string): TokenizeResult {
         else if (c === 0x0c) { col = altcol = 0; }
         else if (c === 0x5c) {
           contCol = contCol || col;
-          if (at(i + 1) !== 0x0a) return fail('unexpected character after line continuation character', i, false);
-          joins.push(i, i + 2);
-          i += 2;
-          lineNo++;
-          if (i >= n) return fail('unexpected EOF while parsing', i, false, lineNo - 1);
+          const failed = continueLine();
+          if (failed) return failed;
           continue;
         }
         else break;
@@ -354,12 +360,8 @@ export function tokenize(src: string): TokenizeResult {
       }
 
       if (c === 0x5c) {
-        // Line continuation.
-        if (at(i + 1) !== 0x0a) return fail('unexpected character after line continuation character', i, false);
-        joins.push(i, i + 2);
-        i += 2;
-        lineNo++;
-        if (i >= n) return fail('unexpected EOF while parsing', i, false, lineNo - 1);
+        const failed = continueLine();
+        if (failed) return failed;
         continue;
       }
 
