@@ -17,7 +17,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { loadConfig, type Config } from '../src/config.ts';
+import { batchTokenBudget, loadConfig, type Config } from '../src/config.ts';
 import { loadModelDir } from '../src/model/model-dir.ts';
 import { isPresetName } from '../tools/make-model/config.ts';
 import { ensureModel } from '../tools/make-model/index.ts';
@@ -308,7 +308,7 @@ async function main(): Promise<void> {
   /** Names the result files: the preset, or the served model's name made safe for a file name. */
   const label = args['model-dir'] ? md.name.replace(/[^\w.-]+/g, '_') : preset;
   const config = loadConfig(process.env);
-  say(`  model.onnx ${f(md.onnxBytes / MiB, 0)} MiB; MAX_BATCH_TOKENS ${config.MAX_BATCH_TOKENS}, MAX_BATCH_ITEMS ${config.MAX_BATCH_ITEMS}, MAX_PADDING_SHARE ${config.MAX_PADDING_SHARE}, `
+  say(`  model.onnx ${f(md.onnxBytes / MiB, 0)} MiB; MAX_BATCH_TOKENS ${config.MAX_BATCH_TOKENS || 'by provider'}, MAX_BATCH_ITEMS ${config.MAX_BATCH_ITEMS}, MAX_PADDING_SHARE ${config.MAX_PADDING_SHARE}, `
     + `MAX_WAIT_MS ${config.MAX_WAIT_MS}, INTRA_OP_THREADS ${config.INTRA_OP_THREADS}, ${cpus().length} cores, load ${loadStart.toFixed(1)}`);
 
   const corpus = buildCorpus({ count: itemCount, seed, invalidShare: INVALID_SHARE });
@@ -326,7 +326,10 @@ async function main(): Promise<void> {
 
   // The service sits idle meanwhile; the raw loop runs on the provider it reported.
   const raws: RawResult[] = [];
-  if (!args['soak-only']) raws.push(await rawPhase('raw #1', md.onnxPath, prompts, config, service));
+  // The raw loop cuts its batches by the budget the service chose for that provider.
+  const rawConfig = { ...config, MAX_BATCH_TOKENS: batchTokenBudget(config, service.provider) };
+  say(`  batch token budget on ${service.provider}: ${rawConfig.MAX_BATCH_TOKENS}`);
+  if (!args['soak-only']) raws.push(await rawPhase('raw #1', md.onnxPath, prompts, rawConfig, service));
   const reference = raws[0]?.logits ?? new Map<number, number>();
 
   const phases: PhaseResult[] = [];
@@ -347,7 +350,7 @@ async function main(): Promise<void> {
     const code = await service.stop();
     say(`service stopped (exit ${code}); log in ${service.logPath}`);
   }
-  if (!args['soak-only']) raws.push(await rawPhase('raw #2', md.onnxPath, prompts, config, service));
+  if (!args['soak-only']) raws.push(await rawPhase('raw #2', md.onnxPath, prompts, rawConfig, service));
 
   const sweep = (clients: number) => phases.find((p) => p.kind === 'sweep' && p.clients === clients);
   const rawMean = raws.length > 0 ? sum(raws.map((r) => r.itemsPerS)) / raws.length : NaN;
@@ -379,8 +382,8 @@ async function main(): Promise<void> {
     machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryMiB: Math.round(totalmem() / MiB), node: process.version, loadavg1mStart: loadStart, loadavg1mEnd: loadavg()[0] },
     model: { name: md.name, preset: args['model-dir'] ? null : preset, onnxMiB: modelMiB },
     config: {
-      MAX_LENGTH: config.MAX_LENGTH, MAX_BATCH_TOKENS: config.MAX_BATCH_TOKENS, MAX_BATCH_ITEMS: config.MAX_BATCH_ITEMS, MAX_PADDING_SHARE: config.MAX_PADDING_SHARE, MAX_WAIT_MS: config.MAX_WAIT_MS,
-      MAX_QUEUE_ITEMS: config.MAX_QUEUE_ITEMS, INTRA_OP_THREADS: config.INTRA_OP_THREADS, EXECUTION_PROVIDER: config.EXECUTION_PROVIDER, LOG_LEVEL: config.LOG_LEVEL,
+      MAX_LENGTH: config.MAX_LENGTH, MAX_BATCH_TOKENS: rawConfig.MAX_BATCH_TOKENS, MAX_BATCH_ITEMS: config.MAX_BATCH_ITEMS, MAX_PADDING_SHARE: config.MAX_PADDING_SHARE, MAX_WAIT_MS: config.MAX_WAIT_MS,
+      MAX_QUEUE_ITEMS: config.MAX_QUEUE_ITEMS, INTRA_OP_THREADS: config.INTRA_OP_THREADS, MODEL_NICE: config.MODEL_NICE, EXECUTION_PROVIDER: config.EXECUTION_PROVIDER, LOG_LEVEL: config.LOG_LEVEL,
     },
     items: { count: corpus.items.length, seed, candidates: corpus.candidates, invalidShare: INVALID_SHARE, promptTokens: { p50: percentile(lengths, 0.5), p90: percentile(lengths, 0.9), max: Math.max(...lengths), total: sum(lengths) } },
     raw: raws.map(({ logits: _, ...r }) => r),

@@ -1,7 +1,7 @@
 // Builds the Fastify app around a model and its directory; never listens (server.ts does).
 import Fastify, { type FastifyInstance } from 'fastify';
 import { BatchQueue } from './batch/queue.ts';
-import type { Config } from './config.ts';
+import { batchTokenBudget, type Config } from './config.ts';
 import { registerAuth } from './http/auth.ts';
 import { registerErrorHandling } from './http/errors.ts';
 import docsRoutes from './http/routes/docs.ts';
@@ -42,8 +42,9 @@ export async function buildApp(opts: AppOptions): Promise<RewardApp> {
   const metrics = new Metrics();
   const lifecycle: Lifecycle = { warmedUp: false, draining: false };
   const encoder = new PromptEncoder(modelDir, config.MAX_LENGTH);
+  const maxBatchTokens = batchTokenBudget(config, model.info.executionProvider);
   const queue = new BatchQueue(model, {
-    maxBatchTokens: config.MAX_BATCH_TOKENS,
+    maxBatchTokens,
     maxBatchItems: config.MAX_BATCH_ITEMS,
     maxPaddingShare: config.MAX_PADDING_SHARE,
     maxWaitMs: config.MAX_WAIT_MS,
@@ -81,7 +82,7 @@ export async function buildApp(opts: AppOptions): Promise<RewardApp> {
     max_length: config.MAX_LENGTH,
     chat_template_source: modelDir.chatTemplateSource,
     batching: {
-      max_batch_tokens: config.MAX_BATCH_TOKENS,
+      max_batch_tokens: maxBatchTokens,
       max_batch_items: config.MAX_BATCH_ITEMS,
       max_padding_share: config.MAX_PADDING_SHARE,
       max_wait_ms: config.MAX_WAIT_MS,

@@ -22,6 +22,7 @@ async function main(): Promise<void> {
     onnxPath: modelDir.onnxPath,
     provider: config.EXECUTION_PROVIDER,
     intraOpThreads: config.INTRA_OP_THREADS,
+    nice: config.MODEL_NICE,
     name: modelDir.name,
     dtype: modelDir.dtype,
     retryAfterS: config.RETRY_AFTER_S,

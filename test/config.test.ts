@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConfigError, DEFAULT_MODEL_DIR, SPECS, flagName, loadConfig } from '../src/config.ts';
+import { ConfigError, DEFAULT_MODEL_DIR, SPECS, batchTokenBudget, flagName, loadConfig } from '../src/config.ts';
 
 describe('config', () => {
   it('has the documented defaults', () => {
@@ -8,13 +8,23 @@ describe('config', () => {
     assert.equal(c.HOST, '127.0.0.1');
     assert.equal(c.PORT, 8080);
     assert.equal(c.MAX_LENGTH, 4096);
-    assert.equal(c.MAX_BATCH_TOKENS, 16384);
+    assert.equal(c.MAX_BATCH_TOKENS, 0);
+    assert.equal(c.MODEL_NICE, 10);
     assert.equal(c.MAX_WAIT_MS, 2);
     assert.equal(c.MAX_QUEUE_ITEMS, 4096);
     assert.equal(c.MAX_CLIENT_BATCH, 4096);
     assert.equal(c.BODY_LIMIT, 32 * 1024 * 1024);
     assert.equal(c.EXECUTION_PROVIDER, 'auto');
     assert.equal(c.MODEL_DIR, DEFAULT_MODEL_DIR);
+  });
+
+  it('picks the batch token budget by execution provider unless MAX_BATCH_TOKENS is set', () => {
+    assert.equal(batchTokenBudget(loadConfig({}), 'cuda'), 16384);
+    assert.equal(batchTokenBudget(loadConfig({}), 'cpu'), 4096);
+    // Never below one full-length item.
+    assert.equal(batchTokenBudget(loadConfig({ MAX_LENGTH: '8192' }), 'cpu'), 8192);
+    assert.equal(batchTokenBudget(loadConfig({ MAX_BATCH_TOKENS: '32768' }), 'cpu'), 32768);
+    assert.equal(batchTokenBudget(loadConfig({ MAX_BATCH_TOKENS: '4096' }), 'cuda'), 4096);
   });
 
   it('reads environment variables, and flags win over them', () => {
@@ -42,6 +52,7 @@ describe('config', () => {
     [{ HOST: '' }, [], 'HOST', /empty/],
     [{ MAX_PADDING_SHARE: '1.5' }, [], 'MAX_PADDING_SHARE', /\[0, 1\]/],
     [{ MAX_PADDING_SHARE: 'lots' }, [], 'MAX_PADDING_SHARE', /must be a number/],
+    [{ MODEL_NICE: '20' }, [], 'MODEL_NICE', /\[0, 19\]/],
   ];
   for (const [env, argv, variable, why] of bad) {
     it(`refuses ${JSON.stringify(env)} ${argv.join(' ')} naming ${variable}`, () => {

@@ -1,5 +1,6 @@
 // The engine on the real tiny model: ONNX Runtime in its worker thread, behind the queue and routes.
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { buildApp, type RewardApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
@@ -40,6 +41,27 @@ describe('engine on the tiny model', () => {
       assert.equal(logits.length, 2);
       assert.ok(logits.every(Number.isFinite));
       assert.notEqual(logits[0], logits[1]);
+    } finally {
+      await model.close();
+    }
+  });
+
+  it('the model threads run at MODEL_NICE; the event loop keeps its priority', { skip: process.platform !== 'linux' && 'nice values are per thread on Linux only' }, async () => {
+    const niceOf = (tid: string | number) => {
+      // Field 19 of stat, counted after the parenthesised command name (which may hold spaces).
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+    };
+    const niceOfThreads = () => readdirSync('/proc/self/task').map(niceOf);
+    assert.equal(niceOfThreads().filter((n) => n === 7).length, 0);
+    const model = await OnnxRewardModel.create({
+      onnxPath: md.onnxPath, provider: 'cpu', intraOpThreads: 2, nice: 7, name: md.name, dtype: md.dtype, retryAfterS: 1, log: quiet,
+    });
+    try {
+      await model.predict(batchOf([[1, 2, 3]], md.padTokenId));
+      // The worker thread and the intra-op pool thread it started (the caller is the second of two).
+      assert.ok(niceOfThreads().filter((n) => n === 7).length >= 2, `nice values: ${niceOfThreads().join(' ')}`);
+      assert.equal(niceOf(process.pid), 0, 'the main thread stays at nice 0');
     } finally {
       await model.close();
     }

@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { BatchQueue } from '../src/batch/queue.ts';
-import { loadConfig } from '../src/config.ts';
+import { batchTokenBudget, loadConfig } from '../src/config.ts';
 import { loadModelDir, type ModelDir } from '../src/model/model-dir.ts';
 import { OnnxRewardModel } from '../src/model/onnx-model.ts';
 import { PromptEncoder } from '../src/prompt/prompt.ts';
@@ -32,7 +32,7 @@ export interface PairScore {
 export interface ScoreOptions {
   maxLength: number;
   provider: 'auto' | 'cuda' | 'cpu';
-  /** Defaults to the service's MAX_BATCH_TOKENS default, raised to maxLength when smaller. */
+  /** Defaults to the service's budget for the provider; raised to maxLength when smaller. */
   maxBatchTokens?: number;
 }
 
@@ -50,7 +50,7 @@ export async function scorePairs(md: ModelDir, pairs: readonly Pair[], opts: Sco
     onnxPath: md.onnxPath, provider: opts.provider, intraOpThreads: 0, name: md.name, dtype: md.dtype, retryAfterS: 1, log: quietLog,
   });
   const queue = new BatchQueue(model, {
-    maxBatchTokens: Math.max(opts.maxBatchTokens ?? defaults.MAX_BATCH_TOKENS, opts.maxLength),
+    maxBatchTokens: Math.max(opts.maxBatchTokens ?? batchTokenBudget({ MAX_BATCH_TOKENS: 0, MAX_LENGTH: opts.maxLength }, model.info.executionProvider), opts.maxLength),
     maxBatchItems: defaults.MAX_BATCH_ITEMS,
     // Any padding: parity should cover rows padded far past their length.
     maxPaddingShare: 1,

@@ -44,7 +44,8 @@ export class OnnxRewardModel implements RewardModel {
   }
 
   private spawn(): void {
-    const init: WorkerInit = { onnxPath: this.opts.onnxPath, provider: this.opts.provider, intraOpThreads: this.opts.intraOpThreads };
+    const { onnxPath, provider, intraOpThreads, nice } = this.opts;
+    const init: WorkerInit = { onnxPath, provider, intraOpThreads, nice };
     const worker = new Worker(TS_WORKER_BOOT, { workerData: { ...init, entry: (this.opts.workerUrl ?? WORKER_URL).href } });
     this.worker = worker;
     let started = false;

@@ -1,5 +1,7 @@
 // Runs in a worker thread: onnxruntime-node's session.run blocks its thread for the whole batch,
 // so the event loop that answers HTTP must never own the session.
+import { readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import { sessionOptions } from './session-options.ts';
@@ -8,6 +10,8 @@ export interface WorkerInit {
   onnxPath: string;
   provider: 'auto' | 'cuda' | 'cpu';
   intraOpThreads: number;
+  /** Linux nice value for this thread and the ONNX Runtime threads it starts (0: leave as is). */
+  nice?: number;
 }
 
 export type WorkerRequest = { id: number; inputIds: BigInt64Array; attentionMask: BigInt64Array; batchSize: number; seqLen: number };
@@ -31,7 +35,23 @@ async function createSession(): Promise<{ session: ort.InferenceSession; provide
   }
 }
 
+/**
+ * On Linux a nice value belongs to a thread, and threads inherit their creator's: set on this thread
+ * before the session exists, it also covers ONNX Runtime's intra-op pool. The event loop keeps nice
+ * 0, so on contended cores HTTP and /health run first and the model takes the rest.
+ */
+function lowerThreadPriority(nice: number): void {
+  if (nice === 0 || process.platform !== 'linux') return;
+  try {
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    setPriority(tid, nice);
+  } catch {
+    // Without /proc or the permission, the model simply shares the cores at equal priority.
+  }
+}
+
 async function main(): Promise<void> {
+  lowerThreadPriority(init.nice ?? 0);
   let session: ort.InferenceSession;
   try {
     const created = await createSession();
