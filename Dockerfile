@@ -10,8 +10,10 @@ RUN apt-get update \
 WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
 # The CUDA 12 execution provider of onnxruntime-node, instead of the CPU-only install of .npmrc.
-RUN npm ci --omit=dev --onnxruntime-node-install=cuda12
+RUN npm ci --onnxruntime-node-install=cuda12
 COPY . .
+# Plain JavaScript in dist/: no TypeScript loader in the serving process (less memory, faster start).
+RUN npm run build && npm prune --omit=dev
 
 ENV HOST=0.0.0.0 \
     PORT=8080 \
@@ -22,4 +24,4 @@ EXPOSE 8080
 HEALTHCHECK --interval=10s --timeout=3s --start-period=120s \
   CMD curl -fsS http://127.0.0.1:8080/ready || exit 1
 # exec form: SIGTERM reaches node, which drains before exiting.
-CMD ["node", "--import", "tsx", "src/server.ts"]
+CMD ["node", "dist/server.js"]

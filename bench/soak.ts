@@ -8,7 +8,7 @@ import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { request } from 'node:http';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { freePort } from './lib/service-process.ts';
+import { freePort, serverCommand } from '../tools/service-command.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -68,7 +68,7 @@ async function metric(port: number, name: string): Promise<number> {
 async function main(): Promise<void> {
   const port = await freePort();
   const env = { ...process.env, PORT: String(port), LOG_LEVEL: 'warn', BODY_LIMIT: String(BODY_LIMIT), ...(args['model-dir'] ? { MODEL_DIR: args['model-dir'] } : {}) };
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], { cwd: ROOT, env, stdio: ['ignore', 'inherit', 'inherit'] });
+  const child = spawn(process.execPath, serverCommand({ built: true }), { cwd: ROOT, env, stdio: ['ignore', 'inherit', 'inherit'] });
   const deadline = Date.now() + 60_000;
   while ((await fetch(`http://127.0.0.1:${port}/ready`).then((r) => r.status, () => 0)) !== 200) {
     if (Date.now() > deadline || child.exitCode !== null) throw new Error('service did not become ready');

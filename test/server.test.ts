@@ -27,6 +27,25 @@ describe('server process', () => {
     });
   }
 
+  it('the build npm start runs (dist/, plain node) serves /docs and scores through dist/model/onnx-worker.js', async () => {
+    const service = await startService({}, { built: true });
+    try {
+      assert.equal((await fetch(`${service.base}/docs`)).status, 200);
+      assert.match(await (await fetch(`${service.base}/openapi.yaml`)).text(), /^openapi: 3/m);
+      const res = await fetch(`${service.base}/score`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ items: [{ question: 'q', response: '```python\nprint(1)\n```' }] }),
+      });
+      assert.equal(res.status, 200);
+      const [result] = ((await res.json()) as { results: { status: string; raw_score: number }[] }).results;
+      assert.equal(result.status, 'ok');
+      assert.ok(Number.isFinite(result.raw_score));
+    } finally {
+      await service.stop();
+    }
+  });
+
   it('SIGTERM under load: every accepted request is answered, /ready turns 503, nothing new is accepted, exit 0', async () => {
     const { child, base, output } = await startService({ MAX_BATCH_ITEMS: '1' });
     try {

@@ -1,8 +1,9 @@
-// The service under test as a child process (`node --import tsx src/server.ts`) and its readiness.
+// The service under test as a child process, run as `npm start` runs it (built into dist/, then
+// plain node), and its readiness.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { freePort, serverCommand } from '../../tools/service-command.ts';
 import { memoryOf, resetPeakOf } from './proc.ts';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
@@ -19,20 +20,9 @@ export interface ServiceHandle {
   stop(): Promise<number | null>;
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 export async function startService(opts: { modelDir: string; env: NodeJS.ProcessEnv; nodeArgs: string[]; logPath: string }): Promise<ServiceHandle> {
   const port = await freePort();
-  const child: ChildProcess = spawn(process.execPath, [...opts.nodeArgs, '--import', 'tsx', 'src/server.ts'], {
+  const child: ChildProcess = spawn(process.execPath, [...opts.nodeArgs, ...serverCommand({ built: true })], {
     cwd: REPO,
     env: { ...opts.env, MODEL_DIR: opts.modelDir, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -20,8 +20,9 @@ interface InFlight {
   reject(err: Error): void;
 }
 
-const WORKER_URL = new URL('./onnx-worker.ts', import.meta.url);
-const TS_WORKER_BOOT = new URL('./ts-worker.mjs', import.meta.url);
+// Run from source (tsx), this module is .ts and so is the worker; built into dist/, both are .js.
+const WORKER_URL = new URL(import.meta.url.endsWith('.ts') ? './onnx-worker.ts' : './onnx-worker.js', import.meta.url);
+const TS_WORKER_BOOT = new URL('../../src/model/ts-worker.mjs', import.meta.url);
 
 export class OnnxRewardModel implements RewardModel {
   info: ModelInfo;
@@ -46,7 +47,11 @@ export class OnnxRewardModel implements RewardModel {
   private spawn(): void {
     const { onnxPath, provider, intraOpThreads, nice } = this.opts;
     const init: WorkerInit = { onnxPath, provider, intraOpThreads, nice };
-    const worker = new Worker(TS_WORKER_BOOT, { workerData: { ...init, entry: (this.opts.workerUrl ?? WORKER_URL).href } });
+    const entry = this.opts.workerUrl ?? WORKER_URL;
+    // A TypeScript worker needs tsx registered in its thread first; a built one starts directly.
+    const worker = entry.pathname.endsWith('.ts')
+      ? new Worker(TS_WORKER_BOOT, { workerData: { ...init, entry: entry.href } })
+      : new Worker(entry, { workerData: init });
     this.worker = worker;
     let started = false;
     this.ready = new Promise<void>((resolve, reject) => {

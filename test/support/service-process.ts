@@ -2,18 +2,9 @@
 // Python) on the other side of a socket.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
-import { fileURLToPath } from 'node:url';
+import { freePort, REPO_ROOT, serverCommand } from '../../tools/service-command.ts';
 
-export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-
-export async function freePort(): Promise<number> {
-  const srv = createServer().listen(0, '127.0.0.1');
-  await once(srv, 'listening');
-  const port = (srv.address() as { port: number }).port;
-  srv.close();
-  return port;
-}
+export { freePort, REPO_ROOT as ROOT } from '../../tools/service-command.ts';
 
 /** Polls probe until it answers true; a probe that throws ends the wait with its error. */
 export async function waitFor(what: string, probe: () => Promise<boolean>, ms = 60_000): Promise<void> {
@@ -32,10 +23,10 @@ export interface ServiceProcess {
   stop(): Promise<void>;
 }
 
-/** Spawns `node --import tsx src/server.ts [args]` with env, collecting its output; does not wait. */
-export function spawnService(env: Record<string, string>, args: string[] = []): { child: ChildProcess; output(): string } {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts', ...args], {
-    cwd: ROOT,
+/** Spawns the server (from source, or built as `npm start` runs it) with env, collecting its output; does not wait. */
+export function spawnService(env: Record<string, string>, args: string[] = [], opts = { built: false }): { child: ChildProcess; output(): string } {
+  const child = spawn(process.execPath, [...serverCommand(opts), ...args], {
+    cwd: REPO_ROOT,
     env: { ...process.env, LOG_LEVEL: 'warn', EXECUTION_PROVIDER: 'cpu', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -46,9 +37,9 @@ export function spawnService(env: Record<string, string>, args: string[] = []): 
 }
 
 /** Starts the service with env (on env.PORT, else a free port) and waits for /ready. */
-export async function startService(env: Record<string, string> = {}): Promise<ServiceProcess> {
+export async function startService(env: Record<string, string> = {}, opts = { built: false }): Promise<ServiceProcess> {
   const port = env.PORT ?? String(await freePort());
-  const { child, output } = spawnService({ ...env, PORT: port });
+  const { child, output } = spawnService({ ...env, PORT: port }, [], opts);
   const base = `http://127.0.0.1:${port}`;
   const service: ServiceProcess = {
     child,

@@ -7,8 +7,9 @@ import type { FastifyInstance, FastifySchema } from 'fastify';
 import { parse } from 'yaml';
 import { errorSchema } from '../schemas.ts';
 
+// Both from the repository root, which is three levels up from src/http/routes and dist/http/routes alike.
 export const OPENAPI_PATH = new URL('../../../openapi.yaml', import.meta.url);
-const PAGE_PATH = new URL('./docs.html', import.meta.url);
+const PAGE_PATH = new URL('../../../src/http/routes/docs.html', import.meta.url);
 
 export interface RouteRecord {
   method: string;
