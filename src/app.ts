@@ -16,6 +16,8 @@ import type { RouteContext } from './http/context.ts';
 import { Metrics } from './metrics.ts';
 import type { ModelDir } from './model/model-dir.ts';
 import type { RewardModel } from './model/reward-model.ts';
+import { InlinePreparer, type Preparer } from './prep/prepare.ts';
+import { PrepPool } from './prep/pool.ts';
 import { PromptEncoder } from './prompt/prompt.ts';
 import { Scorer } from './scorer.ts';
 
@@ -41,7 +43,6 @@ export async function buildApp(opts: AppOptions): Promise<RewardApp> {
   const { config, modelDir, model } = opts;
   const metrics = new Metrics();
   const lifecycle: Lifecycle = { warmedUp: false, draining: false };
-  const encoder = new PromptEncoder(modelDir, config.MAX_LENGTH);
   const maxBatchTokens = batchTokenBudget(config, model.info.executionProvider);
   const queue = new BatchQueue(model, {
     maxBatchTokens,
@@ -52,7 +53,6 @@ export async function buildApp(opts: AppOptions): Promise<RewardApp> {
     padTokenId: modelDir.padTokenId,
     retryAfterS: config.RETRY_AFTER_S,
   }, metrics);
-  const scorer = new Scorer(encoder, queue, metrics, config.MAX_QUEUE_ITEMS, config.RETRY_AFTER_S);
 
   const app = Fastify({
     logger: opts.logger ?? false,
@@ -61,6 +61,17 @@ export async function buildApp(opts: AppOptions): Promise<RewardApp> {
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
     return503OnClosing: true,
   });
+  // The tokenizer lives in the prep threads only, unless PREP_THREADS=0 puts it on the event loop.
+  const preparer: Preparer = config.PREP_THREADS === 0
+    ? new InlinePreparer(new PromptEncoder(modelDir, config.MAX_LENGTH))
+    : await PrepPool.create(
+      { dir: modelDir.dir, tokenizerConfig: modelDir.tokenizerConfig, chatTemplate: modelDir.chatTemplate, maxLength: config.MAX_LENGTH },
+      config.PREP_THREADS,
+      { error: (msg) => app.log.error(msg) },
+    );
+  // After the server has closed, so no request is still being prepared.
+  app.addHook('onClose', async () => preparer.close());
+  const scorer = new Scorer(preparer, queue, metrics, config.MAX_QUEUE_ITEMS, config.RETRY_AFTER_S);
   registerErrorHandling(app, metrics);
   registerAuth(app, config.API_KEY);
   // While draining, answers close their keep-alive connection so the server can finish closing.
@@ -73,7 +84,7 @@ export async function buildApp(opts: AppOptions): Promise<RewardApp> {
     metrics.requestDuration.observe({ route }, reply.elapsedTime / 1000);
   });
 
-  const ctx: RouteContext = { config, scorer, metrics, modelName: modelDir.name, modelDir, encoder };
+  const ctx: RouteContext = { config, scorer, metrics, modelName: modelDir.name, modelDir, preparer };
   const info = () => ({
     model: modelDir.name,
     model_dir: modelDir.dir,
@@ -88,6 +99,7 @@ export async function buildApp(opts: AppOptions): Promise<RewardApp> {
       max_wait_ms: config.MAX_WAIT_MS,
       max_queue_items: config.MAX_QUEUE_ITEMS,
       max_client_batch: config.MAX_CLIENT_BATCH,
+      prep_threads: config.PREP_THREADS,
     },
   });
   // First: it records the routes registered after it, for the OpenAPI contract test.

@@ -1,5 +1,6 @@
 // Every setting is an environment variable and a CLI flag (`MAX_BATCH_TOKENS` ⇔ `--max-batch-tokens`),
 // validated once at boot. A bad value stops start-up with a message naming the variable.
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
 export const DEFAULT_MODEL_DIR = fileURLToPath(new URL('../models/tiny-random-qwen3-rm', import.meta.url));
@@ -11,6 +12,8 @@ interface EnumSpec { kind: 'enum'; default: string; values: readonly string[]; h
 type Spec = IntSpec | FloatSpec | StrSpec | EnumSpec;
 
 const MiB = 1024 * 1024;
+/** One core is left to the event loop and the model; more than 4 prep threads rarely pay for their tokenizers' memory. */
+const DEFAULT_PREP_THREADS = Math.min(4, Math.max(1, availableParallelism() - 1));
 
 export const SPECS = {
   HOST: { kind: 'string', default: '127.0.0.1', help: 'Interface to listen on; 0.0.0.0 in containers.' },
@@ -26,6 +29,7 @@ export const SPECS = {
   MAX_CLIENT_BATCH: { kind: 'int', default: 4096, min: 1, help: 'Items allowed in one request (422 above).' },
   BODY_LIMIT: { kind: 'int', default: 32 * MiB, min: 1024, help: 'Request body limit in bytes (413 above).' },
   INTRA_OP_THREADS: { kind: 'int', default: 0, min: 0, help: 'ONNX Runtime intra-op threads; 0 lets ONNX Runtime choose (all cores).' },
+  PREP_THREADS: { kind: 'int', default: DEFAULT_PREP_THREADS, min: 0, max: 64, help: 'Threads that extract, check syntax and tokenize, each with its own tokenizer (~100 MiB); 0 does that work on the event loop. Default: cores - 1, from 1 to 4.' },
   MODEL_NICE: { kind: 'int', default: 10, min: 0, max: 19, help: 'Linux nice value of the model threads: on shared cores the event loop (HTTP, /health) runs first; 0 runs them at equal priority.' },
   SHUTDOWN_TIMEOUT_MS: { kind: 'int', default: 30000, min: 0, help: 'On SIGTERM, how long queued work may take to finish before exit.' },
   RETRY_AFTER_S: { kind: 'int', default: 1, min: 0, max: 3600, help: 'Retry-After seconds sent with 503 overload answers.' },

@@ -1,19 +1,14 @@
-// The data path for one request: extract → validity → template + tokenize → batch queue → shape.
-import { setImmediate as yieldToLoop } from 'node:timers/promises';
+// The data path for one request: prepare (extract → validity → template + tokenize, on the prep
+// threads) → batch queue → shape.
 import type { BatchQueue, Scored } from './batch/queue.ts';
-import { extractCode, type ExtractionMode } from './extract/fences.ts';
-import { checkPythonSyntax } from './extract/validity.ts';
+import type { ExtractionMode } from './extract/fences.ts';
 import type { Metrics } from './metrics.ts';
-import type { Prompt, PromptEncoder } from './prompt/prompt.ts';
-import { needsModel, shapeReward, type Shaping } from './shape/shaping.ts';
+import type { ItemStatus, Preparer, ScoreItem } from './prep/prepare.ts';
+import type { Prompt } from './prompt/prompt.ts';
+import { shapeReward, type Shaping } from './shape/shaping.ts';
 import { OverloadedError } from './errors.ts';
 
-export type ItemStatus = 'ok' | 'no_code' | 'multiple_blocks' | 'empty_code' | 'syntax_error';
-
-export interface ScoreItem {
-  question: string;
-  response: string;
-}
+export type { ItemStatus, ScoreItem } from './prep/prepare.ts';
 
 export interface ItemResult {
   reward: number;
@@ -45,12 +40,9 @@ export interface RawOutcome {
   timing: Timing;
 }
 
-/** Tokenizing thousands of items at once would hold the event loop; yield between slices. */
-const ITEMS_PER_SLICE = 32;
-
 export class Scorer {
   constructor(
-    private readonly encoder: PromptEncoder,
+    private readonly preparer: Preparer,
     private readonly queue: BatchQueue,
     private readonly metrics: Metrics,
     private readonly maxQueueItems: number,
@@ -60,33 +52,19 @@ export class Scorer {
   async score(items: readonly ScoreItem[], extraction: ExtractionMode, shaping: Shaping, signal?: AbortSignal): Promise<ScoreOutcome> {
     this.checkRoom(items.length);
     const started = performance.now();
+    const prepared = await this.preparer.prepare(items, extraction, shaping, signal);
+    const tokenizationMs = performance.now() - started;
     const results: ItemResult[] = [];
     const toRun: { index: number; prompt: Prompt }[] = [];
-    for (let i = 0; i < items.length; i++) {
-      if (i > 0 && i % ITEMS_PER_SLICE === 0) await yieldToLoop();
-      const { question, response } = items[i];
-      const extracted = extractCode(response, extraction);
-      let status: ItemStatus = extracted.status;
-      let detail: ItemResult['detail'];
-      if (status === 'ok') {
-        const verdict = checkPythonSyntax(extracted.code);
-        if (!verdict.valid) {
-          status = 'syntax_error';
-          detail = { line: verdict.line ?? 0, message: verdict.message ?? 'invalid syntax' };
-        }
-      }
-      const valid = status === 'ok';
-      const result: ItemResult = { reward: 0, raw_score: null, valid, status, truncated: false, prompt_tokens: 0, ...(detail && { detail }) };
+    prepared.forEach(({ status, detail, prompt }, i) => {
+      const result: ItemResult = { reward: 0, raw_score: null, valid: status === 'ok', status, truncated: false, prompt_tokens: 0, ...(detail && { detail }) };
       results.push(result);
-      if (needsModel(shaping, valid)) {
-        // As upstream: a failed extraction still runs on empty content when its score is wanted.
-        const prompt = this.encoder.encodeChat(question, extracted.code);
+      if (prompt) {
         result.truncated = prompt.truncated;
         result.prompt_tokens = prompt.ids.length;
         toRun.push({ index: i, prompt });
       }
-    }
-    const tokenizationMs = performance.now() - started;
+    });
 
     const scored = await this.run(toRun.map((r) => r.prompt), signal);
     toRun.forEach(({ index }, k) => {
@@ -113,11 +91,7 @@ export class Scorer {
   async scoreTexts(texts: readonly string[], signal?: AbortSignal): Promise<RawOutcome> {
     this.checkRoom(texts.length);
     const started = performance.now();
-    const prompts: Prompt[] = [];
-    for (let i = 0; i < texts.length; i++) {
-      if (i > 0 && i % ITEMS_PER_SLICE === 0) await yieldToLoop();
-      prompts.push(this.encoder.encodeText(texts[i]));
-    }
+    const prompts = await this.preparer.encodeTexts(texts, signal);
     const tokenizationMs = performance.now() - started;
     for (const p of prompts) if (p.truncated) this.metrics.truncated.inc();
     this.metrics.tokenizationDuration.observe(tokenizationMs / 1000);

@@ -43,18 +43,18 @@ describe('turn markers of chat templates', () => {
       { opener: '<s>[INST] ', closer: '[/INST]' }],
   ];
   for (const [name, render, specials, expected] of templates) {
-    it(name, () => {
-      const markers = templateMarkers(render, specials);
+    it(name, async () => {
+      const markers = await templateMarkers(render, specials);
       assert.deepEqual(markers, expected);
       const prompt = render('Add two numbers.', '\u0000').split('\u0000')[0];
       assert.equal(recoverQuestion(prompt, [markers!]).trim(), 'Add two numbers.');
     });
   }
 
-  it('the Qwen3 template of the served model gives the ChatML markers', () => {
+  it('the Qwen3 template of the served model gives the ChatML markers', async () => {
     const encoder = new PromptEncoder(tokenizerModelDir(), 4096);
     const specials = ((tokenizerModelDir().tokenizerJson.added_tokens ?? []) as { content: string; special: boolean }[]).filter((t) => t.special).map((t) => t.content);
-    assert.deepEqual(templateMarkers((q, c) => encoder.renderChat(q, c), specials), CHATML);
+    assert.deepEqual(await templateMarkers((q, c) => encoder.renderChat(q, c), specials), CHATML);
   });
 
   const questions: [string, string, string][] = [

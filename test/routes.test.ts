@@ -1,3 +1,4 @@
+import { loadConfig } from '../src/config.ts';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
@@ -234,7 +235,10 @@ describe('operational routes', () => {
     assert.equal(info.dtype, 'float32');
     assert.equal(info.execution_provider, 'fake');
     assert.equal(info.max_length, 4096);
-    assert.deepEqual(info.batching, { max_batch_tokens: 16384, max_batch_items: 77, max_padding_share: 0.1, max_wait_ms: 2, max_queue_items: 4096, max_client_batch: 4096 });
+    // Not CUDA, so the CPU token budget; prep threads as this machine's default.
+    assert.deepEqual(info.batching, {
+      max_batch_tokens: 4096, max_batch_items: 77, max_padding_share: 0.1, max_wait_ms: 2, max_queue_items: 4096, max_client_batch: 4096, prep_threads: loadConfig({}).PREP_THREADS,
+    });
   });
 
   it('/metrics exposes every reward_ series and the process metrics', async () => {

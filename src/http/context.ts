@@ -3,7 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config.ts';
 import type { Metrics } from '../metrics.ts';
 import type { ModelDir } from '../model/model-dir.ts';
-import type { PromptEncoder } from '../prompt/prompt.ts';
+import type { Preparer } from '../prep/prepare.ts';
 import type { Scorer, Timing } from '../scorer.ts';
 
 export interface RouteContext {
@@ -13,8 +13,8 @@ export interface RouteContext {
   modelName: string;
   /** The model directory as loaded at start-up (template, special tokens, labels). */
   modelDir: ModelDir;
-  /** The one tokenizer and template of the service, for routes that read the template. */
-  encoder: PromptEncoder;
+  /** Template and tokenizer of the service (on the prep threads), for routes that read the template. */
+  preparer: Preparer;
 }
 
 /** Aborted when the client's connection closes before the answer is written. */

@@ -11,7 +11,10 @@ export interface Prompt {
 
 type Tokenizer = transformers.PreTrainedTokenizer;
 
-function makeTokenizer(md: ModelDir): Tokenizer {
+/** What the tokenizer and template are built from (a prep worker reads tokenizer.json itself). */
+export type TokenizerFiles = Pick<ModelDir, 'tokenizerJson' | 'tokenizerConfig' | 'chatTemplate'>;
+
+function makeTokenizer(md: TokenizerFiles): Tokenizer {
   // tokenizer_class picks the subclass (e.g. LlamaTokenizer's legacy handling); unknown → base class.
   const className = String(md.tokenizerConfig.tokenizer_class ?? '');
   const exported = (transformers as unknown as Record<string, unknown>)[className];
@@ -24,7 +27,7 @@ function makeTokenizer(md: ModelDir): Tokenizer {
 export class PromptEncoder {
   private readonly tokenizer: Tokenizer;
 
-  constructor(md: ModelDir, readonly maxLength: number) {
+  constructor(md: TokenizerFiles, readonly maxLength: number) {
     this.tokenizer = makeTokenizer(md);
   }
 

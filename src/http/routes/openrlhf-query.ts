@@ -22,8 +22,8 @@ const CODE_SENTINEL = '\u0001code\u0001';
  * the first turn is not part of it; the closer is the first special token (else the first word)
  * after the question. Undefined when the rendering does not show them.
  */
-export function templateMarkers(render: (question: string, code: string) => string, specialTokens: readonly string[]): TurnMarkers | undefined {
-  const text = render(QUESTION_SENTINEL, CODE_SENTINEL);
+export async function templateMarkers(render: (question: string, code: string) => string | Promise<string>, specialTokens: readonly string[]): Promise<TurnMarkers | undefined> {
+  const text = await render(QUESTION_SENTINEL, CODE_SENTINEL);
   const q = text.indexOf(QUESTION_SENTINEL);
   const c = text.indexOf(CODE_SENTINEL);
   if (q <= 0 || c < q) return undefined;

@@ -54,7 +54,7 @@ function specialTokens(md: ModelDir): string[] {
 export default async function openrlhfRoutes(app: FastifyInstance, ctx: RouteContext): Promise<void> {
   const endTokens = ['<|im_end|>', '<|endoftext|>', tokenContent(ctx.modelDir.tokenizerConfig.eos_token)];
   // The model's own turn markers, read once from one rendering of its template.
-  const own = templateMarkers((q, c) => ctx.encoder.renderChat(q, c), specialTokens(ctx.modelDir));
+  const own = await templateMarkers((q, c) => ctx.preparer.renderChat(q, c), specialTokens(ctx.modelDir));
   const markers: TurnMarkers[] = own ? [own, CHATML] : [CHATML];
 
   app.post<{ Body: GetRewardBody }>('/get_reward', {

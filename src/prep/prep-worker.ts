@@ -1,0 +1,39 @@
+// A prep worker thread: its own tokenizer, answering one slice of one request at a time.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parentPort, workerData } from 'node:worker_threads';
+import { PromptEncoder } from '../prompt/prompt.ts';
+import { prepareItem, type PreparedItem } from './prepare.ts';
+import type { PrepInit, PrepRequest, PrepResponse } from './pool.ts';
+
+const init = workerData as PrepInit;
+const port = parentPort!;
+const tokenizerJson = JSON.parse(readFileSync(join(init.dir, 'tokenizer.json'), 'utf8')) as Record<string, unknown>;
+const encoder = new PromptEncoder({ tokenizerJson, tokenizerConfig: init.tokenizerConfig, chatTemplate: init.chatTemplate }, init.maxLength);
+
+function answer(req: PrepRequest): PrepResponse {
+  switch (req.kind) {
+    case 'items': {
+      const items: PreparedItem[] = req.items.map((item) => prepareItem(encoder, item, req.extraction, req.shaping));
+      return { id: req.id, kind: 'items', items };
+    }
+    case 'texts':
+      return { id: req.id, kind: 'texts', prompts: req.texts.map((t) => encoder.encodeText(t)) };
+    case 'render':
+      return { id: req.id, kind: 'render', text: encoder.renderChat(req.question, req.code) };
+  }
+}
+
+port.on('message', (req: PrepRequest) => {
+  let res: PrepResponse;
+  try {
+    res = answer(req);
+  } catch (err) {
+    res = { id: req.id, kind: 'failed', message: (err as Error).message };
+  }
+  // The token ids travel by transfer, not by copy.
+  const buffers = res.kind === 'items' ? res.items.flatMap((p) => (p.prompt ? [p.prompt.ids.buffer] : []))
+    : res.kind === 'texts' ? res.prompts.map((p) => p.ids.buffer) : [];
+  port.postMessage(res, buffers as ArrayBuffer[]);
+});
+port.postMessage({ id: 0, kind: 'ready' } satisfies PrepResponse);
