@@ -18,7 +18,6 @@ import type { ModelDir } from './model/model-dir.ts';
 import type { RewardModel } from './model/reward-model.ts';
 import { InlinePreparer, type Preparer } from './prep/prepare.ts';
 import { PrepPool } from './prep/pool.ts';
-import { PromptEncoder } from './prompt/prompt.ts';
 import { Scorer } from './scorer.ts';
 
 export interface AppOptions {
@@ -61,11 +60,12 @@ export async function buildApp(opts: AppOptions): Promise<RewardApp> {
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
     return503OnClosing: true,
   });
-  // The tokenizer lives in the prep threads only, unless PREP_THREADS=0 puts it on the event loop.
+  // The tokenizer lives in the prep threads only, unless PREP_THREADS=0 puts it on the event loop;
+  // only then does this thread load transformers.js (~40 MiB).
   const preparer: Preparer = config.PREP_THREADS === 0
-    ? new InlinePreparer(new PromptEncoder(modelDir, config.MAX_LENGTH))
+    ? new InlinePreparer(new (await import('./prompt/prompt.ts')).PromptEncoder(modelDir, config.MAX_LENGTH))
     : await PrepPool.create(
-      { dir: modelDir.dir, tokenizerConfig: modelDir.tokenizerConfig, chatTemplate: modelDir.chatTemplate, maxLength: config.MAX_LENGTH },
+      { tokenizerPath: modelDir.tokenizerPath, tokenizerConfig: modelDir.tokenizerConfig, chatTemplate: modelDir.chatTemplate, maxLength: config.MAX_LENGTH },
       config.PREP_THREADS,
       { error: (msg) => app.log.error(msg) },
     );

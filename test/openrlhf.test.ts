@@ -53,7 +53,7 @@ describe('turn markers of chat templates', () => {
 
   it('the Qwen3 template of the served model gives the ChatML markers', async () => {
     const encoder = new PromptEncoder(tokenizerModelDir(), 4096);
-    const specials = ((tokenizerModelDir().tokenizerJson.added_tokens ?? []) as { content: string; special: boolean }[]).filter((t) => t.special).map((t) => t.content);
+    const specials = tokenizerModelDir().specialTokens;
     assert.deepEqual(await templateMarkers((q, c) => encoder.renderChat(q, c), specials), CHATML);
   });
 

@@ -29,7 +29,7 @@ describe('prep pool', () => {
   const inline = new InlinePreparer(new PromptEncoder(md, 64));
 
   before(async () => {
-    pool = await PrepPool.create({ dir: md.dir, tokenizerConfig: md.tokenizerConfig, chatTemplate: md.chatTemplate, maxLength: 64 }, 2, quiet);
+    pool = await PrepPool.create({ ...md, maxLength: 64 }, 2, quiet);
   });
   after(() => pool.close());
 
@@ -74,10 +74,11 @@ describe('prep pool', () => {
   });
 
   it('a worker that dies fails only the request it was preparing; a new worker takes its place', async () => {
-    const victim = pool.prepare(mixedItems(3000), 'single_block', 'softplus');
-    // Fault injection: end one worker while it holds a slice of the request.
     const slots = (pool as unknown as { slots: { worker: { terminate(): Promise<number> }; running: unknown }[] }).slots;
-    await new Promise((r) => setTimeout(r, 20));
+    // Slices of the cancelled request above may still be running: wait until both workers are idle.
+    while (slots.some((s) => s.running)) await new Promise((r) => setTimeout(r, 5));
+    const victim = pool.prepare(mixedItems(3000), 'single_block', 'softplus');
+    // Fault injection: end a worker while it holds a slice of this request (the only one running).
     const busy = slots.find((s) => s.running);
     assert.ok(busy, 'a worker is busy with the request');
     await busy.worker.terminate();

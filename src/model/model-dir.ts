@@ -18,7 +18,10 @@ export interface ModelDir {
   onnxPath: string;
   onnxBytes: number;
   config: Record<string, unknown>;
-  tokenizerJson: Record<string, unknown>;
+  /** tokenizer.json: checked at load, parsed again only where a tokenizer is built (the prep threads). */
+  tokenizerPath: string;
+  /** Contents of the special added tokens, from tokenizer.json. */
+  specialTokens: string[];
   tokenizerConfig: Record<string, unknown>;
   chatTemplate: string;
   chatTemplateSource: 'chat_template.jinja' | 'tokenizer_config.json';
@@ -70,6 +73,7 @@ export function loadModelDir(dirArg: string): ModelDir {
   if (!tokenizerJson.model || typeof tokenizerJson.model !== 'object') {
     throw new ModelDirError(tokenizerJsonPath, 'has no "model" section');
   }
+  const specialTokens = specialTokensOf(tokenizerJson);
   const tokenizerConfigPath = join(dir, 'tokenizer_config.json');
   const tokenizerConfig = readJson(tokenizerConfigPath);
 
@@ -94,5 +98,11 @@ export function loadModelDir(dirArg: string): ModelDir {
 
   const name = typeof config._name_or_path === 'string' && config._name_or_path !== '' ? config._name_or_path : basename(dir);
   const dtype = String(config.torch_dtype ?? config.dtype ?? 'float32');
-  return { dir, name, onnxPath, onnxBytes, config, tokenizerJson, tokenizerConfig, chatTemplate, chatTemplateSource, padTokenId, dtype };
+  return { dir, name, onnxPath, onnxBytes, config, tokenizerPath: tokenizerJsonPath, specialTokens, tokenizerConfig, chatTemplate, chatTemplateSource, padTokenId, dtype };
+}
+
+/** The special added tokens' contents (turn markers and the like). */
+export function specialTokensOf(tokenizerJson: Record<string, unknown>): string[] {
+  const added = (Array.isArray(tokenizerJson.added_tokens) ? tokenizerJson.added_tokens : []) as { content?: unknown; special?: unknown }[];
+  return added.filter((t) => t.special === true && typeof t.content === 'string' && t.content !== '').map((t) => t.content as string);
 }

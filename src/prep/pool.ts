@@ -7,15 +7,11 @@
 import { Worker } from 'node:worker_threads';
 import { CancelledError, ServiceError } from '../errors.ts';
 import type { ExtractionMode } from '../extract/fences.ts';
-import type { Prompt } from '../prompt/prompt.ts';
+import type { Prompt, TokenizerFiles } from '../prompt/prompt.ts';
 import type { Shaping } from '../shape/shaping.ts';
 import { ITEMS_PER_SLICE, type PreparedItem, type Preparer, type ScoreItem } from './prepare.ts';
 
-export interface PrepInit {
-  /** Model directory holding tokenizer.json; the worker parses it itself. */
-  dir: string;
-  tokenizerConfig: Record<string, unknown>;
-  chatTemplate: string;
+export interface PrepInit extends TokenizerFiles {
   maxLength: number;
 }
 

@@ -1,6 +1,4 @@
 // A prep worker thread: its own tokenizer, answering one slice of one request at a time.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import { PromptEncoder } from '../prompt/prompt.ts';
 import { prepareItem, type PreparedItem } from './prepare.ts';
@@ -8,8 +6,7 @@ import type { PrepInit, PrepRequest, PrepResponse } from './pool.ts';
 
 const init = workerData as PrepInit;
 const port = parentPort!;
-const tokenizerJson = JSON.parse(readFileSync(join(init.dir, 'tokenizer.json'), 'utf8')) as Record<string, unknown>;
-const encoder = new PromptEncoder({ tokenizerJson, tokenizerConfig: init.tokenizerConfig, chatTemplate: init.chatTemplate }, init.maxLength);
+const encoder = new PromptEncoder(init, init.maxLength);
 
 function answer(req: PrepRequest): PrepResponse {
   switch (req.kind) {

