@@ -17,7 +17,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { batchTokenBudget, loadConfig, type Config } from '../src/config.ts';
+import { batchAttentionBudget, batchTokenBudget, loadConfig, type Config } from '../src/config.ts';
 import { loadModelDir } from '../src/model/model-dir.ts';
 import { isPresetName } from '../tools/make-model/config.ts';
 import { ensureModel } from '../tools/make-model/index.ts';
@@ -326,9 +326,9 @@ async function main(): Promise<void> {
 
   // The service sits idle meanwhile; the raw loop runs on the provider it reported.
   const raws: RawResult[] = [];
-  // The raw loop cuts its batches by the budget the service chose for that provider.
-  const rawConfig = { ...config, MAX_BATCH_TOKENS: batchTokenBudget(config, service.provider) };
-  say(`  batch token budget on ${service.provider}: ${rawConfig.MAX_BATCH_TOKENS}`);
+  // The raw loop cuts its batches by the budgets the service chose for that provider.
+  const rawConfig = { ...config, MAX_BATCH_TOKENS: batchTokenBudget(config, service.provider), MAX_BATCH_ATTENTION: batchAttentionBudget(config, service.provider) };
+  say(`  batch budgets on ${service.provider}: ${rawConfig.MAX_BATCH_TOKENS} tokens, ${rawConfig.MAX_BATCH_ATTENTION || 'no'} rows × length²`);
   if (!args['soak-only']) raws.push(await rawPhase('raw #1', md.onnxPath, prompts, rawConfig, service));
   const reference = raws[0]?.logits ?? new Map<number, number>();
 
@@ -382,7 +382,7 @@ async function main(): Promise<void> {
     machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryMiB: Math.round(totalmem() / MiB), node: process.version, loadavg1mStart: loadStart, loadavg1mEnd: loadavg()[0] },
     model: { name: md.name, preset: args['model-dir'] ? null : preset, onnxMiB: modelMiB },
     config: {
-      MAX_LENGTH: config.MAX_LENGTH, MAX_BATCH_TOKENS: rawConfig.MAX_BATCH_TOKENS, MAX_BATCH_ITEMS: config.MAX_BATCH_ITEMS, MAX_PADDING_SHARE: config.MAX_PADDING_SHARE, MAX_WAIT_MS: config.MAX_WAIT_MS,
+      MAX_LENGTH: config.MAX_LENGTH, MAX_BATCH_TOKENS: rawConfig.MAX_BATCH_TOKENS, MAX_BATCH_ATTENTION: rawConfig.MAX_BATCH_ATTENTION, MAX_BATCH_ITEMS: config.MAX_BATCH_ITEMS, MAX_PADDING_SHARE: config.MAX_PADDING_SHARE, MAX_WAIT_MS: config.MAX_WAIT_MS,
       MAX_QUEUE_ITEMS: config.MAX_QUEUE_ITEMS, INTRA_OP_THREADS: config.INTRA_OP_THREADS, MODEL_NICE: config.MODEL_NICE, EXECUTION_PROVIDER: config.EXECUTION_PROVIDER, LOG_LEVEL: config.LOG_LEVEL,
     },
     items: { count: corpus.items.length, seed, candidates: corpus.candidates, invalidShare: INVALID_SHARE, promptTokens: { p50: percentile(lengths, 0.5), p90: percentile(lengths, 0.9), max: Math.max(...lengths), total: sum(lengths) } },

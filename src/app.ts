@@ -1,7 +1,7 @@
 // Builds the Fastify app around a model and its directory; never listens (server.ts does).
 import Fastify, { type FastifyInstance } from 'fastify';
 import { BatchQueue } from './batch/queue.ts';
-import { batchTokenBudget, type Config } from './config.ts';
+import { batchAttentionBudget, batchTokenBudget, type Config } from './config.ts';
 import { registerAuth } from './http/auth.ts';
 import { registerErrorHandling } from './http/errors.ts';
 import docsRoutes from './http/routes/docs.ts';
@@ -43,8 +43,10 @@ export async function buildApp(opts: AppOptions): Promise<RewardApp> {
   const metrics = new Metrics();
   const lifecycle: Lifecycle = { warmedUp: false, draining: false };
   const maxBatchTokens = batchTokenBudget(config, model.info.executionProvider);
+  const maxBatchAttention = batchAttentionBudget(config, model.info.executionProvider);
   const queue = new BatchQueue(model, {
     maxBatchTokens,
+    maxBatchAttention,
     maxBatchItems: config.MAX_BATCH_ITEMS,
     maxPaddingShare: config.MAX_PADDING_SHARE,
     maxWaitMs: config.MAX_WAIT_MS,
@@ -94,6 +96,7 @@ export async function buildApp(opts: AppOptions): Promise<RewardApp> {
     chat_template_source: modelDir.chatTemplateSource,
     batching: {
       max_batch_tokens: maxBatchTokens,
+      max_batch_attention: maxBatchAttention,
       max_batch_items: config.MAX_BATCH_ITEMS,
       max_padding_share: config.MAX_PADDING_SHARE,
       max_wait_ms: config.MAX_WAIT_MS,

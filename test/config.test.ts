@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConfigError, DEFAULT_MODEL_DIR, SPECS, batchTokenBudget, flagName, loadConfig } from '../src/config.ts';
+import { ConfigError, DEFAULT_MODEL_DIR, SPECS, batchAttentionBudget, batchTokenBudget, flagName, loadConfig } from '../src/config.ts';
 
 describe('config', () => {
   it('has the documented defaults', () => {
@@ -25,6 +25,12 @@ describe('config', () => {
     assert.equal(batchTokenBudget(loadConfig({ MAX_LENGTH: '8192' }), 'cpu'), 8192);
     assert.equal(batchTokenBudget(loadConfig({ MAX_BATCH_TOKENS: '32768' }), 'cpu'), 32768);
     assert.equal(batchTokenBudget(loadConfig({ MAX_BATCH_TOKENS: '4096' }), 'cuda'), 4096);
+  });
+
+  it('limits rows x length^2 on CPU only, unless MAX_BATCH_ATTENTION is set', () => {
+    assert.equal(batchAttentionBudget(loadConfig({}), 'cuda'), 0);
+    assert.equal(batchAttentionBudget(loadConfig({}), 'cpu'), 1024 * 1024);
+    assert.equal(batchAttentionBudget(loadConfig({ MAX_BATCH_ATTENTION: '5000000' }), 'cuda'), 5_000_000);
   });
 
   it('reads environment variables, and flags win over them', () => {

@@ -4,7 +4,7 @@ import { BatchQueue, type QueueOptions } from '../src/batch/queue.ts';
 import { CancelledError, OverloadedError } from '../src/errors.ts';
 import { FakeModel, fakeLogit } from './support/fakes.ts';
 
-const OPTS: QueueOptions = { maxBatchTokens: 64, maxBatchItems: 8, maxPaddingShare: 1, maxWaitMs: 2, maxQueueItems: 100, padTokenId: 151643, retryAfterS: 1 };
+const OPTS: QueueOptions = { maxBatchTokens: 64, maxBatchAttention: 0, maxBatchItems: 8, maxPaddingShare: 1, maxWaitMs: 2, maxQueueItems: 100, padTokenId: 151643, retryAfterS: 1 };
 
 function prompt(len: number, salt = 0): Int32Array {
   return Int32Array.from({ length: len }, (_, i) => (i * 7 + salt * 13 + 1) % 5000);
@@ -29,6 +29,20 @@ describe('BatchQueue', () => {
       assert.ok(b.batchSize * b.seqLen <= OPTS.maxBatchTokens, `batch ${b.batchSize}x${b.seqLen} over budget`);
       assert.ok(b.batchSize <= OPTS.maxBatchItems);
     }
+    assert.equal(model.batches.reduce((s, b) => s + b.batchSize, 0), lengths.length);
+  });
+
+  it('keeps rows x length^2 within MAX_BATCH_ATTENTION; a longer single item still runs alone', async () => {
+    const model = new FakeModel({ delayMs: 2 });
+    const q = new BatchQueue(model, { ...OPTS, maxBatchTokens: 4096, maxBatchItems: 64, maxBatchAttention: 100 * 100 });
+    // Short items batch by the token budget; 60-token ones at most 2 per batch; 150-token ones alone.
+    const lengths = Array.from({ length: 48 }, (_, i) => [10, 60, 150][i % 3]);
+    await Promise.all(q.submit(lengths.map((n, i) => prompt(n, i))));
+    for (const b of model.batches) {
+      assert.ok(b.batchSize === 1 || b.batchSize * b.seqLen ** 2 <= 100 * 100, `batch ${b.batchSize}x${b.seqLen}`);
+    }
+    assert.ok(model.batches.some((b) => b.seqLen === 150), 'the over-budget item ran');
+    assert.ok(model.batches.some((b) => b.seqLen === 10 && b.batchSize > 2), 'short items still batch');
     assert.equal(model.batches.reduce((s, b) => s + b.batchSize, 0), lengths.length);
   });
 

@@ -52,7 +52,8 @@ export async function scorePairs(md: ModelDir, pairs: readonly Pair[], opts: Sco
   const queue = new BatchQueue(model, {
     maxBatchTokens: Math.max(opts.maxBatchTokens ?? batchTokenBudget({ MAX_BATCH_TOKENS: 0, MAX_LENGTH: opts.maxLength }, model.info.executionProvider), opts.maxLength),
     maxBatchItems: defaults.MAX_BATCH_ITEMS,
-    // Any padding: parity should cover rows padded far past their length.
+    // Any padding and no attention limit: parity should cover rows padded far past their length.
+    maxBatchAttention: 0,
     maxPaddingShare: 1,
     maxWaitMs: defaults.MAX_WAIT_MS,
     maxQueueItems: Math.max(pairs.length, 1),

@@ -41,9 +41,9 @@ export function encodeItems(items: readonly BenchItem[], md: ModelDir, config: C
 
 /**
  * Shortest first; a batch grows while it keeps within the service's limits: MAX_BATCH_TOKENS padded
- * tokens, MAX_BATCH_ITEMS items, MAX_PADDING_SHARE padding.
+ * tokens, MAX_BATCH_ATTENTION rows × length², MAX_BATCH_ITEMS items, MAX_PADDING_SHARE padding.
  */
-export function cutBatches(prompts: readonly Encoded[], config: Pick<Config, 'MAX_BATCH_TOKENS' | 'MAX_BATCH_ITEMS' | 'MAX_PADDING_SHARE'>): Encoded[][] {
+export function cutBatches(prompts: readonly Encoded[], config: Pick<Config, 'MAX_BATCH_TOKENS' | 'MAX_BATCH_ATTENTION' | 'MAX_BATCH_ITEMS' | 'MAX_PADDING_SHARE'>): Encoded[][] {
   const sorted = [...prompts].sort((a, b) => a.ids.length - b.ids.length || a.index - b.index);
   const batches: Encoded[][] = [];
   let current: Encoded[] = [];
@@ -51,6 +51,7 @@ export function cutBatches(prompts: readonly Encoded[], config: Pick<Config, 'MA
   for (const p of sorted) {
     const padded = (current.length + 1) * p.ids.length;
     const fits = current.length < config.MAX_BATCH_ITEMS && padded <= config.MAX_BATCH_TOKENS
+      && (config.MAX_BATCH_ATTENTION === 0 || (current.length + 1) * p.ids.length ** 2 <= config.MAX_BATCH_ATTENTION)
       && padded - (real + p.ids.length) <= config.MAX_PADDING_SHARE * padded;
     if (current.length > 0 && !fits) {
       batches.push(current);

@@ -5,13 +5,16 @@
 // Invariants: `pending` holds only entries not yet in a batch, in arrival order; at most one batch is
 // running and at most one more is prepared (`prefetched`) while it runs. A cut always takes the
 // oldest live entry (no starvation) and grows around it among entries of similar length; it stops at
-// MAX_BATCH_TOKENS padded tokens, MAX_BATCH_ITEMS items, or MAX_PADDING_SHARE padding.
+// MAX_BATCH_TOKENS padded tokens, MAX_BATCH_ATTENTION rows × length², MAX_BATCH_ITEMS items, or
+// MAX_PADDING_SHARE padding. A single item always makes a batch.
 import { CancelledError, InferenceFailedError, OverloadedError, ServiceError, ShuttingDownError } from '../errors.ts';
 import type { Metrics } from '../metrics.ts';
 import type { ModelBatch, RewardModel } from '../model/reward-model.ts';
 
 export interface QueueOptions {
   maxBatchTokens: number;
+  /** Largest rows × padded length² of a batch (one head's attention scores); 0: no limit. */
+  maxBatchAttention: number;
   /** Largest share of padding tokens a batch may have; an item that would exceed it waits for another batch. */
   maxPaddingShare: number;
   maxBatchItems: number;
@@ -202,7 +205,7 @@ export class BatchQueue {
    * the neighbour that adds the fewest padding tokens, while the padded size fits the budget.
    */
   private cut(): Batch {
-    const { maxBatchTokens, maxBatchItems, maxPaddingShare } = this.opts;
+    const { maxBatchTokens, maxBatchAttention, maxBatchItems, maxPaddingShare } = this.opts;
     const anchor = this.pending[0];
     const byLength = [...this.pending].sort((a, b) => a.ids.length - b.ids.length || a.seq - b.seq);
     let lo = byLength.indexOf(anchor);
@@ -210,8 +213,10 @@ export class BatchQueue {
     let seqLen = anchor.ids.length;
     let real = seqLen;
     let full = false;
-    // A candidate joins only if the batch stays within the token budget and the padding share.
-    const fits = (count: number, len: number, tokens: number) => count * len <= maxBatchTokens && count * len - tokens <= maxPaddingShare * count * len;
+    // A candidate joins only if the batch stays within the token and attention budgets and the padding share.
+    const fits = (count: number, len: number, tokens: number) => count * len <= maxBatchTokens
+      && (maxBatchAttention === 0 || count * len * len <= maxBatchAttention)
+      && count * len - tokens <= maxPaddingShare * count * len;
     while (hi - lo + 1 < maxBatchItems) {
       const count = hi - lo + 1;
       const left = lo > 0 ? byLength[lo - 1] : undefined;
