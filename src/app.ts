@@ -61,6 +61,9 @@ export async function buildApp(opts: AppOptions): Promise<RewardApp> {
     // Wrong types are errors, not silently coerced; unknown top-level fields are refused by the schemas.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
     return503OnClosing: true,
+    // A trainer sends thousands of requests a minute and probes /health every few seconds: one log
+    // line per request at info would cost the event loop more than the routes. They go out at debug.
+    disableRequestLogging: true,
   });
   // The tokenizer lives in the prep threads only, unless PREP_THREADS=0 puts it on the event loop;
   // only then does this thread load transformers.js (~40 MiB).
@@ -81,6 +84,7 @@ export async function buildApp(opts: AppOptions): Promise<RewardApp> {
     if (lifecycle.draining) reply.header('connection', 'close');
   });
   app.addHook('onResponse', async (request, reply) => {
+    request.log.debug({ method: request.method, url: request.url, status: reply.statusCode, ms: reply.elapsedTime }, 'request completed');
     const route = request.routeOptions.url ?? 'unmatched';
     metrics.requests.inc({ route, status: String(reply.statusCode) });
     metrics.requestDuration.observe({ route }, reply.elapsedTime / 1000);
