@@ -1,5 +1,5 @@
 // Builds the Fastify app around a model and its directory; never listens (server.ts does).
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import { BatchQueue } from './batch/queue.ts';
 import { batchAttentionBudget, batchTokenBudget, type Config } from './config.ts';
 import { registerAuth } from './http/auth.ts';
@@ -63,7 +63,7 @@ export async function buildApp(opts: AppOptions): Promise<RewardApp> {
     return503OnClosing: true,
     // A trainer sends thousands of requests a minute and probes /health every few seconds: one log
     // line per request at info would cost the event loop more than the routes. They go out at debug.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
   });
   // The tokenizer lives in the prep threads only, unless PREP_THREADS=0 puts it on the event loop;
   // only then does this thread load transformers.js (~40 MiB).

@@ -73,6 +73,23 @@ describe('prep pool', () => {
     assert.equal((await pool.prepare(mixedItems(3), 'single_block', 'softplus')).length, 3);
   });
 
+  it('a cancelled request waiting its turn does not stall the requests behind it', { timeout: 60_000 }, async () => {
+    // One worker, and nothing submitted after the cancellation that could wake the pool up again.
+    const single = await PrepPool.create({ ...md, maxLength: 64 }, 1, quiet);
+    try {
+      const controller = new AbortController();
+      const first = single.prepare(mixedItems(200), 'single_block', 'softplus');
+      const cancelled = single.prepare(mixedItems(200), 'single_block', 'softplus', controller.signal);
+      const last = single.prepare(mixedItems(50), 'single_block', 'softplus');
+      controller.abort();
+      await assert.rejects(cancelled, CancelledError);
+      assert.equal((await first).length, 200);
+      assert.equal((await last).length, 50);
+    } finally {
+      await single.close();
+    }
+  });
+
   it('a worker that dies fails only the request it was preparing; a new worker takes its place', async () => {
     const slots = (pool as unknown as { slots: { worker: { terminate(): Promise<number> }; running: unknown }[] }).slots;
     // Slices of the cancelled request above may still be running: wait until both workers are idle.

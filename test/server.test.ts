@@ -44,6 +44,7 @@ describe('server process', () => {
     } finally {
       await service.stop();
     }
+    assert.doesNotMatch(service.output(), /Deprecation|Warning/);
   });
 
   it('SIGTERM under load: every accepted request is answered, /ready turns 503, nothing new is accepted, exit 0', async () => {

@@ -107,12 +107,8 @@ export class PrepPool implements Preparer {
   private dispatch(): void {
     for (const slot of this.slots) {
       if (!slot.ready || slot.running) continue;
-      const job = this.jobs.shift();
+      const job = this.nextLiveJob();
       if (!job) return;
-      if (job.signal?.aborted) {
-        this.fail(job, new CancelledError());
-        continue;
-      }
       const start = job.next;
       const end = Math.min(job.size, start + ITEMS_PER_SLICE);
       job.next = end;
@@ -122,6 +118,15 @@ export class PrepPool implements Preparer {
       slot.running = { job, start, id };
       slot.worker.postMessage({ ...job.slice(start, end), id } satisfies PrepRequest);
     }
+  }
+
+  /** The next job in turn, failing the cancelled ones on the way. */
+  private nextLiveJob(): Job | undefined {
+    for (let job = this.jobs.shift(); job; job = this.jobs.shift()) {
+      if (!job.signal?.aborted) return job;
+      this.fail(job, new CancelledError());
+    }
+    return undefined;
   }
 
   private settle(slot: Slot, res: PrepResponse): void {
