@@ -95,7 +95,7 @@ async function main(): Promise<void> {
   // RSS is sampled every second: a single sample per minute lands on garbage-collector swings.
   let samples: number[] = [];
   const sampler = setInterval(() => samples.push(rssMiB(child.pid!)), 1000);
-  const rows: { minute: number; rssMiB: number; rssMeanMiB: number; rssMinMiB: number; eventLoopP99Ms: number; requests: number; statuses: Record<string, number> }[] = [];
+  const rows: { minute: number; rssMiB: number; rssMeanMiB: number; rssMinMiB: number; rssEvery10sMiB: number[]; eventLoopP99Ms: number; requests: number; statuses: Record<string, number> }[] = [];
   for (let m = 1; m <= MINUTES; m++) {
     await new Promise((r) => setTimeout(r, Math.max(0, Math.min(60_000, stopAt - Date.now() - (MINUTES - m) * 60_000))));
     const row = {
@@ -103,6 +103,8 @@ async function main(): Promise<void> {
       rssMiB: Math.max(...samples),
       rssMeanMiB: samples.reduce((a, b) => a + b, 0) / samples.length,
       rssMinMiB: Math.min(...samples),
+      // The shape within the minute: one sample in ten.
+      rssEvery10sMiB: samples.filter((_, i) => i % 10 === 0).map(Math.round),
       eventLoopP99Ms: (await metric(port, 'nodejs_eventloop_lag_p99_seconds')) * 1000,
       requests: sent,
       statuses: minute,
