@@ -1,11 +1,16 @@
 // Entry point: validate configuration, load the model directory, start the worker, listen, and
 // shut down gracefully on SIGTERM/SIGINT.
+import { setFlagsFromString } from 'node:v8';
 import { buildApp } from './app.ts';
 import { ConfigError, describeOptions, loadConfig } from './config.ts';
 import { ModelDirError, loadModelDir } from './model/model-dir.ts';
 import { OnnxRewardModel } from './model/onnx-model.ts';
 
 async function main(): Promise<void> {
+  // V8 grows the heap less eagerly: in a 2-minute soak the event loop's heap swung 73 -> 134 MiB
+  // between major collections (process RSS 323-471 MiB); with this flag it stays at 23-29 MiB
+  // (RSS 297-311 MiB). Set before any thread or large allocation; workers share the flag.
+  setFlagsFromString('--optimize-for-size');
   const argv = process.argv.slice(2);
   if (argv.includes('--help')) {
     console.log(`code-reward-service: every option is an environment variable or a flag\n\n${describeOptions()}`);
