@@ -6,6 +6,7 @@ import { CancelledError, ServiceError } from '../src/errors.ts';
 import { PrepPool } from '../src/prep/pool.ts';
 import { InlinePreparer, type ScoreItem } from '../src/prep/prepare.ts';
 import { PromptEncoder } from '../src/prompt/prompt.ts';
+import { EXIT_QUESTION } from './support/exiting-prep-worker.ts';
 import { tokenizerModelDir } from './support/fakes.ts';
 
 const md = tokenizerModelDir();
@@ -91,17 +92,16 @@ describe('prep pool', () => {
   });
 
   it('a worker that dies fails only the request it was preparing; a new worker takes its place', async () => {
-    const slots = (pool as unknown as { slots: { worker: { terminate(): Promise<number> }; running: unknown }[] }).slots;
-    // Slices of the cancelled request above may still be running: wait until both workers are idle.
-    while (slots.some((s) => s.running)) await new Promise((r) => setTimeout(r, 5));
-    const victim = pool.prepare(mixedItems(3000), 'single_block', 'softplus');
-    // Fault injection: end a worker while it holds a slice of this request (the only one running).
-    const busy = slots.find((s) => s.running);
-    assert.ok(busy, 'a worker is busy with the request');
-    await busy.worker.terminate();
-    await assert.rejects(victim, (err: unknown) => err instanceof ServiceError && err.status === 500 && /prep worker exited/.test(err.message));
-    const after = await pool.prepare(mixedItems(200), 'single_block', 'softplus');
-    assert.deepEqual(after, await inline.prepare(mixedItems(200), 'single_block', 'softplus'));
-    assert.equal(pool.threads, 2);
+    const faulty = await PrepPool.create({ ...md, maxLength: 64 }, 2, quiet, new URL('./support/exiting-prep-worker.ts', import.meta.url));
+    try {
+      const items = mixedItems(300);
+      items[150] = { question: EXIT_QUESTION, response: 'x' };
+      await assert.rejects(faulty.prepare(items, 'single_block', 'softplus'), (err: unknown) => err instanceof ServiceError && err.status === 500 && /prep worker exited/.test(err.message));
+      const after = await faulty.prepare(mixedItems(200), 'single_block', 'softplus');
+      assert.deepEqual(after, await inline.prepare(mixedItems(200), 'single_block', 'softplus'));
+      assert.equal(faulty.threads, 2);
+    } finally {
+      await faulty.close();
+    }
   });
 });

@@ -16,6 +16,7 @@ export interface PrepInit extends TokenizerFiles {
 }
 
 type Work =
+  | { kind: 'close' }
   | { kind: 'items'; items: ScoreItem[]; extraction: ExtractionMode; shaping: Shaping }
   | { kind: 'texts'; texts: string[] }
   | { kind: 'render'; question: string; code: string };
@@ -56,11 +57,15 @@ export class PrepPool implements Preparer {
   private nextId = 1;
   private closing = false;
 
-  private constructor(private readonly init: PrepInit, private readonly log: { error(msg: string): void }) {}
+  private constructor(
+    private readonly init: PrepInit,
+    private readonly log: { error(msg: string): void },
+    private readonly workerUrl: URL,
+  ) {}
 
-  /** Resolves once every worker has built its tokenizer; rejects if one cannot. */
-  static async create(init: PrepInit, threads: number, log: { error(msg: string): void }): Promise<PrepPool> {
-    const pool = new PrepPool(init, log);
+  /** Resolves once every worker has built its tokenizer; rejects if one cannot. workerUrl: tests swap in one that fails on purpose. */
+  static async create(init: PrepInit, threads: number, log: { error(msg: string): void }, workerUrl = WORKER_URL): Promise<PrepPool> {
+    const pool = new PrepPool(init, log, workerUrl);
     try {
       await Promise.all(Array.from({ length: threads }, () => pool.spawn()));
     } catch (err) {
@@ -92,7 +97,15 @@ export class PrepPool implements Preparer {
     const workers = this.slots.map((s) => s.worker);
     this.slots.length = 0;
     for (const job of this.jobs) this.fail(job, new ServiceError('shutting_down', 'the service is shutting down'));
-    await Promise.all(workers.map((w) => w.terminate()));
+    // Asked, not terminated: terminating a thread inside a native call (tree-sitter) aborts the
+    // whole process. The worker exits after the slice it is on.
+    await Promise.all(workers.map(async (w) => {
+      const exited = new Promise((resolve) => w.once('exit', resolve));
+      // Held until it has gone, so that a caller awaiting close() keeps the process alive meanwhile.
+      w.ref();
+      w.postMessage({ id: 0, kind: 'close' } satisfies PrepRequest);
+      await exited;
+    }));
   }
 
   private submit(size: number, slice: Job['slice'], signal?: AbortSignal): Promise<unknown[]> {
@@ -153,7 +166,7 @@ export class PrepPool implements Preparer {
   }
 
   private spawn(replacing?: Slot): Promise<void> {
-    const entry = WORKER_URL;
+    const entry = this.workerUrl;
     // unref: a pool left open (a test that never closes its app) does not keep the process alive.
     const worker = entry.pathname.endsWith('.ts')
       ? new Worker(TS_WORKER_BOOT, { workerData: { ...this.init, entry: entry.href } })

@@ -8,7 +8,7 @@ const init = workerData as PrepInit;
 const port = parentPort!;
 const encoder = new PromptEncoder(init, init.maxLength);
 
-function answer(req: PrepRequest): PrepResponse {
+function answer(req: Exclude<PrepRequest, { kind: 'close' }>): PrepResponse {
   switch (req.kind) {
     case 'items': {
       const items: PreparedItem[] = req.items.map((item) => prepareItem(encoder, item, req.extraction, req.shaping));
@@ -22,6 +22,7 @@ function answer(req: PrepRequest): PrepResponse {
 }
 
 port.on('message', (req: PrepRequest) => {
+  if (req.kind === 'close') process.exit(0);
   let res: PrepResponse;
   try {
     res = answer(req);
