@@ -1,6 +1,7 @@
 // Owns the ONNX Runtime worker thread: one batch in flight at a time, the worker restarted when it
 // dies (the items of its batch fail with 503, later batches run on the new worker).
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { siblingWorkerUrl, startWorker } from '../worker-thread.ts';
 import { InferenceFailedError, ModelUnavailableError } from '../errors.ts';
 import type { ModelBatch, ModelInfo, RewardModel } from './reward-model.ts';
 import type { WorkerInit, WorkerMessage, WorkerRequest } from './onnx-worker.ts';
@@ -20,9 +21,7 @@ interface InFlight {
   reject(err: Error): void;
 }
 
-// Run from source (tsx), this module is .ts and so is the worker; built into dist/, both are .js.
-const WORKER_URL = new URL(import.meta.url.endsWith('.ts') ? './onnx-worker.ts' : './onnx-worker.js', import.meta.url);
-const TS_WORKER_BOOT = new URL('../../src/model/ts-worker.mjs', import.meta.url);
+const WORKER_URL = siblingWorkerUrl(import.meta.url, 'onnx-worker');
 
 export class OnnxRewardModel implements RewardModel {
   info: ModelInfo;
@@ -47,11 +46,7 @@ export class OnnxRewardModel implements RewardModel {
   private spawn(): void {
     const { onnxPath, provider, intraOpThreads, nice } = this.opts;
     const init: WorkerInit = { onnxPath, provider, intraOpThreads, nice };
-    const entry = this.opts.workerUrl ?? WORKER_URL;
-    // A TypeScript worker needs tsx registered in its thread first; a built one starts directly.
-    const worker = entry.pathname.endsWith('.ts')
-      ? new Worker(TS_WORKER_BOOT, { workerData: { ...init, entry: entry.href } })
-      : new Worker(entry, { workerData: init });
+    const worker = startWorker(this.opts.workerUrl ?? WORKER_URL, init);
     this.worker = worker;
     let started = false;
     this.ready = new Promise<void>((resolve, reject) => {

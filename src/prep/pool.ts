@@ -4,7 +4,8 @@
 // does not hold back the small ones behind it.
 //
 //   prepare(items) ──► jobs (round robin) ──slice──► idle worker ──► results at the slice's offset
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { siblingWorkerUrl, startWorker } from '../worker-thread.ts';
 import { CancelledError, ServiceError } from '../errors.ts';
 import type { ExtractionMode } from '../extract/fences.ts';
 import type { Prompt, TokenizerFiles } from '../prompt/prompt.ts';
@@ -48,8 +49,7 @@ interface Slot {
   running: { job: Job; start: number; id: number } | null;
 }
 
-const WORKER_URL = new URL(import.meta.url.endsWith('.ts') ? './prep-worker.ts' : './prep-worker.js', import.meta.url);
-const TS_WORKER_BOOT = new URL('../../src/model/ts-worker.mjs', import.meta.url);
+const WORKER_URL = siblingWorkerUrl(import.meta.url, 'prep-worker');
 
 export class PrepPool implements Preparer {
   private readonly slots: Slot[] = [];
@@ -166,11 +166,8 @@ export class PrepPool implements Preparer {
   }
 
   private spawn(replacing?: Slot): Promise<void> {
-    const entry = this.workerUrl;
     // unref: a pool left open (a test that never closes its app) does not keep the process alive.
-    const worker = entry.pathname.endsWith('.ts')
-      ? new Worker(TS_WORKER_BOOT, { workerData: { ...this.init, entry: entry.href } })
-      : new Worker(entry, { workerData: this.init });
+    const worker = startWorker(this.workerUrl, this.init);
     worker.unref();
     const slot: Slot = replacing ?? { worker, ready: false, running: null };
     slot.worker = worker;
