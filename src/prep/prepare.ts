@@ -50,26 +50,25 @@ export function prepareItem(encoder: PromptEncoder, item: ScoreItem, extraction:
 /** Items per slice of work: the event loop yields between slices, a worker answers per slice. */
 export const ITEMS_PER_SLICE = 32;
 
+async function mapInSlices<T, R>(list: readonly T[], fn: (x: T) => R): Promise<R[]> {
+  const out: R[] = [];
+  for (let i = 0; i < list.length; i++) {
+    if (i > 0 && i % ITEMS_PER_SLICE === 0) await yieldToLoop();
+    out.push(fn(list[i]));
+  }
+  return out;
+}
+
 /** On the event loop, yielding between slices so that one large request does not hold it. */
 export class InlinePreparer implements Preparer {
   constructor(private readonly encoder: PromptEncoder) {}
 
-  async prepare(items: readonly ScoreItem[], extraction: ExtractionMode, shaping: Shaping): Promise<PreparedItem[]> {
-    const out: PreparedItem[] = [];
-    for (let i = 0; i < items.length; i++) {
-      if (i > 0 && i % ITEMS_PER_SLICE === 0) await yieldToLoop();
-      out.push(prepareItem(this.encoder, items[i], extraction, shaping));
-    }
-    return out;
+  prepare(items: readonly ScoreItem[], extraction: ExtractionMode, shaping: Shaping): Promise<PreparedItem[]> {
+    return mapInSlices(items, (item) => prepareItem(this.encoder, item, extraction, shaping));
   }
 
-  async encodeTexts(texts: readonly string[]): Promise<Prompt[]> {
-    const out: Prompt[] = [];
-    for (let i = 0; i < texts.length; i++) {
-      if (i > 0 && i % ITEMS_PER_SLICE === 0) await yieldToLoop();
-      out.push(this.encoder.encodeText(texts[i]));
-    }
-    return out;
+  encodeTexts(texts: readonly string[]): Promise<Prompt[]> {
+    return mapInSlices(texts, (text) => this.encoder.encodeText(text));
   }
 
   async renderChat(question: string, code: string): Promise<string> {
