@@ -115,13 +115,16 @@ describe('BatchQueue', () => {
   });
 
   it('runs one batch at a time and prepares the next meanwhile', async () => {
-    const model = new FakeModel({ delayMs: 15 });
+    let release!: () => void;
+    const model = new FakeModel({ gate: new Promise<void>((r) => (release = r)) });
     const q = new BatchQueue(model, { ...OPTS, maxBatchItems: 4, maxWaitMs: 0 });
     const first = q.submit([prompt(4, 1)]);
-    await new Promise((r) => setTimeout(r, 3));
+    while (model.calls === 0) await new Promise((r) => setTimeout(r, 1));
     const later = q.submit(Array.from({ length: 4 }, (_, i) => prompt(4, i + 2)));
-    await new Promise((r) => setTimeout(r, 1));
-    assert.equal(q.size, 4, 'the next batch is prepared while the first runs');
+    await new Promise((r) => setTimeout(r, 5));
+    assert.equal(model.calls, 1, 'no second batch while the first runs');
+    assert.equal(q.size, 4, 'the next batch waits, whole, while the first runs');
+    release();
     await Promise.all([...first, ...later]);
     assert.equal(model.maxRunning, 1);
     assert.deepEqual(model.batches.map((b) => b.batchSize), [1, 4]);
@@ -129,7 +132,7 @@ describe('BatchQueue', () => {
 
   it('waits MAX_WAIT_MS for a partial batch to fill when the model is idle', async () => {
     const model = new FakeModel();
-    const q = new BatchQueue(model, { ...OPTS, maxWaitMs: 50 });
+    const q = new BatchQueue(model, { ...OPTS, maxWaitMs: 300 });
     const a = q.submit([prompt(3, 1)]);
     await new Promise((r) => setTimeout(r, 10));
     const b = q.submit([prompt(3, 2)]);
