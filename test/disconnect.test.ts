@@ -7,7 +7,10 @@ import { FakeModel } from './support/fakes.ts';
 
 describe('client disconnects', () => {
   it('queued items of a client that went away never reach the model', async () => {
-    const model = new FakeModel({ delayMs: 150 });
+    const model = new FakeModel();
+    const until = async (condition: () => boolean) => {
+      while (!condition()) await new Promise((r) => setTimeout(r, 2));
+    };
     const service = await fakeApp({ MAX_BATCH_ITEMS: '1', MAX_WAIT_MS: '0' }, model);
     await service.app.listen({ port: 0, host: '127.0.0.1' });
     const { port } = service.app.server.address() as { port: number };
@@ -20,23 +23,28 @@ describe('client disconnects', () => {
         return req;
       };
       const callsBefore = model.calls;
+      let release!: () => void;
+      model.gate = new Promise<void>((r) => (release = r));
       // The patient client occupies the model; the impatient one's 3 items wait behind it.
       const patient = new Promise<number>((resolve) => post([{ question: 'patient', response: fence('a = 1') }]).on('response', (r) => {
         r.resume();
         r.on('end', () => resolve(r.statusCode!));
       }));
-      await new Promise((r) => setTimeout(r, 30));
+      await until(() => model.calls - callsBefore === 1);
       const impatient = post(['b = 1', 'b = 2', 'b = 3'].map((c) => ({ question: 'impatient', response: fence(c) })));
-      await new Promise((r) => setTimeout(r, 40));
+      await until(() => service.queue.size === 3);
       impatient.destroy();
+      // The hang-up reaches the service while the patient item still holds the model.
+      await new Promise((r) => setTimeout(r, 100));
+      release();
       assert.equal(await patient, 200);
-      await new Promise((r) => setTimeout(r, 400));
-      assert.equal(model.calls - callsBefore, 1, 'only the patient item ran');
-      const metrics = (await service.app.inject({ method: 'GET', url: '/metrics' })).body;
-      assert.match(metrics, /reward_dropped_items_total 3/);
-      // The service goes on serving.
+      // The service goes on serving; one item per batch, oldest first, so had the dropped items
+      // been run they would have run before this one.
       const after = await service.app.inject({ method: 'POST', url: '/score', payload: { items: [{ question: 'q', response: fence('c = 1') }] } });
       assert.equal(after.statusCode, 200);
+      assert.equal(model.calls - callsBefore, 2, 'only the patient item and the later one ran');
+      const metrics = (await service.app.inject({ method: 'GET', url: '/metrics' })).body;
+      assert.match(metrics, /reward_dropped_items_total 3/);
     } finally {
       await service.shutdown();
     }

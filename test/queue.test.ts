@@ -116,7 +116,8 @@ describe('BatchQueue', () => {
 
   it('runs one batch at a time and prepares the next meanwhile', async () => {
     let release!: () => void;
-    const model = new FakeModel({ gate: new Promise<void>((r) => (release = r)) });
+    const model = new FakeModel();
+    model.gate = new Promise<void>((r) => (release = r));
     const q = new BatchQueue(model, { ...OPTS, maxBatchItems: 4, maxWaitMs: 0 });
     const first = q.submit([prompt(4, 1)]);
     while (model.calls === 0) await new Promise((r) => setTimeout(r, 1));

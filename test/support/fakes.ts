@@ -37,8 +37,6 @@ export interface FakeOptions {
   delayMs?: number;
   /** Throws on the n-th predict call (1-based), to test a failed batch. */
   failOn?: number;
-  /** Each predict call waits for this promise: a model that runs until the test lets it finish. */
-  gate?: Promise<void>;
 }
 
 export class FakeModel implements RewardModel {
@@ -47,6 +45,8 @@ export class FakeModel implements RewardModel {
   calls = 0;
   running = 0;
   maxRunning = 0;
+  /** While set, each predict call waits for it: a batch that runs until the test lets it finish. */
+  gate?: Promise<void>;
 
   constructor(private readonly opts: FakeOptions = {}) {}
 
@@ -56,7 +56,7 @@ export class FakeModel implements RewardModel {
     this.maxRunning = Math.max(this.maxRunning, this.running);
     try {
       if (this.opts.delayMs) await new Promise((r) => setTimeout(r, this.opts.delayMs));
-      if (this.opts.gate) await this.opts.gate;
+      if (this.gate) await this.gate;
       if (this.opts.failOn === this.calls) throw new Error('injected failure');
       const out = new Float32Array(batch.batchSize);
       const rows: number[][] = [];
