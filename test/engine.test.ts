@@ -144,7 +144,7 @@ describe('event loop while the model is busy', () => {
   });
   after(() => service.shutdown());
 
-  it('/health answers within 50 ms during a long batch', async () => {
+  it('/health answers during a long batch: 90% within 50 ms, none over 250 ms', async () => {
     const long = fence('def f(x):\n' + '    x = x * 3 + 1\n'.repeat(250) + '    return x\n');
     const items = Array.from({ length: 4 }, (_, i) => ({ question: `q${i}`, response: long }));
     const before = busy.finished;
@@ -163,7 +163,11 @@ describe('event loop while the model is busy', () => {
     const res = await scoring;
     assert.equal(res.statusCode, 200);
     assert.ok(overlapped >= 10, `only ${overlapped} probes ran while the batch was running; make it longer`);
-    assert.ok(Math.max(...latencies) < 50, `max /health latency ${Math.max(...latencies).toFixed(1)} ms`);
+    // A blocked event loop would hold every probe until the batch ends (and fail the overlap
+    // count above); the limits leave room for a GC pause or a noisy neighbour on one probe.
+    const sorted = [...latencies].sort((a, b) => a - b);
+    assert.ok(sorted[17] < 50, `p90 /health latency ${sorted[17].toFixed(1)} ms`);
+    assert.ok(sorted[19] < 250, `max /health latency ${sorted[19].toFixed(1)} ms`);
   });
 });
 
