@@ -48,19 +48,21 @@ describe('server process', () => {
   });
 
   it('SIGTERM under load: every accepted request is answered, /ready turns 503, nothing new is accepted, exit 0', async () => {
-    const { child, base, output } = await startService({ MAX_BATCH_ITEMS: '1' });
+    // The model holds a partial batch for MAX_WAIT_MS (3 s here), so all 32 items wait in the queue,
+    // accepted and unanswered, when the signal comes; the warm-up pays that wait once at start.
+    const { child, base, output } = await startService({ MAX_BATCH_ITEMS: '64', MAX_WAIT_MS: '3000' });
     try {
-      const body = JSON.stringify({ items: Array.from({ length: 4 }, (_, i) => ({ question: `q${i}`, response: "```python\n" + `x = ${i}\n`.repeat(150) + '```' })) });
+      const body = JSON.stringify({ items: Array.from({ length: 4 }, (_, i) => ({ question: `q${i}`, response: "```python\n" + `x = ${i}\n` + '```' })) });
       const inFlight = Array.from({ length: 8 }, () =>
         fetch(`${base}/score`, { method: 'POST', body, headers: { 'content-type': 'application/json' } }).then(async (r) => ({ status: r.status, body: await r.json() })),
       );
-      // SIGTERM only once every request is accepted: its items are in the queue.
+      // SIGTERM only once every request is accepted: all its items are in the queue.
       const queued = async () => {
         const text = await (await fetch(`${base}/metrics`)).text();
         return Number(/^reward_queue_items (\S+)/m.exec(text)?.[1] ?? 0);
       };
       const deadline = Date.now() + 20_000;
-      while ((await queued()) < 24) {
+      while ((await queued()) < 32) {
         assert.ok(Date.now() < deadline, 'the requests were never all queued');
         await new Promise((r) => setTimeout(r, 5));
       }
