@@ -4,13 +4,11 @@ import { request } from 'node:http';
 import { describe, it } from 'node:test';
 import { fakeApp } from './support/app.ts';
 import { FakeModel } from './support/fakes.ts';
+import { until } from './support/until.ts';
 
 describe('client disconnects', () => {
   it('queued items of a client that went away never reach the model', async () => {
     const model = new FakeModel();
-    const until = async (condition: () => boolean) => {
-      while (!condition()) await new Promise((r) => setTimeout(r, 2));
-    };
     const service = await fakeApp({ MAX_BATCH_ITEMS: '1', MAX_WAIT_MS: '0' }, model);
     await service.app.listen({ port: 0, host: '127.0.0.1' });
     const { port } = service.app.server.address() as { port: number };

@@ -11,6 +11,7 @@ import type { RewardApp } from '../src/app.ts';
 import { OPENAPI_PATH } from '../src/http/routes/docs.ts';
 import { fakeApp } from './support/app.ts';
 import { FakeModel } from './support/fakes.ts';
+import { until } from './support/until.ts';
 
 type Schema = Record<string, any>;
 const yamlText = readFileSync(OPENAPI_PATH, 'utf8');
@@ -161,14 +162,11 @@ describe('every route but the probes needs the bearer token', () => {
 
 describe('every scoring route answers a full queue with 503 and Retry-After', () => {
   let service: RewardApp;
-  const model = new FakeModel({ delayMs: 150 });
+  const model = new FakeModel();
   before(async () => {
     // One item runs while four wait, and the queue holds four: any further item is refused.
     service = await fakeApp({ MAX_QUEUE_ITEMS: '4', RETRY_AFTER_S: '7' }, model);
   });
-  const until = async (condition: () => boolean) => {
-    while (!condition()) await new Promise((r) => setTimeout(r, 2));
-  };
   after(() => service.shutdown());
 
   // The localization reward runs no model: it never waits in the queue.
@@ -181,6 +179,8 @@ describe('every scoring route answers a full queue with 503 and Retry-After', ()
   for (const { method, path, op } of scoring) {
     it(`${method} ${path}`, async () => {
       const item = { question: 'q', response: '```python\nx = 1\n```' };
+      let release!: () => void;
+      model.gate = new Promise<void>((r) => (release = r));
       const running = service.app.inject({ method: 'POST', url: '/score', payload: { items: [item] } });
       await until(() => model.running === 1);
       const waiting = service.app.inject({ method: 'POST', url: '/score', payload: { items: [item, item, item, item] } });
@@ -189,6 +189,8 @@ describe('every scoring route answers a full queue with 503 and Retry-After', ()
       assert.equal(refused.statusCode, 503, refused.body);
       assert.equal(refused.headers['retry-after'], '7');
       assert.equal(refused.json().code, 'overloaded');
+      model.gate = undefined;
+      release();
       assert.deepEqual([(await running).statusCode, (await waiting).statusCode], [200, 200]);
       const later = await service.app.inject({ method, url: path, payload: requestExample(op) });
       assert.equal(later.statusCode, 200, 'served again once the queue has room');

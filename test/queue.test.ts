@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { BatchQueue, type QueueOptions } from '../src/batch/queue.ts';
 import { CancelledError, OverloadedError } from '../src/errors.ts';
 import { FakeModel, fakeLogit } from './support/fakes.ts';
+import { until } from './support/until.ts';
 
 const OPTS: QueueOptions = { maxBatchTokens: 64, maxBatchAttention: 0, maxBatchItems: 8, maxPaddingShare: 1, maxWaitMs: 2, maxQueueItems: 100, padTokenId: 151643, retryAfterS: 1 };
 
@@ -120,7 +121,7 @@ describe('BatchQueue', () => {
     model.gate = new Promise<void>((r) => (release = r));
     const q = new BatchQueue(model, { ...OPTS, maxBatchItems: 4, maxWaitMs: 0 });
     const first = q.submit([prompt(4, 1)]);
-    while (model.calls === 0) await new Promise((r) => setTimeout(r, 1));
+    await until(() => model.calls === 1);
     const later = q.submit(Array.from({ length: 4 }, (_, i) => prompt(4, i + 2)));
     await new Promise((r) => setTimeout(r, 5));
     assert.equal(model.calls, 1, 'no second batch while the first runs');

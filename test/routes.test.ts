@@ -6,6 +6,7 @@ import type { RewardApp } from '../src/app.ts';
 import { softplus } from '../src/shape/shaping.ts';
 import { fakeApp } from './support/app.ts';
 import { FakeModel, fakeLogit } from './support/fakes.ts';
+import { until } from './support/until.ts';
 import { PromptEncoder } from '../src/prompt/prompt.ts';
 import { tokenizerModelDir } from './support/fakes.ts';
 
@@ -159,18 +160,24 @@ describe('POST /score', () => {
   });
 
   it('503 with Retry-After at once when the queue is full, and recovers', async () => {
-    const slow = new FakeModel({ delayMs: 100 });
+    const slow = new FakeModel();
     const small = await fakeApp({ MAX_QUEUE_ITEMS: '2', RETRY_AFTER_S: '3' }, slow);
     try {
       const item = { question: 'q', response: fence('x = 1\n') };
-      const first = small.app.inject({ method: 'POST', url: '/score', payload: { items: [item, item] } });
-      await new Promise((r) => setTimeout(r, 20));
-      const refused = await small.app.inject({ method: 'POST', url: '/score', payload: { items: [item, item, item] } });
+      let release!: () => void;
+      slow.gate = new Promise<void>((r) => (release = r));
+      const running = small.app.inject({ method: 'POST', url: '/score', payload: { items: [item] } });
+      await until(() => slow.running === 1);
+      const waiting = small.app.inject({ method: 'POST', url: '/score', payload: { items: [item, item] } });
+      await until(() => small.queue.size === 2);
+      const refused = await small.app.inject({ method: 'POST', url: '/score', payload: { items: [item] } });
       assert.equal(refused.statusCode, 503);
       assert.equal(refused.headers['retry-after'], '3');
       assert.equal(refused.json().code, 'overloaded');
-      assert.equal((await first).statusCode, 200);
-      const later = await small.app.inject({ method: 'POST', url: '/score', payload: { items: [item] } });
+      slow.gate = undefined;
+      release();
+      assert.deepEqual([(await running).statusCode, (await waiting).statusCode], [200, 200]);
+      const later = await small.app.inject({ method: 'POST', url: '/score', payload: { items: [item, item] } });
       assert.equal(later.statusCode, 200);
     } finally {
       await small.shutdown();
