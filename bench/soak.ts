@@ -2,13 +2,11 @@
 // process and drives mixed traffic at it (valid, invalid, oversized, and clients that hang up
 // mid-request) for N minutes; prints RSS, event-loop delay and status counts per minute, and at the
 // end whether each minute's peak RSS stayed flat (±5% after the first minute) and whether any status was unexpected.
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { writeFileSync, mkdirSync } from 'node:fs';
 import { request } from 'node:http';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { freePort, serverCommand } from '../tools/service-command.ts';
+import { startService } from './lib/service-process.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -54,11 +52,6 @@ function post(port: number, payload: string, hangUpAfterMs?: number): Promise<nu
   });
 }
 
-function rssMiB(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : NaN;
-}
-
 async function metric(port: number, name: string): Promise<number> {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
   const line = text.split('\n').find((l) => l.startsWith(name + ' '));
@@ -66,15 +59,11 @@ async function metric(port: number, name: string): Promise<number> {
 }
 
 async function main(): Promise<void> {
-  const port = await freePort();
-  const env = { ...process.env, PORT: String(port), LOG_LEVEL: 'warn', BODY_LIMIT: String(BODY_LIMIT), ...(args['model-dir'] ? { MODEL_DIR: args['model-dir'] } : {}) };
-  const child = spawn(process.execPath, serverCommand({ built: true }), { cwd: ROOT, env, stdio: ['ignore', 'inherit', 'inherit'] });
-  const deadline = Date.now() + 60_000;
-  while ((await fetch(`http://127.0.0.1:${port}/ready`).then((r) => r.status, () => 0)) !== 200) {
-    if (Date.now() > deadline || child.exitCode !== null) throw new Error('service did not become ready');
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  console.log(`soak: ${MINUTES} min, ${CLIENTS} clients, service pid ${child.pid} on port ${port}`);
+  const logPath = `${ROOT}bench/out/soak-service.log`;
+  mkdirSync(`${ROOT}bench/out`, { recursive: true });
+  const service = await startService({ modelDir: args['model-dir'], env: { ...process.env, LOG_LEVEL: 'warn', BODY_LIMIT: String(BODY_LIMIT) }, logPath });
+  const port = Number(new URL(service.base).port);
+  console.log(`soak: ${MINUTES} min, ${CLIENTS} clients, service pid ${service.pid} on port ${port} (${service.provider}), log ${logPath}`);
 
   const kinds: Kind[] = ['valid', 'valid', 'valid', 'valid', 'valid', 'invalid', 'invalid', 'oversized', 'hangup', 'bad_json'];
   let minute: Record<string, number> = {};
@@ -94,7 +83,7 @@ async function main(): Promise<void> {
 
   // RSS is sampled every second: a single sample per minute lands on garbage-collector swings.
   let samples: number[] = [];
-  const sampler = setInterval(() => samples.push(rssMiB(child.pid!)), 1000);
+  const sampler = setInterval(() => samples.push(service.memory().rss / 2 ** 20), 1000);
   const rows: { minute: number; rssMiB: number; rssMeanMiB: number; rssMinMiB: number; rssEvery10sMiB: number[]; eventLoopP99Ms: number; requests: number; statuses: Record<string, number> }[] = [];
   for (let m = 1; m <= MINUTES; m++) {
     await new Promise((r) => setTimeout(r, Math.max(0, Math.min(60_000, stopAt - Date.now() - (MINUTES - m) * 60_000))));
@@ -118,8 +107,7 @@ async function main(): Promise<void> {
   clearInterval(sampler);
   await Promise.all(clients);
   const dropped = await metric(port, 'reward_dropped_items_total');
-  child.kill('SIGTERM');
-  const [code] = await once(child, 'exit');
+  const code = await service.stop();
 
   // Flatness is judged on each minute's peak RSS after the first (warm-up) minute.
   const steady = rows.slice(1).map((r) => r.rssMiB);

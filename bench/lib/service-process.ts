@@ -20,11 +20,12 @@ export interface ServiceHandle {
   stop(): Promise<number | null>;
 }
 
-export async function startService(opts: { modelDir: string; env: NodeJS.ProcessEnv; nodeArgs: string[]; logPath: string }): Promise<ServiceHandle> {
+/** Starts the built server on a free port and waits for /ready; modelDir unset keeps MODEL_DIR's own default. */
+export async function startService(opts: { modelDir?: string; env: NodeJS.ProcessEnv; nodeArgs?: string[]; logPath: string }): Promise<ServiceHandle> {
   const port = await freePort();
-  const child: ChildProcess = spawn(process.execPath, [...opts.nodeArgs, ...serverCommand({ built: true })], {
+  const child: ChildProcess = spawn(process.execPath, [...(opts.nodeArgs ?? []), ...serverCommand({ built: true })], {
     cwd: REPO,
-    env: { ...opts.env, MODEL_DIR: opts.modelDir, PORT: String(port), HOST: '127.0.0.1' },
+    env: { ...opts.env, ...(opts.modelDir ? { MODEL_DIR: opts.modelDir } : {}), PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const log = createWriteStream(opts.logPath);
