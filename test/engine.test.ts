@@ -9,6 +9,7 @@ import { loadModelDir, type ModelDir } from '../src/model/model-dir.ts';
 import { OnnxRewardModel } from '../src/model/onnx-model.ts';
 import type { ModelBatch, RewardModel } from '../src/model/reward-model.ts';
 import { mulberry32 } from '../tools/mulberry32.ts';
+import { until } from './support/until.ts';
 
 const quiet = { info() {}, warn() {}, error() {} };
 const fence = (code: string) => '```python\n' + code + '```';
@@ -149,7 +150,7 @@ describe('event loop while the model is busy', () => {
     const items = Array.from({ length: 4 }, (_, i) => ({ question: `q${i}`, response: long }));
     const before = busy.finished;
     const scoring = service.app.inject({ method: 'POST', url: '/score', payload: { items } });
-    while (busy.started === before) await new Promise((r) => setTimeout(r, 1));
+    await until(() => busy.started > before);
     const latencies: number[] = [];
     let overlapped = 0;
     for (let i = 0; i < 20; i++) {
