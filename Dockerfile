@@ -8,9 +8,11 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app
-COPY package.json package-lock.json .npmrc ./
-# The CUDA 12 execution provider of onnxruntime-node, instead of the CPU-only install of .npmrc.
-RUN npm ci --onnxruntime-node-install=cuda12
+COPY package.json package-lock.json ./
+# package.json's allowScripts keeps npm from running onnxruntime-node's download of its CUDA provider
+# (npm 11.19+; the variable does the same on older npm); the image then installs the CUDA 12 one.
+RUN ONNXRUNTIME_NODE_INSTALL=skip npm ci \
+ && ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install.js
 COPY . .
 # Plain JavaScript in dist/: no TypeScript loader in the serving process (less memory, faster start).
 RUN npm run build && npm prune --omit=dev
