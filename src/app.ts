@@ -4,6 +4,7 @@ import { BatchQueue } from './batch/queue.ts';
 import { batchAttentionBudget, batchTokenBudget, type Config } from './config.ts';
 import { registerAuth } from './http/auth.ts';
 import { registerErrorHandling } from './http/errors.ts';
+import { registerJsonBodyParser } from './http/json-body.ts';
 import docsRoutes from './http/routes/docs.ts';
 import healthRoutes, { type HealthContext, type Lifecycle } from './http/routes/health.ts';
 import localizationRoutes from './http/routes/localization.ts';
@@ -64,6 +65,8 @@ export async function buildApp(opts: AppOptions): Promise<RewardApp> {
     // A trainer sends thousands of requests a minute and probes /health every few seconds: one log
     // line per request at info would cost the event loop more than the routes. They go out at debug.
     logController: new LogController({ disableRequestLogging: true }),
+    // /score/ is /score: a trailing slash is a common slip, not a different resource.
+    routerOptions: { ignoreTrailingSlash: true },
   });
   // The tokenizer lives in the prep threads only, unless PREP_THREADS=0 puts it on the event loop;
   // only then does this thread load transformers.js (~40 MiB).
@@ -78,6 +81,7 @@ export async function buildApp(opts: AppOptions): Promise<RewardApp> {
   app.addHook('onClose', async () => preparer.close());
   const scorer = new Scorer(preparer, queue, metrics, config.MAX_QUEUE_ITEMS, config.RETRY_AFTER_S);
   registerErrorHandling(app, metrics);
+  registerJsonBodyParser(app);
   registerAuth(app, config.API_KEY);
   // While draining, answers close their keep-alive connection so the server can finish closing.
   app.addHook('onSend', async (_request, reply) => {

@@ -5,6 +5,7 @@ export const ERROR_STATUS = {
   invalid_request: 400,
   unauthorized: 401,
   not_found: 404,
+  method_not_allowed: 405,
   body_too_large: 413,
   unsupported_media_type: 415,
   too_many_items: 422,

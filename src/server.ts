@@ -1,10 +1,59 @@
-// Entry point: validate configuration, load the model directory, start the worker, listen, and
-// shut down gracefully on SIGTERM/SIGINT.
+// Entry point: validate configuration, check that HOST:PORT can be bound, load the model directory,
+// start the worker, listen, and shut down gracefully on SIGTERM/SIGINT. Only config.ts and
+// model-dir.ts load before the checks, so `--help` and a bad setting answer in well under a second;
+// Fastify, ONNX Runtime and the tokenizers load after them.
+import { createServer } from 'node:net';
+import { resolve } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
-import { buildApp } from './app.ts';
-import { ConfigError, describeOptions, loadConfig } from './config.ts';
+import { batchAttentionBudget, batchTokenBudget, ConfigError, DEFAULT_MODEL_DIR, describeOptions, loadConfig, type Config } from './config.ts';
 import { ModelDirError, loadModelDir } from './model/model-dir.ts';
-import { OnnxRewardModel } from './model/onnx-model.ts';
+
+const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
+
+/** The start-up log before Fastify's logger exists: one JSON line per message, at LOG_LEVEL and above. */
+function startupLog(level: Config['LOG_LEVEL']) {
+  const min = level === 'silent' ? Infinity : LEVELS.indexOf(level);
+  const at = (name: (typeof LEVELS)[number], write: (line: string) => void) => (msg: string) => {
+    if (LEVELS.indexOf(name) >= min) write(JSON.stringify({ level: name, msg }));
+  };
+  return { info: at('info', console.log), warn: at('warn', console.warn), error: at('error', console.error) };
+}
+
+/** A listen failure as a ConfigError naming the variable to change. */
+function addressError(err: NodeJS.ErrnoException, host: string, port: number): ConfigError {
+  switch (err.code) {
+    case 'EADDRINUSE':
+      return new ConfigError('PORT', `${port} is already in use on ${host}; stop the other process or choose another PORT`);
+    case 'EACCES':
+      return new ConfigError('PORT', `binding port ${port} on ${host} needs privileges this process lacks; use a port above 1023`);
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+    case 'EAI_FAIL':
+      return new ConfigError('HOST', `${JSON.stringify(host)} does not resolve to an address (use 127.0.0.1, 0.0.0.0 in containers, or a name of this machine)`);
+    case 'EADDRNOTAVAIL':
+      return new ConfigError('HOST', `${JSON.stringify(host)} is not an address of this machine (use 127.0.0.1, or 0.0.0.0 for every interface)`);
+    default:
+      return new ConfigError('HOST', `cannot listen on ${host}:${port}: ${err.message}`);
+  }
+}
+
+/**
+ * Binds HOST:PORT once and lets go, before the model loads (seconds to minutes for a real one), so
+ * that a busy port or a bad HOST stops start-up at once. Another process could still take the port
+ * in between; the real listen reports that the same way.
+ */
+async function checkAddress(host: string, port: number): Promise<void> {
+  const probe = createServer();
+  try {
+    await new Promise<void>((done, fail) => {
+      probe.once('error', fail);
+      probe.listen({ host, port, exclusive: true }, done);
+    });
+  } catch (err) {
+    throw addressError(err as NodeJS.ErrnoException, host, port);
+  }
+  await new Promise((done) => probe.close(done));
+}
 
 async function main(): Promise<void> {
   // V8 grows the heap less eagerly: in a 2-minute soak the event loop's heap swung 73 -> 134 MiB
@@ -18,11 +67,14 @@ async function main(): Promise<void> {
   }
   const config = loadConfig(process.env, argv);
   const modelDir = loadModelDir(config.MODEL_DIR);
-  const log = {
-    info: (m: string) => console.log(JSON.stringify({ level: 'info', msg: m })),
-    warn: (m: string) => console.warn(JSON.stringify({ level: 'warn', msg: m })),
-    error: (m: string) => console.error(JSON.stringify({ level: 'error', msg: m })),
-  };
+  await checkAddress(config.HOST, config.PORT);
+  const log = startupLog(config.LOG_LEVEL);
+  if (resolve(config.MODEL_DIR) === DEFAULT_MODEL_DIR) {
+    log.warn('MODEL_DIR is the demo model (random weights): its scores are random, good for trying the API only; see README "Serve a real model"');
+  }
+
+  const { OnnxRewardModel } = await import('./model/onnx-model.ts');
+  const { buildApp } = await import('./app.ts');
   const model = await OnnxRewardModel.create({
     onnxPath: modelDir.onnxPath,
     provider: config.EXECUTION_PROVIDER,
@@ -35,8 +87,27 @@ async function main(): Promise<void> {
   });
   const service = await buildApp({ config, modelDir, model, logger: { level: config.LOG_LEVEL } });
   const { app } = service;
-  await app.listen({ host: config.HOST, port: config.PORT });
-  app.log.info({ model: modelDir.name, provider: model.info.executionProvider }, 'serving');
+  try {
+    await app.listen({ host: config.HOST, port: config.PORT });
+  } catch (err) {
+    await service.shutdown().catch(() => {});
+    throw addressError(err as NodeJS.ErrnoException, config.HOST, config.PORT);
+  }
+  const provider = model.info.executionProvider;
+  const address = app.server.address();
+  const port = address !== null && typeof address === 'object' ? address.port : config.PORT;
+  app.log.info({
+    url: `http://${config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST}:${port}`,
+    model: modelDir.name,
+    model_dir: modelDir.dir,
+    provider,
+    max_length: config.MAX_LENGTH,
+    max_batch_tokens: batchTokenBudget(config, provider),
+    max_batch_attention: batchAttentionBudget(config, provider),
+    max_batch_items: config.MAX_BATCH_ITEMS,
+    max_wait_ms: config.MAX_WAIT_MS,
+    max_queue_items: config.MAX_QUEUE_ITEMS,
+  }, 'serving; API reference at /docs');
   service.warmUp.then(() => app.log.info('warm-up batch answered; ready'), () => {});
 
   let stopping = false;

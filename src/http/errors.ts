@@ -1,6 +1,7 @@
 // The one error handler: every error becomes `{"error": message, "code": CODE}` with the status of
-// its code. 5xx bodies never carry internals; the log has them.
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+// its code. 5xx bodies never carry internals; the log has them. Messages are written for the person
+// who sent the request: they name the field, the allowed values, the limit and its setting.
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
 import { ERROR_STATUS, ServiceError, type ErrorCode } from '../errors.ts';
 import type { Metrics } from '../metrics.ts';
 
@@ -14,42 +15,79 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
   FST_ERR_VALIDATION: 'invalid_request',
 };
 
+/** Methods a 405 may list in Allow. */
+const METHODS: HTTPMethods[] = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'];
+
 export interface ErrorBody {
   error: string;
   code: ErrorCode;
 }
 
-export function toErrorBody(err: unknown): { status: number; body: ErrorBody; retryAfterS?: number } {
+/** What the handler knows of the app's limits, for messages that name them. */
+export interface ErrorContext {
+  bodyLimit?: number;
+}
+
+/** One Ajv error as a sentence: enums list their values, unknown fields are named. */
+function validationMessage(err: FastifyError): string {
+  const first = err.validation?.[0] as { instancePath?: string; keyword?: string; params?: Record<string, unknown>; message?: string } | undefined;
+  if (!first) return err.message;
+  const at = `${err.validationContext ?? 'body'}${first.instancePath ?? ''}`;
+  if (first.keyword === 'enum' && Array.isArray(first.params?.allowedValues)) {
+    return `${at} must be one of ${first.params.allowedValues.map((v) => JSON.stringify(v)).join(', ')}`;
+  }
+  if (first.keyword === 'additionalProperties' && typeof first.params?.additionalProperty === 'string') {
+    return `${at} has an unknown field ${JSON.stringify(first.params.additionalProperty)}`;
+  }
+  return err.message;
+}
+
+function fastifyMessage(fe: FastifyError, code: ErrorCode, ctx: ErrorContext): string {
+  if (code === 'body_too_large' && ctx.bodyLimit !== undefined) {
+    return `request body is larger than BODY_LIMIT (${ctx.bodyLimit} bytes); send fewer items per request or raise BODY_LIMIT`;
+  }
+  return fe.message;
+}
+
+export function toErrorBody(err: unknown, ctx: ErrorContext = {}): { status: number; body: ErrorBody; retryAfterS?: number } {
   if (err instanceof ServiceError) {
     const body = { error: err.message, code: err.code };
     return { status: err.status, body, retryAfterS: err.retryAfterS };
   }
   const fe = err as FastifyError;
   if (fe?.validation) {
-    return { status: 400, body: { error: fe.message, code: 'invalid_request' } };
+    return { status: 400, body: { error: validationMessage(fe), code: 'invalid_request' } };
   }
   const mapped = fe?.code ? FASTIFY_CODES[fe.code] : undefined;
-  if (mapped) return { status: ERROR_STATUS[mapped], body: { error: fe.message, code: mapped } };
+  if (mapped) return { status: ERROR_STATUS[mapped], body: { error: fastifyMessage(fe, mapped, ctx), code: mapped } };
   if (typeof fe?.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
     return { status: 400, body: { error: fe.message, code: 'invalid_request' } };
   }
   return { status: 500, body: { error: 'internal error', code: 'internal' } };
 }
 
-export function sendError(reply: FastifyReply, metrics: Metrics, err: unknown): FastifyReply {
-  const { status, body, retryAfterS } = toErrorBody(err);
+export function sendError(reply: FastifyReply, metrics: Metrics, err: unknown, ctx: ErrorContext = {}): FastifyReply {
+  const { status, body, retryAfterS } = toErrorBody(err, ctx);
   metrics.errors.inc({ code: body.code });
   if (retryAfterS !== undefined) reply.header('retry-after', String(retryAfterS));
   return reply.code(status).type('application/json; charset=utf-8').send(body);
 }
 
 export function registerErrorHandling(app: FastifyInstance, metrics: Metrics): void {
+  const ctx: ErrorContext = { bodyLimit: app.initialConfig.bodyLimit };
   app.setErrorHandler((err, request: FastifyRequest, reply) => {
-    const { status } = toErrorBody(err);
+    const { status } = toErrorBody(err, ctx);
     if (status >= 500) request.log.error({ err }, 'request failed');
-    return sendError(reply, metrics, err);
+    return sendError(reply, metrics, err, ctx);
   });
-  app.setNotFoundHandler((request, reply) =>
-    sendError(reply, metrics, new ServiceError('not_found', `no route ${request.method} ${request.url.split('?')[0]}`)),
-  );
+  // A path that exists under other methods is a 405 naming them (GET /score: the route is POST).
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0];
+    const allowed = METHODS.filter((method) => app.hasRoute({ method, url: path }));
+    if (allowed.length > 0) {
+      reply.header('allow', allowed.join(', '));
+      return sendError(reply, metrics, new ServiceError('method_not_allowed', `${request.method} ${path} is not served; use ${allowed.filter((m) => m !== 'HEAD').join(' or ')} (the routes and their bodies: GET /docs)`));
+    }
+    return sendError(reply, metrics, new ServiceError('not_found', `no route ${request.method} ${path}; the routes and their bodies: GET /docs`));
+  });
 }

@@ -1,7 +1,7 @@
 // A model directory is what MODEL_DIR points at: model.onnx (external data allowed), config.json,
 // tokenizer.json, tokenizer_config.json and optionally chat_template.jinja. Everything is read
 // from disk once at start-up; a missing or malformed file stops start-up naming the file.
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 
 export class ModelDirError extends Error {
@@ -59,7 +59,7 @@ export function loadModelDir(dirArg: string): ModelDir {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new ModelDirError(dir, 'model directory does not exist');
 
   const onnxPath = join(dir, 'model.onnx');
-  if (!existsSync(onnxPath)) throw new ModelDirError(onnxPath, 'missing');
+  if (!existsSync(onnxPath)) throw new ModelDirError(onnxPath, `missing${checkpointHint(dir)}`);
   const onnxBytes = statSync(onnxPath).size + (existsSync(`${onnxPath}.data`) ? statSync(`${onnxPath}.data`).size : 0);
   if (onnxBytes === 0) throw new ModelDirError(onnxPath, 'empty file');
 
@@ -99,6 +99,17 @@ export function loadModelDir(dirArg: string): ModelDir {
   const name = typeof config._name_or_path === 'string' && config._name_or_path !== '' ? config._name_or_path : basename(dir);
   const dtype = String(config.torch_dtype ?? config.dtype ?? 'float32');
   return { dir, name, onnxPath, onnxBytes, config, tokenizerPath: tokenizerJsonPath, specialTokens, tokenizerConfig, chatTemplate, chatTemplateSource, padTokenId, dtype };
+}
+
+/**
+ * A Hugging Face checkpoint (config.json beside safetensors or PyTorch weights) is the usual thing to
+ * point MODEL_DIR at by mistake: say how to make the model.onnx the service runs.
+ */
+function checkpointHint(dir: string): string {
+  const files = readdirSync(dir);
+  const weights = files.some((f) => f.endsWith('.safetensors') || f === 'pytorch_model.bin' || f.endsWith('.safetensors.index.json'));
+  if (!files.includes('config.json') || !weights) return '';
+  return `; ${dir} looks like a Hugging Face checkpoint, which the service cannot run as it is: make model.onnx with \`python3 scripts/export_onnx.py --model ${dir} --out DIR\` and set MODEL_DIR=DIR (README "Serve a real model")`;
 }
 
 /** The special added tokens' contents (turn markers and the like). */

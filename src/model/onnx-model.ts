@@ -55,7 +55,8 @@ export class OnnxRewardModel implements RewardModel {
           case 'ready':
             started = true;
             this.info = { ...this.info, executionProvider: msg.executionProvider };
-            if (msg.fallbackReason) this.opts.log.warn(`CUDA execution provider unavailable, running on CPU: ${msg.fallbackReason}`);
+            if (msg.cpuReason?.cudaFailed) this.opts.log.warn(`EXECUTION_PROVIDER=auto: CUDA failed to start, running on CPU: ${msg.cpuReason.message}`);
+            else if (msg.cpuReason) this.opts.log.info(`EXECUTION_PROVIDER=auto: running on CPU because ${msg.cpuReason.message}`);
             resolve();
             break;
           case 'init_failed':

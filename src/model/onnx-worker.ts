@@ -4,6 +4,7 @@ import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
+import { cudaUnavailableReason } from './cuda.ts';
 import { sessionOptions } from './session-options.ts';
 
 export interface WorkerInit {
@@ -16,7 +17,8 @@ export interface WorkerInit {
 
 export type WorkerRequest = { id: number; inputIds: BigInt64Array; attentionMask: BigInt64Array; batchSize: number; seqLen: number };
 export type WorkerMessage =
-  | { type: 'ready'; executionProvider: string; fallbackReason?: string }
+  /** On CPU under `auto`: why, and whether CUDA was tried and failed (a warning) or never possible (information). */
+  | { type: 'ready'; executionProvider: string; cpuReason?: { message: string; cudaFailed: boolean } }
   | { type: 'init_failed'; message: string }
   | { type: 'result'; id: number; logits: Float32Array }
   | { type: 'failed'; id: number; message: string };
@@ -24,14 +26,16 @@ export type WorkerMessage =
 const init = workerData as WorkerInit;
 const port = parentPort!;
 
-async function createSession(): Promise<{ session: ort.InferenceSession; provider: string; fallbackReason?: string }> {
+async function createSession(): Promise<{ session: ort.InferenceSession; provider: string; cpuReason?: { message: string; cudaFailed: boolean } }> {
   const create = (provider: string) => ort.InferenceSession.create(init.onnxPath, sessionOptions(init.intraOpThreads, provider));
   if (init.provider === 'cpu') return { session: await create('cpu'), provider: 'cpu' };
+  const unavailable = init.provider === 'auto' ? cudaUnavailableReason() : undefined;
+  if (unavailable) return { session: await create('cpu'), provider: 'cpu', cpuReason: { message: unavailable, cudaFailed: false } };
   try {
     return { session: await create('cuda'), provider: 'cuda' };
   } catch (err) {
     if (init.provider === 'cuda') throw err;
-    return { session: await create('cpu'), provider: 'cpu', fallbackReason: (err as Error).message.split('\n')[0] };
+    return { session: await create('cpu'), provider: 'cpu', cpuReason: { message: (err as Error).message.split('\n')[0], cudaFailed: true } };
   }
 }
 
@@ -56,7 +60,7 @@ async function main(): Promise<void> {
   try {
     const created = await createSession();
     session = created.session;
-    port.postMessage({ type: 'ready', executionProvider: created.provider, fallbackReason: created.fallbackReason } satisfies WorkerMessage);
+    port.postMessage({ type: 'ready', executionProvider: created.provider, cpuReason: created.cpuReason } satisfies WorkerMessage);
   } catch (err) {
     port.postMessage({ type: 'init_failed', message: (err as Error).message } satisfies WorkerMessage);
     return;

@@ -11,6 +11,17 @@ import { errorSchema } from '../schemas.ts';
 export const OPENAPI_PATH = new URL('../../../openapi.yaml', import.meta.url);
 const PAGE_PATH = new URL('../../../src/http/routes/docs.html', import.meta.url);
 
+const rootSchema = {
+  type: 'object',
+  required: ['service', 'docs', 'openapi', 'routes'],
+  properties: {
+    service: { type: 'string' },
+    docs: { type: 'string' },
+    openapi: { type: 'string' },
+    routes: { type: 'array', items: { type: 'string' } },
+  },
+} as const;
+
 export interface RouteRecord {
   method: string;
   url: string;
@@ -39,6 +50,13 @@ async function docsRoutes(app: FastifyInstance): Promise<void> {
   const schema = { response: { 401: errorSchema } };
   app.get('/openapi.yaml', { schema }, async (_request, reply) => reply.type('application/yaml; charset=utf-8').send(yamlText));
   app.get('/docs', { schema }, async (_request, reply) => reply.type('text/html; charset=utf-8').send(page));
+  // Where a newcomer lands first (curl localhost:8080): what this is and where to read on.
+  app.get('/', { schema: { response: { 200: rootSchema, 401: errorSchema } } }, async () => ({
+    service: 'code-reward-service',
+    docs: '/docs',
+    openapi: '/openapi.yaml',
+    routes: catalog.filter((r) => r.method !== 'HEAD').map((r) => `${r.method} ${r.url}`),
+  }));
 }
 
 // Registered first and not encapsulated (what fastify-plugin does), so the onRoute hook sees the
