@@ -27,7 +27,7 @@ describe('Grafana dashboard on a real Prometheus', () => {
 
   before(async () => {
     const probe = spawnSync('prometheus', ['--version'], { encoding: 'utf8' });
-    if (probe.error) throw new Error(`the prometheus binary is not installed (${probe.error.message}): run .ci/run, which installs the Debian package prometheus`);
+    if (probe.error) throw new Error(`the prometheus binary is not installed (${probe.error.message}): npm test's pretest (tools/test-deps.mjs) installs the Debian package prometheus as root, or says how`);
 
     tmp = mkdtempSync(join(tmpdir(), 'reward-prometheus-'));
     const [port, promPort] = [await freePort(), await freePort()];
