@@ -1,7 +1,8 @@
 // Builds the Fastify app around a model and its directory; never listens (server.ts does).
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
-import { BatchQueue } from './batch/queue.ts';
-import { batchAttentionBudget, batchTokenBudget, type Config } from './config.ts';
+import type { BatchQueue } from './batch/queue.ts';
+import type { Config } from './config.ts';
+import { createEngine } from './engine.ts';
 import { registerAuth } from './http/auth.ts';
 import { registerErrorHandling } from './http/errors.ts';
 import { registerJsonBodyParser } from './http/json-body.ts';
@@ -14,12 +15,9 @@ import scoreRoutes from './http/routes/score.ts';
 import teiRoutes from './http/routes/tei.ts';
 import vllmRoutes from './http/routes/vllm.ts';
 import type { RouteContext } from './http/context.ts';
-import { Metrics } from './metrics.ts';
+import type { Metrics } from './metrics.ts';
 import type { ModelDir } from './model/model-dir.ts';
 import type { RewardModel } from './model/reward-model.ts';
-import { InlinePreparer, type Preparer } from './prep/prepare.ts';
-import { PrepPool } from './prep/pool.ts';
-import { Scorer } from './scorer.ts';
 
 export interface AppOptions {
   config: Config;
@@ -41,21 +39,7 @@ export interface RewardApp {
 
 export async function buildApp(opts: AppOptions): Promise<RewardApp> {
   const { config, modelDir, model } = opts;
-  const metrics = new Metrics();
   const lifecycle: Lifecycle = { warmedUp: false, draining: false };
-  const maxBatchTokens = batchTokenBudget(config, model.info.executionProvider);
-  const maxBatchAttention = batchAttentionBudget(config, model.info.executionProvider);
-  const queue = new BatchQueue(model, {
-    maxBatchTokens,
-    maxBatchAttention,
-    maxBatchItems: config.MAX_BATCH_ITEMS,
-    maxPaddingShare: config.MAX_PADDING_SHARE,
-    maxWaitMs: config.MAX_WAIT_MS,
-    maxQueueItems: config.MAX_QUEUE_ITEMS,
-    padTokenId: modelDir.padTokenId,
-    retryAfterS: config.RETRY_AFTER_S,
-  }, metrics);
-
   const app = Fastify({
     logger: opts.logger ?? false,
     bodyLimit: config.BODY_LIMIT,
@@ -68,18 +52,9 @@ export async function buildApp(opts: AppOptions): Promise<RewardApp> {
     // /score/ is /score: a trailing slash is a common slip, not a different resource.
     routerOptions: { ignoreTrailingSlash: true },
   });
-  // The tokenizer lives in the prep threads only, unless PREP_THREADS=0 puts it on the event loop;
-  // only then does this thread load transformers.js (~40 MiB).
-  const preparer: Preparer = config.PREP_THREADS === 0
-    ? new InlinePreparer(new (await import('./prompt/prompt.ts')).PromptEncoder(modelDir, config.MAX_LENGTH))
-    : await PrepPool.create(
-      { tokenizerPath: modelDir.tokenizerPath, tokenizerConfig: modelDir.tokenizerConfig, chatTemplate: modelDir.chatTemplate, maxLength: config.MAX_LENGTH },
-      config.PREP_THREADS,
-      { error: (msg) => app.log.error(msg) },
-    );
+  const { metrics, queue, preparer, scorer, maxBatchTokens, maxBatchAttention } = await createEngine(config, modelDir, model, { error: (msg) => app.log.error(msg) });
   // After the server has closed, so no request is still being prepared.
   app.addHook('onClose', async () => preparer.close());
-  const scorer = new Scorer(preparer, queue, metrics, config.MAX_QUEUE_ITEMS, config.RETRY_AFTER_S);
   registerErrorHandling(app, metrics);
   registerJsonBodyParser(app);
   registerAuth(app, config.API_KEY);

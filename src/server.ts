@@ -3,21 +3,10 @@
 // model-dir.ts load before the checks, so `--help` and a bad setting answer in well under a second;
 // Fastify, ONNX Runtime and the tokenizers load after them.
 import { createServer } from 'node:net';
-import { resolve } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
-import { batchAttentionBudget, batchTokenBudget, ConfigError, DEFAULT_MODEL_DIR, describeOptions, loadConfig, type Config } from './config.ts';
+import { batchAttentionBudget, batchTokenBudget, ConfigError, describeOptions, loadConfig } from './config.ts';
+import { startupLog, warnIfDemoModel } from './log.ts';
 import { ModelDirError, loadModelDir } from './model/model-dir.ts';
-
-const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
-
-/** The start-up log before Fastify's logger exists: one JSON line per message, at LOG_LEVEL and above. */
-function startupLog(level: Config['LOG_LEVEL']) {
-  const min = level === 'silent' ? Infinity : LEVELS.indexOf(level);
-  const at = (name: (typeof LEVELS)[number], write: (line: string) => void) => (msg: string) => {
-    if (LEVELS.indexOf(name) >= min) write(JSON.stringify({ level: name, msg }));
-  };
-  return { info: at('info', console.log), warn: at('warn', console.warn), error: at('error', console.error) };
-}
 
 /** A listen failure as a ConfigError naming the variable to change. */
 function addressError(err: NodeJS.ErrnoException, host: string, port: number): ConfigError {
@@ -69,22 +58,11 @@ async function main(): Promise<void> {
   const modelDir = loadModelDir(config.MODEL_DIR);
   await checkAddress(config.HOST, config.PORT);
   const log = startupLog(config.LOG_LEVEL);
-  if (resolve(config.MODEL_DIR) === DEFAULT_MODEL_DIR) {
-    log.warn('MODEL_DIR is the demo model (random weights): its scores are random, good for trying the API only; see README "Serve a real model"');
-  }
+  warnIfDemoModel(config, log);
 
-  const { OnnxRewardModel } = await import('./model/onnx-model.ts');
+  const { startModel } = await import('./engine.ts');
   const { buildApp } = await import('./app.ts');
-  const model = await OnnxRewardModel.create({
-    onnxPath: modelDir.onnxPath,
-    provider: config.EXECUTION_PROVIDER,
-    intraOpThreads: config.INTRA_OP_THREADS,
-    nice: config.MODEL_NICE,
-    name: modelDir.name,
-    dtype: modelDir.dtype,
-    retryAfterS: config.RETRY_AFTER_S,
-    log,
-  });
+  const model = await startModel(config, modelDir, log);
   const service = await buildApp({ config, modelDir, model, logger: { level: config.LOG_LEVEL } });
   const { app } = service;
   try {

@@ -16,7 +16,7 @@ export function cudaUnavailableReason(binFolder = ortBinFolder(), driverFiles = 
   if (process.platform !== 'linux' || process.arch !== 'x64') return `onnxruntime-node has no CUDA provider for ${process.platform}/${process.arch}`;
   const provider = join(binFolder, 'libonnxruntime_providers_cuda.so');
   if (!existsSync(provider)) {
-    return `onnxruntime-node's CUDA provider is not installed (no ${provider}; the Docker image installs it, see README "Docker")`;
+    return `onnxruntime-node's CUDA provider is not installed (no ${provider}; the Dockerfile installs it)`;
   }
   if (!driverFiles.some((f) => existsSync(f))) return `no NVIDIA driver found (none of ${driverFiles.join(', ')})`;
   return undefined;

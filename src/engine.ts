@@ -1,0 +1,62 @@
+// The data path without HTTP: prep threads, batch queue and scorer around a loaded model, built once
+// from the configuration. The service (app.ts) puts routes in front of it; the offline scoring CLI
+// (cli/score.ts) feeds it a JSONL file.
+import { BatchQueue } from './batch/queue.ts';
+import { batchAttentionBudget, batchTokenBudget, type Config } from './config.ts';
+import { Metrics } from './metrics.ts';
+import type { ModelDir } from './model/model-dir.ts';
+import { OnnxRewardModel } from './model/onnx-model.ts';
+import type { RewardModel } from './model/reward-model.ts';
+import { InlinePreparer, type Preparer } from './prep/prepare.ts';
+import { PrepPool } from './prep/pool.ts';
+import { Scorer } from './scorer.ts';
+
+export interface Engine {
+  metrics: Metrics;
+  queue: BatchQueue;
+  preparer: Preparer;
+  scorer: Scorer;
+  maxBatchTokens: number;
+  maxBatchAttention: number;
+}
+
+export async function createEngine(config: Config, modelDir: ModelDir, model: RewardModel, log: { error(msg: string): void }): Promise<Engine> {
+  const metrics = new Metrics();
+  const maxBatchTokens = batchTokenBudget(config, model.info.executionProvider);
+  const maxBatchAttention = batchAttentionBudget(config, model.info.executionProvider);
+  const queue = new BatchQueue(model, {
+    maxBatchTokens,
+    maxBatchAttention,
+    maxBatchItems: config.MAX_BATCH_ITEMS,
+    maxPaddingShare: config.MAX_PADDING_SHARE,
+    maxWaitMs: config.MAX_WAIT_MS,
+    maxQueueItems: config.MAX_QUEUE_ITEMS,
+    padTokenId: modelDir.padTokenId,
+    retryAfterS: config.RETRY_AFTER_S,
+  }, metrics);
+  // The tokenizer lives in the prep threads only, unless PREP_THREADS=0 puts it on the event loop;
+  // only then does this thread load transformers.js (~40 MiB).
+  const preparer: Preparer = config.PREP_THREADS === 0
+    ? new InlinePreparer(new (await import('./prompt/prompt.ts')).PromptEncoder(modelDir, config.MAX_LENGTH))
+    : await PrepPool.create(
+      { tokenizerPath: modelDir.tokenizerPath, tokenizerConfig: modelDir.tokenizerConfig, chatTemplate: modelDir.chatTemplate, maxLength: config.MAX_LENGTH },
+      config.PREP_THREADS,
+      log,
+    );
+  const scorer = new Scorer(preparer, queue, metrics, config.MAX_QUEUE_ITEMS, config.RETRY_AFTER_S);
+  return { metrics, queue, preparer, scorer, maxBatchTokens, maxBatchAttention };
+}
+
+/** The ONNX Runtime model of MODEL_DIR in its worker thread, as the configuration asks. */
+export async function startModel(config: Config, modelDir: ModelDir, log: { info(msg: string): void; warn(msg: string): void; error(msg: string): void }): Promise<OnnxRewardModel> {
+  return OnnxRewardModel.create({
+    onnxPath: modelDir.onnxPath,
+    provider: config.EXECUTION_PROVIDER,
+    intraOpThreads: config.INTRA_OP_THREADS,
+    nice: config.MODEL_NICE,
+    name: modelDir.name,
+    dtype: modelDir.dtype,
+    retryAfterS: config.RETRY_AFTER_S,
+    log,
+  });
+}
