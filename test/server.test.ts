@@ -1,11 +1,14 @@
 // The real process: start-up refusals name the culprit, and SIGTERM under load answers everything
 // accepted, refuses new work, and exits 0.
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { once } from 'node:events';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { spawnService, startService } from './support/service-process.ts';
+import { cudaUnavailableReason } from '../src/model/cuda.ts';
+import { ROOT, spawnService, startService } from './support/service-process.ts';
 
 async function exitOf(child: ChildProcess): Promise<number | null> {
   if (child.exitCode !== null) return child.exitCode;
@@ -45,6 +48,32 @@ describe('server process', () => {
       await service.stop();
     }
     assert.doesNotMatch(service.output(), /Deprecation|Warning/);
+  });
+
+  it('npm start rebuilds dist/ only when a source changed: right after a build, the prestart compiles nothing', () => {
+    const again = spawnSync(process.execPath, ['tools/build-if-stale.mjs'], { cwd: ROOT, encoding: 'utf8' });
+    assert.equal(again.status, 0, again.stderr);
+    assert.doesNotMatch(again.stderr, /compiling/);
+    assert.ok(existsSync(join(ROOT, 'dist/.build-stamp')));
+  });
+
+  it('start-up says where it listens, the model, the provider and the batching limits; the demo model is flagged', async () => {
+    const service = await startService({ LOG_LEVEL: 'info', EXECUTION_PROVIDER: 'auto' });
+    await service.stop();
+    const lines = service.output().trim().split('\n').map((l) => JSON.parse(l));
+    const serving = lines.find((l) => l.msg === 'serving; API reference at /docs');
+    assert.ok(serving, service.output());
+    assert.equal(serving.url, service.base);
+    assert.equal(serving.model, 'tiny-random-qwen3-rm');
+    for (const key of ['provider', 'max_length', 'max_batch_tokens', 'max_batch_attention', 'max_batch_items', 'max_wait_ms', 'max_queue_items']) assert.ok(key in serving, key);
+    assert.equal(lines.filter((l) => l.level === 'warn' && /demo model \(random weights\).*Serve a real model/.test(l.msg)).length, 1);
+    // Where CUDA cannot start, auto says why in one info line, and ONNX Runtime is never asked (no red [E:onnxruntime] line).
+    const reason = cudaUnavailableReason();
+    if (reason !== undefined) {
+      assert.equal(serving.provider, 'cpu');
+      assert.deepEqual(lines.filter((l) => /EXECUTION_PROVIDER=auto/.test(l.msg ?? '')).map((l) => [l.level, l.msg]), [['info', `EXECUTION_PROVIDER=auto: running on CPU because ${reason}`]]);
+      assert.doesNotMatch(service.output(), /\[E:onnxruntime|Failed to load library/);
+    }
   });
 
   it('SIGTERM under load: every accepted request is answered, /ready turns 503, nothing new is accepted, exit 0', async () => {

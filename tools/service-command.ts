@@ -16,12 +16,12 @@ export async function freePort(): Promise<number> {
 }
 
 /**
- * Node's arguments to run the server, from REPO_ROOT. `built` compiles src/ into dist/ first (as
- * `npm start` does, a few seconds) and runs plain JavaScript; otherwise the source runs through tsx.
+ * Node's arguments to run the server, from REPO_ROOT. `built` runs what `npm start` runs: dist/ as
+ * plain JavaScript, compiled first when a source is newer than the last build (tools/build-if-stale.mjs);
+ * otherwise the source runs through tsx.
  */
 export function serverCommand(opts: { built: boolean }): string[] {
   if (!opts.built) return ['--import', 'tsx', 'src/server.ts'];
-  const tsc = fileURLToPath(import.meta.resolve('typescript/bin/tsc'));
-  execFileSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: REPO_ROOT, stdio: 'inherit' });
+  execFileSync(process.execPath, ['tools/build-if-stale.mjs'], { cwd: REPO_ROOT, stdio: 'inherit' });
   return ['dist/server.js'];
 }
