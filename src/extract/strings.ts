@@ -17,6 +17,8 @@ export interface FStringExpr {
 export interface StringCheck {
   bytes: boolean;
   error: { message: string; offset: number; line: number } | null;
+  /** An f-string's body [start, end): checked here, its expressions by the caller. */
+  fstringBody?: [number, number];
 }
 
 const HEX = /^[0-9a-fA-F]$/;
@@ -113,7 +115,7 @@ export function checkStringToken(src: string, start: number, end: number, line: 
     return err ? failed(bytes, err, start, line) : { bytes, error: null };
   }
   const err = new FStringScanner(src, bodyEnd, raw, line, start, exprs).scan(bodyStart);
-  return err ? failed(bytes, err.message, err.offset, err.line) : { bytes, error: null };
+  return err ? failed(bytes, err.message, err.offset, err.line) : { bytes, error: null, fstringBody: [bodyStart, bodyEnd] };
 }
 
 interface ScanError { message: string; offset: number; line: number }
