@@ -44,6 +44,8 @@ class ParamState {
   /** Kind of the parameter being read: 0 none, 1 plain, 2 *args, 3 **kwargs. */
   current = 0;
   currentDefault = false;
+  /** The parameter being read has its annotation (one `:` per parameter). */
+  currentAnnotated = false;
 }
 
 interface Frame {
@@ -417,6 +419,7 @@ export function checkGrammar(src: string, t: TokenBuffer, treeSitterBlanks: numb
     }
     p.current = 0;
     p.currentDefault = false;
+    p.currentAnnotated = false;
     return null;
   };
 
@@ -787,6 +790,10 @@ export function checkGrammar(src: string, t: TokenBuffer, treeSitterBlanks: numb
         } else if (f.kind === SUBSCRIPT) {
           if (f.starredSlice) return fail('invalid syntax', k); // `a[*b:c]`
           f.run = 0;
+        } else if (f.kind === PARAMS) {
+          // tree-sitter reads `a: T *b: U` as `a: (T * b): U`.
+          if (f.params!.currentAnnotated || f.params!.currentDefault) return fail('invalid syntax', k);
+          f.params!.currentAnnotated = true;
         }
         break;
       case EQUAL:
