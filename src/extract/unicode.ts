@@ -1,5 +1,8 @@
 // Unicode 14.0 lookups, the version of CPython 3.11's unicodedata: which
-// characters may form an identifier, and which names "\N{...}" accepts. The
+// characters may form an identifier, and which names "\N{...}" accepts.
+// CPython's tokenizer checks an identifier's characters as written (XID_Start,
+// then XID_Continue); the NFKC normalization of PEP 3131 happens after, when
+// the parser makes the name, and never turns a name into a keyword. The
 // tables (unicode14.ts) are decoded on first use, so code without non-ASCII
 // identifiers or "\N{...}" escapes pays nothing.
 import { brotliDecompressSync } from 'node:zlib';
