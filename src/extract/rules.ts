@@ -62,6 +62,8 @@ interface Frame {
   sawDstar: boolean;
   params: ParamState | null;
   withItems: boolean;
+  /** A with-item group has an `as`: it is not a tuple, so it takes no starred element. */
+  withAs: boolean;
   asAt: number;
   /** The current subscript element is starred (so it cannot be a slice). */
   starredSlice: boolean;
@@ -80,7 +82,7 @@ interface Frame {
 function frame(kind: number, open: number, base: number): Frame {
   return {
     kind, open, elemStart: true, commas: 0, starElem: false, dstarElem: false, isDict: false, walrus: false,
-    comp: COMP_NONE, sawKw: false, sawDstar: false, params: null, withItems: false, asAt: -1, starredSlice: false,
+    comp: COMP_NONE, sawKw: false, sawDstar: false, params: null, withItems: false, withAs: false, asAt: -1, starredSlice: false,
     starOperand: false, starTarget: false, base, run: 0,
   };
 }
@@ -686,8 +688,9 @@ export function checkGrammar(src: string, t: TokenBuffer, treeSitterBlanks: numb
           if (stmtKw === KW.import || stmtKw === KW.from) ok = f.kind === STMT || f.kind === IMPORT;
           else if (stmtKw === KW.with && !headerDone) {
             if (f.kind === STMT || f.withItems) {
-              ok = true;
+              ok = !f.starElem;
               f.asAt = k;
+              f.withAs = f.withItems;
             }
           } else if (stmtKw === KW.except && !headerDone) {
             ok = f.kind === STMT;
@@ -842,6 +845,8 @@ export function checkGrammar(src: string, t: TokenBuffer, treeSitterBlanks: numb
         }
         const p = k - 1;
         let ok = false;
+        // Class patterns take no unpacking; nor do with-items with `as`.
+        if ((f.kind === CALL && inPattern()) || f.withAs) return fail('invalid syntax', k);
         if (f.kind === PARAMS || f.kind === LAMBDA) {
           // A parameter's own star was checked by startParam; inside one, only
           // `*args: *Ts` (PEP 646) takes a starred annotation.
@@ -878,11 +883,11 @@ export function checkGrammar(src: string, t: TokenBuffer, treeSitterBlanks: numb
         else if (isKw(p, KW.as) && f.withItems) ok = true;
         else if (isOp(p, COMMA) && f.comp === COMP_TARGET) ok = true;
         if (!ok) return fail('invalid syntax', k);
-        // What is starred: an expression in call arguments, else a bitwise-or
-        // operand (no `not`, no `lambda`).
+        // What is starred: an expression in call arguments and subscripts,
+        // else a bitwise-or operand (no `not`, no `lambda`).
         const next = k + 1;
         const operand = next < n && (primaryStart(next) || isOp(next, PLUS_MINUS) || isOp(next, TILDE) || isKw(next, KW.await) ||
-          (f.kind === CALL && (isKw(next, KW.not) || isKw(next, KW.lambda))));
+          ((f.kind === CALL || f.kind === SUBSCRIPT) && (isKw(next, KW.not) || isKw(next, KW.lambda))));
         if (!operand && f.kind !== PARAMS && f.kind !== LAMBDA && !isKw(p, KW.import) && !isKw(p, KW.except)) {
           return fail('invalid syntax', next);
         }
