@@ -44,6 +44,8 @@ class ParamState {
   /** Kind of the parameter being read: 0 none, 1 plain, 2 *args, 3 **kwargs. */
   current = 0;
   currentDefault = false;
+  /** The parameter being read has its annotation (one `:` per parameter). */
+  currentAnnotated = false;
 }
 
 interface Frame {
@@ -60,9 +62,18 @@ interface Frame {
   sawDstar: boolean;
   params: ParamState | null;
   withItems: boolean;
+  /** A with-item group has an `as`: it is not a tuple, so it takes no starred element. */
+  withAs: boolean;
   asAt: number;
   /** The current subscript element is starred (so it cannot be a slice). */
   starredSlice: boolean;
+  /**
+   * The current element is `*x` or `**x` where CPython stars a bitwise-or
+   * operand: a comparison, `not`, `and`, `or` or `if` cannot follow it (nor
+   * `in`, unless the element is a for-target).
+   */
+  starOperand: boolean;
+  starTarget: boolean;
   /** AST depth below this frame's own node, and the current element's chain length. */
   base: number;
   run: number;
@@ -71,8 +82,8 @@ interface Frame {
 function frame(kind: number, open: number, base: number): Frame {
   return {
     kind, open, elemStart: true, commas: 0, starElem: false, dstarElem: false, isDict: false, walrus: false,
-    comp: COMP_NONE, sawKw: false, sawDstar: false, params: null, withItems: false, asAt: -1, starredSlice: false,
-    base, run: 0,
+    comp: COMP_NONE, sawKw: false, sawDstar: false, params: null, withItems: false, withAs: false, asAt: -1, starredSlice: false,
+    starOperand: false, starTarget: false, base, run: 0,
   };
 }
 
@@ -159,6 +170,7 @@ export function checkGrammar(src: string, t: TokenBuffer, treeSitterBlanks: numb
   let firstTopComma = -1;
   let topElemStart = -1;
   let starTop = false;
+  let forIn = -1; // the `in` of a for statement's header
   let importAt = -1;
   let caseGuard = false;
   let decorator = false;
@@ -279,11 +291,13 @@ export function checkGrammar(src: string, t: TokenBuffer, treeSitterBlanks: numb
     firstAug = annColon = firstEq = firstTopComma = -1;
     topCommas = 0;
     starTop = false;
+    forIn = -1;
     importAt = -1;
     caseGuard = false;
     const f = frames[0];
     f.run = 0;
     f.asAt = -1;
+    f.starOperand = false;
     topElemStart = k + 1;
     compound = false;
     stmtKw = kind[k] === NAME ? code[k] : 0;
@@ -407,6 +421,7 @@ export function checkGrammar(src: string, t: TokenBuffer, treeSitterBlanks: numb
     }
     p.current = 0;
     p.currentDefault = false;
+    p.currentAnnotated = false;
     return null;
   };
 
@@ -472,6 +487,15 @@ export function checkGrammar(src: string, t: TokenBuffer, treeSitterBlanks: numb
       } else if (kind[k] === NAME && isOp(k + 1, EQUAL)) f.sawKw = true;
       else if (f.sawDstar) return fail('positional argument follows keyword argument unpacking', k);
       else if (f.sawKw) return fail('positional argument follows keyword argument', k);
+    }
+    // A mapping pattern's key is a literal or a dotted name (a value pattern),
+    // never a capture name, a wildcard or a group; or the element is `**rest`.
+    if (f.kind === BRACE && inPattern()) {
+      const kd = kind[k];
+      const ok = kd === NUMBER || kd === STRING || isOp(k, DOUBLESTAR) || isOp(k, RBRACE) ||
+        (isOp(k, PLUS_MINUS) && text(k) === '-') || isKw(k, KW.None) || isKw(k, KW.True) || isKw(k, KW.False) ||
+        (isPlainName(k) && isOp(k + 1, DOT));
+      if (!ok) return fail('invalid syntax', k);
     }
     return null;
   };
@@ -586,6 +610,17 @@ export function checkGrammar(src: string, t: TokenBuffer, treeSitterBlanks: numb
     }
     if (isOp(k, COMMA) && isOp(k - 1, COMMA)) return fail('invalid syntax', k);
 
+    if (f.starOperand) {
+      if (kd === OP && c === COMPARE) return fail('invalid syntax', k);
+      if (kd === NAME && (c === KW.and || c === KW.or || c === KW.not || c === KW.is)) return fail('invalid syntax', k);
+      // `case *a, b if guard:` and `for *a, b in c:` end their starred element there.
+      if (kd === NAME && c === KW.if && !(f.kind === STMT && stmtKw === KW.case)) return fail('invalid syntax', k);
+      if (kd === NAME && c === KW.in && !f.starTarget) return fail('invalid syntax', k);
+      if ((kd === OP && (c === COMMA || c === EQUAL || c === COLON || c === AUGASSIGN)) || (kd === NAME && (c === KW.in || c === KW.if || c === KW.for))) {
+        f.starOperand = false;
+      }
+    }
+
     // Operand adjacency: two operands in a row are never valid, except
     // implicit string concatenation and the soft keywords `match`/`case`.
     if (afterOperand && atomStart(k) && stmtKw !== KW.import && stmtKw !== KW.from) {
@@ -637,6 +672,7 @@ export function checkGrammar(src: string, t: TokenBuffer, treeSitterBlanks: numb
           break;
         case KW.in:
           if (f.comp === COMP_TARGET) f.comp = COMP_ITER;
+          if (f.kind === STMT && stmtKw === KW.for && forIn < 0) forIn = k;
           break;
         case KW.def:
           if (isPlainName(k + 1) && !isOp(k + 2, LPAR)) return fail("expected '('", k + 2);
@@ -652,8 +688,9 @@ export function checkGrammar(src: string, t: TokenBuffer, treeSitterBlanks: numb
           if (stmtKw === KW.import || stmtKw === KW.from) ok = f.kind === STMT || f.kind === IMPORT;
           else if (stmtKw === KW.with && !headerDone) {
             if (f.kind === STMT || f.withItems) {
-              ok = true;
+              ok = !f.starElem;
               f.asAt = k;
+              f.withAs = f.withItems;
             }
           } else if (stmtKw === KW.except && !headerDone) {
             ok = f.kind === STMT;
@@ -756,6 +793,10 @@ export function checkGrammar(src: string, t: TokenBuffer, treeSitterBlanks: numb
         } else if (f.kind === SUBSCRIPT) {
           if (f.starredSlice) return fail('invalid syntax', k); // `a[*b:c]`
           f.run = 0;
+        } else if (f.kind === PARAMS) {
+          // tree-sitter reads `a: T *b: U` as `a: (T * b): U`.
+          if (f.params!.currentAnnotated || f.params!.currentDefault) return fail('invalid syntax', k);
+          f.params!.currentAnnotated = true;
         }
         break;
       case EQUAL:
@@ -804,6 +845,8 @@ export function checkGrammar(src: string, t: TokenBuffer, treeSitterBlanks: numb
         }
         const p = k - 1;
         let ok = false;
+        // Class patterns take no unpacking; nor do with-items with `as`.
+        if ((f.kind === CALL && inPattern()) || f.withAs) return fail('invalid syntax', k);
         if (f.kind === PARAMS || f.kind === LAMBDA) {
           // A parameter's own star was checked by startParam; inside one, only
           // `*args: *Ts` (PEP 646) takes a starred annotation.
@@ -812,8 +855,9 @@ export function checkGrammar(src: string, t: TokenBuffer, treeSitterBlanks: numb
         else if (c === DOUBLESTAR) {
           if (f.kind === CALL && (isOp(p, LPAR) || isOp(p, COMMA))) ok = true;
           else if (f.kind === BRACE && (isOp(p, LBRACE) || isOp(p, COMMA)) && f.comp === COMP_NONE) {
-            // In a mapping pattern, `**rest` captures a name (not `_`).
-            ok = !f.starElem && !(inPattern() && text(k + 1) === '_');
+            // In a mapping pattern, `**rest` captures a name (not `_`); a set
+            // display (elements before it, none a key) takes no `**`.
+            ok = !f.starElem && !(inPattern() && text(k + 1) === '_') && !(f.commas > 0 && !f.isDict);
             f.isDict = true;
             f.dstarElem = true;
           }
@@ -839,13 +883,19 @@ export function checkGrammar(src: string, t: TokenBuffer, treeSitterBlanks: numb
         else if (isKw(p, KW.as) && f.withItems) ok = true;
         else if (isOp(p, COMMA) && f.comp === COMP_TARGET) ok = true;
         if (!ok) return fail('invalid syntax', k);
-        // What is starred: an expression in call arguments, else a bitwise-or
-        // operand (no `not`, no `lambda`).
+        // What is starred: an expression in call arguments and subscripts,
+        // else a bitwise-or operand (no `not`, no `lambda`).
         const next = k + 1;
         const operand = next < n && (primaryStart(next) || isOp(next, PLUS_MINUS) || isOp(next, TILDE) || isKw(next, KW.await) ||
-          (f.kind === CALL && (isKw(next, KW.not) || isKw(next, KW.lambda))));
+          ((f.kind === CALL || f.kind === SUBSCRIPT) && (isKw(next, KW.not) || isKw(next, KW.lambda))));
         if (!operand && f.kind !== PARAMS && f.kind !== LAMBDA && !isKw(p, KW.import) && !isKw(p, KW.except)) {
           return fail('invalid syntax', next);
+        }
+        // Calls and subscripts star a whole expression; elsewhere `*` and
+        // dict's `**` take a bitwise-or operand.
+        if (f.kind !== CALL && f.kind !== SUBSCRIPT && f.kind !== PARAMS && f.kind !== LAMBDA && !isKw(p, KW.import) && !isKw(p, KW.except)) {
+          f.starOperand = true;
+          f.starTarget = f.comp === COMP_TARGET || (f.kind === STMT && stmtKw === KW.for && !headerDone && forIn < 0);
         }
         break;
       }

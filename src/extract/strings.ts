@@ -5,6 +5,8 @@
 // specs nest at most two levels). The f-string expressions themselves are
 // collected for the caller, which checks them as `(expression)`, as CPython does.
 
+import { isCharacterName } from './unicode.ts';
+
 export interface FStringExpr {
   /** Source offsets of the expression text between '{' and its terminator. */
   start: number;
@@ -15,6 +17,8 @@ export interface FStringExpr {
 export interface StringCheck {
   bytes: boolean;
   error: { message: string; offset: number; line: number } | null;
+  /** An f-string's body [start, end): checked here, its expressions by the caller. */
+  fstringBody?: [number, number];
 }
 
 const HEX = /^[0-9a-fA-F]$/;
@@ -32,8 +36,7 @@ function nextBackslash(src: string, k: number, b: number): number {
 
 /**
  * The unicode-escape decoder's errors for a non-raw str segment [a, b), or
- * null. A well-formed "\N{name}" is accepted without looking the name up:
- * JavaScript has no Unicode name table.
+ * null. "\N{name}" names are looked up in Unicode 14.0's names and aliases.
  */
 function unicodeEscapeError(src: string, a: number, b: number): string | null {
   for (let k = nextBackslash(src, a, b); k >= 0; k = nextBackslash(src, k, b)) {
@@ -58,9 +61,7 @@ function unicodeEscapeError(src: string, a: number, b: number): string | null {
       if (close < 0 || close === k + 3) {
         return `(unicode error) 'unicodeescape' codec can't decode bytes in position ${pos}-${pos + 1}: malformed \\N character escape`;
       }
-      // Only the shape of the name is checked: names and aliases use letters,
-      // digits, spaces and hyphens (matched case-insensitively).
-      if (!/^[A-Za-z0-9 -]+$/.test(src.slice(k + 3, close))) {
+      if (!isCharacterName(src.slice(k + 3, close))) {
         return `(unicode error) 'unicodeescape' codec can't decode bytes in position ${pos}-${pos + close - k}: unknown Unicode character name`;
       }
       k = close + 1;
@@ -114,7 +115,7 @@ export function checkStringToken(src: string, start: number, end: number, line: 
     return err ? failed(bytes, err, start, line) : { bytes, error: null };
   }
   const err = new FStringScanner(src, bodyEnd, raw, line, start, exprs).scan(bodyStart);
-  return err ? failed(bytes, err.message, err.offset, err.line) : { bytes, error: null };
+  return err ? failed(bytes, err.message, err.offset, err.line) : { bytes, error: null, fstringBody: [bodyStart, bodyEnd] };
 }
 
 interface ScanError { message: string; offset: number; line: number }

@@ -8,6 +8,7 @@
 //
 // Input must already be normalised as CPython does for string sources:
 // "\r\n" and "\r" turned into "\n", and a final "\n" appended.
+import { isNonPrintable, isXidContinue, isXidStart } from './unicode.ts';
 
 export const NAME = 1;
 export const NUMBER = 2;
@@ -95,10 +96,6 @@ const MAXINDENT = 100;
 const MAXLEVEL = 200;
 const TABSIZE = 8;
 
-const IDENT_START = /[\p{XID_Start}_]/u;
-const IDENT_CONTINUE = /\p{XID_Continue}/u;
-// Py_UNICODE_ISPRINTABLE is false for these categories (and true for ' ').
-const NON_PRINTABLE = /[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}\p{Zl}\p{Zp}\p{Zs}]/u;
 
 function isDigit(c: number): boolean {
   return c >= 0x30 && c <= 0x39;
@@ -118,7 +115,7 @@ function hex4(cp: number): string {
 }
 
 export function isPrintableCodePoint(cp: number): boolean {
-  return cp === 0x20 || !NON_PRINTABLE.test(String.fromCodePoint(cp));
+  return cp === 0x20 || !isNonPrintable(cp);
 }
 
 // Operators as PyToken_OneChar/TwoChars/ThreeChars, keyed by char codes so
@@ -556,14 +553,15 @@ function countNewlines(src: string, a: number, b: number): number {
 }
 
 // verify_identifier: the first character must be XID_Start or '_', the rest
-// XID_Continue; the error names the first offending character.
+// XID_Continue, by Unicode 14.0 (JavaScript's \p{XID_Start} follows a newer
+// Unicode); the error names the first offending character.
 function invalidIdentifierChar(src: string, a: number, b: number): { message: string; offset: number } | null {
   let first = true;
   for (let k = a; k < b; ) {
     const cp = src.codePointAt(k)!;
-    const ch = String.fromCodePoint(cp);
-    const ok = first ? IDENT_START.test(ch) : IDENT_CONTINUE.test(ch);
+    const ok = first ? cp === 0x5f || isXidStart(cp) : isXidContinue(cp);
     if (!ok) {
+      const ch = String.fromCodePoint(cp);
       const message = isPrintableCodePoint(cp)
         ? `invalid character '${ch}' (U+${hex4(cp)})`
         : `invalid non-printable character U+${hex4(cp)}`;
