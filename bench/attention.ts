@@ -19,13 +19,14 @@ import * as ort from 'onnxruntime-node';
 import { loadConfig } from '../src/config.ts';
 import { loadModelDir } from '../src/model/model-dir.ts';
 import { sessionOptions } from '../src/model/session-options.ts';
-import { PAD_TOKEN_ID, isPresetName } from '../tools/make-model/config.ts';
+import { isPresetName } from '../tools/make-model/config.ts';
 import { ensureModel } from '../tools/make-model/index.ts';
 import { ATTENTION_FORMS, type AttentionForm } from '../tools/make-model/qwen3-graph.ts';
 import { lengthSweepChart } from './lib/chart.ts';
 import { buildCorpus } from './lib/corpus.ts';
-import { cutBatches, encodeItems, runRawLoop, type Encoded } from './lib/raw-loop.ts';
+import { encodeItems, runRawLoop, type Encoded } from './lib/raw-loop.ts';
 import { MiB, percentile, sum } from './lib/stats.ts';
+import { runTransformers } from './lib/transformers.ts';
 
 const REPO = fileURLToPath(new URL('../', import.meta.url));
 const TOLERANCE = 1e-4;
@@ -91,34 +92,6 @@ interface Run {
   maxAbsDiffVsFused?: number;
 }
 
-interface Request {
-  name: string;
-  form: AttentionForm | 'transformers';
-  budget: number;
-  prompts: Encoded[];
-}
-
-/** Runs every request through transformers in one Python process (one model load). */
-function runTransformers(python: string, modelDir: string, requests: readonly Request[]): { versions: string; runs: Map<string, { wallS: number; logits: Map<number, number> }> } {
-  const batchesOf = (r: Request) => cutBatches(r.prompts, { MAX_BATCH_TOKENS: r.budget, MAX_BATCH_ATTENTION: 0, MAX_BATCH_ITEMS: 256, MAX_PADDING_SHARE: 1 });
-  const cut = requests.map(batchesOf);
-  const input = JSON.stringify({
-    model_dir: modelDir,
-    threads,
-    pad_token_id: PAD_TOKEN_ID,
-    runs: requests.map((r, k) => ({ name: r.name, batches: cut[k].map((b) => b.map((p) => p.ids)) })),
-  });
-  const result = spawnSync(python, [`${REPO}bench/lib/transformers_loop.py`], { input, encoding: 'utf8', maxBuffer: 256 * MiB });
-  if (result.status !== 0) throw new Error(`transformers loop failed (${result.status}): ${result.stderr.slice(-2000)}`);
-  const out = JSON.parse(result.stdout) as { torch: string; transformers: string; runs: { name: string; wall_s: number; logits: number[] }[] };
-  const runs = new Map<string, { wallS: number; logits: Map<number, number> }>();
-  out.runs.forEach((run, k) => {
-    const order = cut[k].flat();
-    runs.set(run.name, { wallS: run.wall_s, logits: new Map(order.map((p, i) => [p.index, run.logits[i]])) });
-  });
-  return { versions: `torch ${out.torch}, transformers ${out.transformers}`, runs };
-}
-
 const maxAbsDiff = (a: Map<number, number>, b: Map<number, number>): number => Math.max(...[...a].map(([k, v]) => Math.abs(v - b.get(k)!)));
 
 async function main(): Promise<void> {
@@ -173,16 +146,16 @@ async function main(): Promise<void> {
   let transformersVersions: string | undefined;
   if (args.python) {
     say(`transformers in-process (${args.python}): the same batches`);
-    const requests: Request[] = [
-      ...budgets.map((budget) => ({ name: `budget ${budget}`, form: 'transformers' as const, budget, prompts })),
-      ...sweepLengths.map((length) => ({ name: `length ${length}`, form: 'transformers' as const, budget: Math.max(bestBudget, length), prompts: sweepItems(length) })),
+    const requests = [
+      ...budgets.map((budget) => ({ name: `budget ${budget}`, budget, prompts })),
+      ...sweepLengths.map((length) => ({ name: `length ${length}`, budget: Math.max(bestBudget, length), prompts: sweepItems(length) })),
     ];
-    const hf = runTransformers(args.python, dirs.fused, requests);
+    const hf = runTransformers(args.python, dirs.fused, requests, threads);
     transformersVersions = hf.versions;
     for (const r of requests) {
-      const { wallS, logits } = hf.runs.get(r.name)!;
+      const { wallS, itemsPerS, tokensPerS, logits } = hf.runs.get(r.name)!;
       const tokens = sum(r.prompts.map((p) => p.ids.length));
-      const run: Run = { name: r.name, form: 'transformers', budget: r.budget, items: r.prompts.length, tokens, wallS, itemsPerS: r.prompts.length / wallS, tokensPerS: tokens / wallS, maxAbsDiffVsFused: maxAbsDiff(logits, fusedLogits.get(r.name)!) };
+      const run: Run = { name: r.name, form: 'transformers', budget: r.budget, items: r.prompts.length, tokens, wallS, itemsPerS, tokensPerS, maxAbsDiffVsFused: maxAbsDiff(logits, fusedLogits.get(r.name)!) };
       say(`  transformers ${r.name.padEnd(16)} ${f(run.itemsPerS).padStart(7)} items/s ${f(run.tokensPerS, 0).padStart(7)} tokens/s  max |diff| vs fused ${run.maxAbsDiffVsFused!.toExponential(1)}`);
       runs.push(run);
     }
