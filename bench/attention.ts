@@ -89,6 +89,8 @@ interface Run {
   wallS: number;
   itemsPerS: number;
   tokensPerS: number;
+  /** Tokens per CPU second of this process (ONNX Runtime only): moves less than wall time when others load the cores. */
+  tokensPerCpuS?: number;
   maxAbsDiffVsFused?: number;
 }
 
@@ -122,10 +124,10 @@ async function main(): Promise<void> {
     const reference = fusedLogits.get(name);
     const run: Run = {
       name, form, budget, items: raw.items, tokens: sum(items.map((p) => p.ids.length)), wallS: raw.wallS,
-      itemsPerS: raw.itemsPerS, tokensPerS: raw.tokensPerS,
+      itemsPerS: raw.itemsPerS, tokensPerS: raw.tokensPerS, tokensPerCpuS: sum(items.map((p) => p.ids.length)) / raw.cpuS,
       ...(reference && form !== 'fused' ? { maxAbsDiffVsFused: maxAbsDiff(raw.logits, reference) } : {}),
     };
-    say(`  ${form.padEnd(8)} ${name.padEnd(16)} ${f(run.itemsPerS).padStart(7)} items/s ${f(run.tokensPerS, 0).padStart(7)} tokens/s`
+    say(`  ${form.padEnd(8)} ${name.padEnd(16)} ${f(run.itemsPerS).padStart(7)} items/s ${f(run.tokensPerS, 0).padStart(7)} tokens/s ${f(run.tokensPerCpuS!, 0).padStart(7)} tokens/CPU s`
       + (run.maxAbsDiffVsFused !== undefined ? `  max |diff| vs fused ${run.maxAbsDiffVsFused.toExponential(1)}` : ''));
     runs.push(run);
     return run;
@@ -193,6 +195,12 @@ async function main(): Promise<void> {
   console.log(`|---|---:|---:|---:|`);
   for (const r of [fusedBest, unfusedBest, ...(hfBest ? [hfBest] : [])]) {
     console.log(`| ${r.form === 'transformers' ? 'transformers in-process' : `ONNX Runtime, ${r.form} graph`} | ${r.budget} | ${f(r.itemsPerS)} | ${f(r.tokensPerS, 0)} |`);
+  }
+  console.log('');
+  console.log(`| ONNX Runtime, tokens/s (tokens per CPU s) | ${runs.filter((r) => r.form === 'fused').map((r) => r.name).join(' | ')} |`);
+  console.log(`|---|${runs.filter((r) => r.form === 'fused').map(() => '---:').join('|')}|`);
+  for (const form of ATTENTION_FORMS) {
+    console.log(`| ${form} | ${runs.filter((r) => r.form === form).map((r) => `${f(r.tokensPerS, 0)} (${f(r.tokensPerCpuS!, 0)})`).join(' | ')} |`);
   }
   console.log('');
   console.log(`fused / unfused at ${bestBudget} tokens: ${f(summary.fusedOverUnfusedSameBudget, 2)}x; best / best: ${f(summary.fusedBestOverUnfusedBest, 2)}x`
