@@ -40,6 +40,8 @@ const { values: args } = parseArgs({
     seed: { type: 'string', default: '6' },
     budgets: { type: 'string', default: '1024,2048,4096,8192' },
     lengths: { type: 'string', default: '64,256,1024,4096' },
+    // Tokens per point of the length sweep (at least 2 items each).
+    'sweep-tokens': { type: 'string', default: '16384' },
     threads: { type: 'string', default: '0' },
     python: { type: 'string', default: process.env.PARITY_PYTHON },
     // Internal: run one item of this many tokens on --model and print its memory (a fresh process per form).
@@ -139,7 +141,7 @@ async function main(): Promise<void> {
   const bestBudget = best('fused').budget;
 
   const sweepLengths = numbers(args.lengths);
-  const sweepItems = (length: number) => syntheticPrompts(prompts, length, Math.max(2, Math.round(16384 / length)));
+  const sweepItems = (length: number) => syntheticPrompts(prompts, length, Math.max(2, Math.round(Number(args['sweep-tokens']) / length)));
   say(`length sweep at ${bestBudget} tokens (the fused form's best budget; at least one item per batch)`);
   for (const length of sweepLengths) {
     for (const form of ['fused', 'unfused'] as const) await onnxRun(`length ${length}`, form, Math.max(bestBudget, length), sweepItems(length));
