@@ -35,6 +35,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+import fused_attention
+
 TOLERANCE = {"fp32": 1e-4, "fp16": 0.1}
 #: Above this many weight bytes the initializers go to model.onnx.data (protobuf caps a message at 2 GiB).
 EXTERNAL_DATA_THRESHOLD_BYTES = 1_500_000_000
@@ -83,6 +85,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--out", required=True, type=Path, help="output model directory (created; model files in it are replaced)")
     parser.add_argument("--dtype", choices=sorted(TOLERANCE), default="fp32", help="ONNX weight dtype (default: fp32)")
     parser.add_argument("--opset", type=int, default=17, help="ONNX opset (default: 17)")
+    parser.add_argument("--attention", choices=fused_attention.ATTENTION_FORMS, default=fused_attention.DEFAULT_ATTENTION_FORM,
+                        help="fused: ONNX Runtime's GroupQueryAttention and SimplifiedLayerNormalization (see "
+                        "scripts/fused_attention.py); unfused: plain operators, the reference form (default: %(default)s)")
     parser.add_argument("--revision", default=None, help="hub revision (branch, tag or commit) when --model is a hub id")
     parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto",
                         help="where PyTorch traces and computes the fp32 reference (auto: cuda when available)")
@@ -191,7 +196,7 @@ def hf_logits(torch, model, ids: list[list[int]], mask: list[list[int]]) -> list
     return out.logits[:, 0].float().cpu().tolist()
 
 
-def last_token_reward(torch, model, pad_token_id: int):
+def last_token_reward(torch, model, pad_token_id: int, fused: bool = False):
     """The classifier restated for export: backbone without its final norm, the hidden state at
     the rightmost non-pad token (Hugging Face's read-out rule), then the final RMSNorm and the score
     head in fp32. Norm and head act on each position independently, so reading one row first gives
@@ -222,7 +227,7 @@ def last_token_reward(torch, model, pad_token_id: int):
             blocked = torch.full((), mask_value, dtype=dtype, device=input_ids.device)
             hidden = self.backbone(
                 input_ids=input_ids,
-                attention_mask=torch.where(allowed, zero, blocked),
+                attention_mask=fused_attention.mask_for_backbone(torch, attention_mask, dtype) if fused else torch.where(allowed, zero, blocked),
                 position_ids=positions[None, :],
                 use_cache=False,
             ).last_hidden_state
@@ -356,7 +361,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"loading {args.model} in {dtype_name} on {device} for the export", flush=True)
         model = load_classifier(torch, transformers, source, export_dtype, pad_token_id, device)
 
-    module = last_token_reward(torch, model, pad_token_id)
+    if args.attention == "fused":
+        fused_attention.install(torch, onnx, model)
+    module = last_token_reward(torch, model, pad_token_id, fused=args.attention == "fused")
     with torch.no_grad():
         wrapped = [module(torch.tensor(ids, device=device), torch.tensor(mask, device=device))[:, 0].cpu().tolist() for ids, mask in batches]
     wrapper_diff = max(abs_diff(a, b) for got, want in zip(wrapped, reference) for a, b in zip(got, want))
@@ -389,6 +396,7 @@ def main(argv: list[str] | None = None) -> int:
         "revision": args.revision,
         "dtype": dtype_name,
         "opset": args.opset,
+        "attention": args.attention,
         "external_data": (out / EXTERNAL_DATA_FILE).exists(),
         "weight_bytes": weights,
         "pad_token_id": pad_token_id,

@@ -34,6 +34,23 @@ const SEQUENCES = [
   [42],
 ];
 
+/** Right padding must not move a row's logit, in either graph form. */
+function paddingTests(getSession: () => ort.InferenceSession): void {
+  test('a sequence scores the same alone and right-padded in a batch of 3', async () => {
+    const batched = await onnxLogits(getSession(), padRight(SEQUENCES));
+    for (const [i, sequence] of SEQUENCES.entries()) {
+      const [alone] = await onnxLogits(getSession(), padRight([sequence]));
+      assert.ok(Math.abs(alone - batched[i]) <= 1e-5, `sequence ${i}: ${alone} vs ${batched[i]}`);
+    }
+  });
+
+  test('extra padding after the sequence does not change its logit', async () => {
+    const [tight] = await onnxLogits(getSession(), padRight([SEQUENCES[1]]));
+    const [padded] = await onnxLogits(getSession(), padRight([SEQUENCES[1]], 40));
+    assert.ok(Math.abs(tight - padded) <= 1e-5, `${tight} vs ${padded}`);
+  });
+}
+
 describe('ProtoWriter wire format', () => {
   const cases: [string, (w: ProtoWriter) => void, number[]][] = [
     ['varint field', (w) => w.int(1, 150), [0x08, 0x96, 0x01]],
@@ -41,6 +58,7 @@ describe('ProtoWriter wire format', () => {
     ['string field', (w) => w.string(2, 'ab'), [0x12, 0x02, 0x61, 0x62]],
     ['unpacked repeated int64', (w) => w.ints(1, [1, 2]), [0x08, 0x01, 0x08, 0x02]],
     ['nested message', (w) => w.message(7, new ProtoWriter().int(1, 1)), [0x3a, 0x02, 0x08, 0x01]],
+    ['float field is little-endian fixed32', (w) => w.float(2, 1.5), [0x15, 0x00, 0x00, 0xc0, 0x3f]],
   ];
   for (const [name, write, expected] of cases) {
     test(name, () => {
@@ -138,19 +156,7 @@ describe('make-model CLI, tiny preset', () => {
     assert.ok(logits.every(Number.isFinite));
   });
 
-  test('a sequence scores the same alone and right-padded in a batch of 3', async () => {
-    const batched = await onnxLogits(session, padRight(SEQUENCES));
-    for (const [i, sequence] of SEQUENCES.entries()) {
-      const [alone] = await onnxLogits(session, padRight([sequence]));
-      assert.ok(Math.abs(alone - batched[i]) <= 1e-5, `sequence ${i}: ${alone} vs ${batched[i]}`);
-    }
-  });
-
-  test('extra padding after the sequence does not change its logit', async () => {
-    const [tight] = await onnxLogits(session, padRight([SEQUENCES[1]]));
-    const [padded] = await onnxLogits(session, padRight([SEQUENCES[1]], 40));
-    assert.ok(Math.abs(tight - padded) <= 1e-5, `${tight} vs ${padded}`);
-  });
+  paddingTests(() => session);
 
   test('the same seed writes identical bytes', () => {
     const again = join(root, 'tiny-again');
@@ -175,6 +181,46 @@ describe('make-model CLI, tiny preset', () => {
     assert.equal(inspectModelDir(external).kind, 'complete');
     const externalSession = await ort.InferenceSession.create(join(external, 'model.onnx'));
     assert.deepEqual(await onnxLogits(externalSession, padRight(SEQUENCES)), await onnxLogits(session, padRight(SEQUENCES)));
+  });
+});
+
+describe('make-model CLI, tiny preset, --attention unfused', () => {
+  const dir = join(root, 'tiny-unfused');
+  let session: ort.InferenceSession;
+
+  before(async () => {
+    const { status, stderr } = cli('--preset', 'tiny', '--out', dir, '--seed', '7', '--attention', 'unfused');
+    assert.equal(status, 0, stderr);
+    session = await ort.InferenceSession.create(join(dir, 'model.onnx'));
+  });
+
+  test('generation.json records the form, and the default form is fused', () => {
+    assert.equal(readJson(join(dir, 'generation.json')).attention, 'unfused');
+    assert.equal(readJson(join(root, 'tiny', 'generation.json')).attention, 'fused');
+  });
+
+  test('the same weights as the fused build, and logits within 1e-5 of it', async () => {
+    assert.ok(sameBytes(join(dir, 'model.safetensors'), join(root, 'tiny', 'model.safetensors')));
+    const fused = await ort.InferenceSession.create(join(root, 'tiny', 'model.onnx'));
+    const mine = await onnxLogits(session, padRight(SEQUENCES));
+    const theirs = await onnxLogits(fused, padRight(SEQUENCES));
+    for (const [i, logit] of mine.entries()) assert.ok(Math.abs(logit - theirs[i]) <= 1e-5, `sequence ${i}: ${logit} vs ${theirs[i]}`);
+  });
+
+  paddingTests(() => session);
+
+  test('--if-missing rebuilds a build of the other form', () => {
+    const other = join(root, 'reform');
+    cpSync(dir, other, { recursive: true });
+    const { status, stderr } = cli('--preset', 'tiny', '--out', other, '--seed', '7', '--if-missing');
+    assert.equal(status, 0, stderr);
+    assert.equal(readJson(join(other, 'generation.json')).attention, 'fused');
+  });
+
+  test('rejects an unknown form with usage', () => {
+    const { status, stderr } = cli('--preset', 'tiny', '--out', join(root, 'bad-form'), '--attention', 'flash');
+    assert.equal(status, 2);
+    assert.match(stderr, /usage: make-model/);
   });
 });
 

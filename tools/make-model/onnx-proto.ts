@@ -4,18 +4,24 @@ import { ProtoWriter } from './protobuf.ts';
 
 export const IR_VERSION = 8;
 export const OPSET_VERSION = 17;
+/** ONNX Runtime's contrib operators (GroupQueryAttention, SkipSimplifiedLayerNormalization...). */
+export const MS_DOMAIN = 'com.microsoft';
+const MS_OPSET_VERSION = 1;
 
 /** TensorProto.DataType values for the element types this graph uses. */
-export const DataType = { FLOAT: 1, INT64: 7, BOOL: 9 } as const;
+export const DataType = { FLOAT: 1, INT32: 6, INT64: 7, BOOL: 9 } as const;
 export type DataTypeCode = (typeof DataType)[keyof typeof DataType];
 
-const AttributeType = { INT: 2, INTS: 7 } as const;
+const AttributeType = { FLOAT: 1, INT: 2, INTS: 7 } as const;
 const DATA_LOCATION_EXTERNAL = 1;
 
-export type AttributeValue = number | readonly number[];
+/** An integer or integer list is written as INT/INTS; a float attribute is wrapped: `{ float: 1e-6 }`. */
+export type AttributeValue = number | readonly number[] | { readonly float: number };
 
 export interface NodeSpec {
   opType: string;
+  /** Operator set domain; absent for the default ONNX domain. */
+  domain?: string;
   inputs: readonly string[];
   outputs: readonly string[];
   attributes?: Readonly<Record<string, AttributeValue>>;
@@ -61,6 +67,7 @@ export interface ModelSpec {
 
 function encodeAttribute(name: string, value: AttributeValue): ProtoWriter {
   const w = new ProtoWriter().string(1, name);
+  if (typeof value === 'object' && 'float' in value) return w.int(20, AttributeType.FLOAT).float(2, value.float);
   if (typeof value === 'number') {
     if (!Number.isInteger(value)) throw new TypeError(`attribute ${name}: only integer attributes are supported`);
     return w.int(20, AttributeType.INT).int(3, value);
@@ -73,6 +80,7 @@ function encodeNode(node: NodeSpec, index: number): ProtoWriter {
   for (const input of node.inputs) w.string(1, input);
   for (const output of node.outputs) w.string(2, output);
   w.string(3, `${node.opType}_${index}`).string(4, node.opType);
+  if (node.domain !== undefined && node.domain !== '') w.string(7, node.domain);
   for (const [name, value] of Object.entries(node.attributes ?? {})) w.message(5, encodeAttribute(name, value));
   return w;
 }
@@ -123,6 +131,9 @@ export function encodeModel(model: ModelSpec): Uint8Array[] {
     .string(3, model.producerVersion)
     .message(7, encodeGraph(model.graph))
     .message(8, opset);
+  if (model.graph.nodes.some((node) => node.domain === MS_DOMAIN)) {
+    w.message(8, new ProtoWriter().string(1, MS_DOMAIN).int(2, MS_OPSET_VERSION));
+  }
   for (const [key, value] of Object.entries(model.metadata ?? {})) w.message(14, encodeStringEntry(key, value));
   return w.finish();
 }

@@ -6,6 +6,7 @@
 
 const WIRE_VARINT = 0;
 const WIRE_LENGTH_DELIMITED = 2;
+const WIRE_FIXED32 = 5;
 
 const utf8 = new TextEncoder();
 
@@ -29,6 +30,15 @@ export class ProtoWriter {
   /** Unpacked repeated int64 (`repeated int64 x = n;` in proto2 is not packed by default). */
   ints(field: number, values: readonly number[]): this {
     for (const value of values) this.int(field, value);
+    return this;
+  }
+
+  /** float field (wire type fixed32, little-endian IEEE 754 single). */
+  float(field: number, value: number): this {
+    this.tag(field, WIRE_FIXED32);
+    const bytes = new Uint8Array(4);
+    new DataView(bytes.buffer).setFloat32(0, value, true);
+    for (const byte of bytes) this.pending.push(byte);
     return this;
   }
 

@@ -1,4 +1,5 @@
-// The ONNX graph of HF Qwen3ForSequenceClassification (fp32, opset 17, no KV cache).
+// The ONNX graph of HF Qwen3ForSequenceClassification (fp32, opset 17, no KV cache), in two forms:
+// fused (ONNX Runtime's attention and norm operators, the default) and unfused (plain operators).
 //
 //   input_ids, attention_mask [batch, seq] int64
 //   → embed → N × (x + attn(norm(x)); x + mlp(norm(x))) → hidden at the last non-pad token
@@ -8,7 +9,7 @@
 // so fp32 rounding matches a PyTorch run as closely as the kernels allow.
 
 import { type Qwen3Dims, layerPrefix } from './config.ts';
-import { type AttributeValue, DataType, type GraphSpec, type NodeSpec, type TensorSpec } from './onnx-proto.ts';
+import { type AttributeValue, DataType, type GraphSpec, MS_DOMAIN, type NodeSpec, type TensorSpec } from './onnx-proto.ts';
 import type { Weights } from './weights.ts';
 
 const FLOAT32_LOWEST = -3.4028234663852886e38; // torch.finfo(torch.float32).min, HF's mask fill value
@@ -23,12 +24,22 @@ class GraphBuilder {
   private readonly usedNames = new Set<string>();
 
   /** Adds a single-output node; the output is named after `hint`, made unique. */
-  op(opType: string, inputs: string[], hint: string, attributes?: Record<string, AttributeValue>): string {
-    let output = hint;
-    for (let i = 1; this.usedNames.has(output); i++) output = `${hint}_${i}`;
-    this.usedNames.add(output);
-    this.nodes.push({ opType, inputs, outputs: [output], attributes });
-    return output;
+  op(opType: string, inputs: string[], hint: string, attributes?: Record<string, AttributeValue>, domain?: string): string {
+    return this.ops(opType, inputs, [hint], attributes, domain)[0];
+  }
+
+  /** Adds a node with several outputs, one per hint; an empty hint leaves that optional output unnamed. */
+  ops(opType: string, inputs: string[], hints: string[], attributes?: Record<string, AttributeValue>, domain?: string): string[] {
+    const outputs = hints.map((hint) => (hint === '' ? '' : this.uniqueName(hint)));
+    this.nodes.push({ opType, domain, inputs, outputs, attributes });
+    return outputs;
+  }
+
+  private uniqueName(hint: string): string {
+    let name = hint;
+    for (let i = 1; this.usedNames.has(name); i++) name = `${hint}_${i}`;
+    this.usedNames.add(name);
+    return name;
   }
 
   /** An int64 constant (dims [] for a scalar); identical constants share one initializer. */
@@ -59,13 +70,6 @@ class GraphBuilder {
   }
 }
 
-/** [out, in] row-major → [in, out], the layout MatMul(x, W^T) wants. */
-function transpose(data: Float32Array, rows: number, cols: number): Float32Array {
-  const out = new Float32Array(data.length);
-  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = data[r * cols + c];
-  return out;
-}
-
 /** rotary inv_freq = 1 / theta^(arange(0, d, 2) / d), each step rounded to float32 as torch does. */
 export function ropeInverseFrequencies(headDim: number, theta: number): Float32Array {
   const half = headDim / 2;
@@ -77,44 +81,139 @@ export function ropeInverseFrequencies(headDim: number, theta: number): Float32A
   return inv;
 }
 
-export function buildQwen3Graph(dims: Qwen3Dims, weights: Weights): GraphSpec {
-  const g = new GraphBuilder();
-  const { hidden_size: hidden, head_dim: headDim, num_attention_heads: heads, num_key_value_heads: kvHeads } = dims;
-  if (heads % kvHeads !== 0) throw new Error('num_attention_heads must be a multiple of num_key_value_heads');
-  if (headDim % 2 !== 0) throw new Error('head_dim must be even for rotary embeddings');
-  const groups = heads / kvHeads;
+/** How attention, RMSNorm and rotary embedding are written into the graph. */
+export type AttentionForm = 'fused' | 'unfused';
+export const ATTENTION_FORMS: readonly AttentionForm[] = ['fused', 'unfused'];
+export const DEFAULT_ATTENTION_FORM: AttentionForm = 'fused';
 
-  const tensor = (name: string) => {
-    const w = weights.get(name);
+export function isAttentionForm(name: string): name is AttentionForm {
+  return (ATTENTION_FORMS as readonly string[]).includes(name);
+}
+
+export interface GraphOptions {
+  /**
+   * fused: ONNX Runtime's contrib operators (GroupQueryAttention with rotary inside,
+   * SimplifiedLayerNormalization, SkipSimplifiedLayerNormalization), which never build the
+   * [batch, heads, seq, seq] mask and score tensors out of separate nodes.
+   * unfused: plain opset-17 operators, step for step as modeling_qwen3.py; the reference form.
+   */
+  attention?: AttentionForm;
+}
+
+/** Everything both forms share: the weights, the pieces of the graph built from them, and its inputs. */
+class Qwen3Writer {
+  readonly g = new GraphBuilder();
+  /** int64 scalar: the padded sequence length. */
+  readonly seqLen: string;
+  /** int64 [seq]: 0..seq-1; right padding means every sequence starts at position 0. */
+  readonly positions: string;
+
+  constructor(
+    readonly dims: Qwen3Dims,
+    private readonly weights: Weights,
+  ) {
+    const { num_attention_heads: heads, num_key_value_heads: kvHeads, head_dim: headDim } = dims;
+    if (heads % kvHeads !== 0) throw new Error('num_attention_heads must be a multiple of num_key_value_heads');
+    if (headDim % 2 !== 0) throw new Error('head_dim must be even for rotary embeddings');
+    const g = this.g;
+    this.seqLen = g.op('Gather', [g.op('Shape', ['input_ids'], 'ids_shape'), g.int64([1], [])], 'seq_len', { axis: 0 });
+    this.positions = g.op('Range', [g.int64([0], []), this.seqLen, g.int64([1], [])], 'positions');
+  }
+
+  tensor(name: string): { shape: number[]; data: Float32Array } {
+    const w = this.weights.get(name);
     if (w === undefined) throw new Error(`missing weight ${name}`);
     return w;
-  };
-  const vector = (name: string): string => g.weight(name, tensor(name).shape, tensor(name).data);
+  }
+
+  vector(name: string): string {
+    const { shape, data } = this.tensor(name);
+    return this.g.weight(name, shape, data);
+  }
+
   /** nn.Linear without bias: x @ W^T, with W^T stored pre-transposed. */
-  const linear = (x: string, name: string, hint: string): string => {
-    const { shape, data } = tensor(name);
-    const [outFeatures, inFeatures] = shape;
-    const wT = g.weight(`${name}.T`, [inFeatures, outFeatures], transpose(data, outFeatures, inFeatures));
-    return g.op('MatMul', [x, wT], hint);
-  };
+  linear(x: string, name: string, hint: string): string {
+    return this.g.op('MatMul', [x, this.transposedWeight([name], `${name}.T`)], hint);
+  }
+
+  /** Several nn.Linear of one input as one MatMul: their W^T side by side, [in, sum(out)]. */
+  transposedWeight(names: string[], stored: string): string {
+    const parts = names.map((name) => this.tensor(name));
+    const inFeatures = parts[0].shape[1];
+    if (parts.some((p) => p.shape[1] !== inFeatures)) throw new Error(`${names.join(', ')}: input sizes differ`);
+    const outTotal = parts.reduce((sum, p) => sum + p.shape[0], 0);
+    const out = new Float32Array(inFeatures * outTotal);
+    let column = 0;
+    for (const { shape, data } of parts) {
+      const outFeatures = shape[0];
+      for (let r = 0; r < outFeatures; r++) {
+        for (let c = 0; c < inFeatures; c++) out[c * outTotal + column + r] = data[r * inFeatures + c];
+      }
+      column += outFeatures;
+    }
+    return this.g.weight(stored, [inFeatures, outTotal], out);
+  }
+
+  /** Float32 rotary angles [seq, head_dim / 2]: position * inv_freq, as HF computes them. */
+  ropeFrequencies(): string {
+    const g = this.g;
+    const { head_dim: headDim, rope_theta: theta } = this.dims;
+    const positionsF = g.op('Cast', [this.positions], 'positions_f', { to: DataType.FLOAT });
+    const invFreq = g.weight('rotary.inv_freq', [headDim / 2], ropeInverseFrequencies(headDim, theta));
+    return g.op('Mul', [g.op('Unsqueeze', [positionsF, g.int64([1])], 'positions_col'), invFreq], 'rope_freqs');
+  }
+
+  embeddings(): string {
+    return this.g.op('Gather', [this.vector('model.embed_tokens.weight'), 'input_ids'], 'embeddings', { axis: 0 });
+  }
+
+  /**
+   * HF's read-out index: argmax over positions of position * (input_ids != pad_token_id).
+   * The final norm and score are per-token, so only the chosen token's hidden state goes through them.
+   */
+  readOut(x: string, rmsNorm: (x: string, name: string, hint: string) => string): GraphSpec {
+    const g = this.g;
+    const notPad = g.op('Not', [g.op('Equal', ['input_ids', g.int64([this.dims.pad_token_id], [])], 'is_pad')], 'not_pad');
+    const notPadInt = g.op('Cast', [notPad], 'not_pad_i64', { to: DataType.INT64 });
+    const weightedPositions = g.op('Mul', [notPadInt, this.positions], 'weighted_positions');
+    const lastIndex = g.op('ArgMax', [weightedPositions], 'last_token_index', { axis: 1, keepdims: 1 });
+    const last = g.op('GatherND', [x, lastIndex], 'last_hidden', { batch_dims: 1 });
+    const logits = this.linear(rmsNorm(last, 'model.norm.weight', 'final_norm'), 'score.weight', 'logits');
+    return {
+      name: 'qwen3_sequence_classification',
+      nodes: g.nodes,
+      initializers: g.initializers,
+      inputs: [
+        { name: 'input_ids', dataType: DataType.INT64, dims: ['batch', 'seq'] },
+        { name: 'attention_mask', dataType: DataType.INT64, dims: ['batch', 'seq'] },
+      ],
+      outputs: [{ name: logits, dataType: DataType.FLOAT, dims: ['batch', 1] }],
+    };
+  }
+}
+
+export function buildQwen3Graph(dims: Qwen3Dims, weights: Weights, options: GraphOptions = {}): GraphSpec {
+  const w = new Qwen3Writer(dims, weights);
+  return (options.attention ?? DEFAULT_ATTENTION_FORM) === 'fused' ? fusedLayers(w) : unfusedLayers(w);
+}
+
+/** The reference form: every step of modeling_qwen3.py as plain opset-17 operators. */
+function unfusedLayers(w: Qwen3Writer): GraphSpec {
+  const { g, dims, positions } = w;
   const eps = g.float32([dims.rms_norm_eps], []);
+  const { head_dim: headDim, num_attention_heads: heads, num_key_value_heads: kvHeads } = dims;
+  const groups = heads / kvHeads;
   /** Qwen3RMSNorm over the last axis: weight * (x * rsqrt(mean(x^2) + eps)). */
   const rmsNorm = (x: string, name: string, hint: string): string => {
     const squared = g.op('Mul', [x, x], `${hint}/sq`);
     const variance = g.op('ReduceMean', [squared], `${hint}/variance`, { axes: [-1], keepdims: 1 });
     const rms = g.op('Sqrt', [g.op('Add', [variance, eps], `${hint}/var_eps`)], `${hint}/rms`);
     const rsqrt = g.op('Reciprocal', [rms], `${hint}/rsqrt`);
-    return g.op('Mul', [vector(name), g.op('Mul', [x, rsqrt], `${hint}/normed`)], hint);
+    return g.op('Mul', [w.vector(name), g.op('Mul', [x, rsqrt], `${hint}/normed`)], hint);
   };
 
-  // Positions 0..seq-1: right padding means every sequence starts at position 0.
-  const seqLen = g.op('Gather', [g.op('Shape', ['input_ids'], 'ids_shape'), g.int64([1], [])], 'seq_len', { axis: 0 });
-  const positions = g.op('Range', [g.int64([0], []), seqLen, g.int64([1], [])], 'positions');
-
-  // Rotary tables [seq, head_dim]: emb = cat(freqs, freqs), freqs = position * inv_freq in float32.
-  const positionsF = g.op('Cast', [positions], 'positions_f', { to: DataType.FLOAT });
-  const invFreq = g.weight('rotary.inv_freq', [headDim / 2], ropeInverseFrequencies(headDim, dims.rope_theta));
-  const freqs = g.op('Mul', [g.op('Unsqueeze', [positionsF, g.int64([1])], 'positions_col'), invFreq], 'rope_freqs');
+  // Rotary tables [seq, head_dim]: emb = cat(freqs, freqs), then cos/sin.
+  const freqs = w.ropeFrequencies();
   const ropeAngles = g.op('Concat', [freqs, freqs], 'rope_angles', { axis: -1 });
   const cos = g.op('Cos', [ropeAngles], 'rope_cos');
   const sin = g.op('Sin', [ropeAngles], 'rope_sin');
@@ -147,14 +246,14 @@ export function buildQwen3Graph(dims: Qwen3Dims, weights: Weights): GraphSpec {
   );
   const scaling = g.float32([headDim ** -0.5], []);
 
-  let x = g.op('Gather', [vector('model.embed_tokens.weight'), 'input_ids'], 'embeddings', { axis: 0 });
+  let x = w.embeddings();
 
   for (let layer = 0; layer < dims.num_hidden_layers; layer++) {
     const p = layerPrefix(layer);
     const h = rmsNorm(x, `${p}.input_layernorm.weight`, `${p}/input_norm`);
     /** A q/k/v projection viewed per head, [b, s, n, d]; q_norm and k_norm act on this view, as in HF. */
     const projectHeads = (proj: string, n: number, norm?: string): string => {
-      const projected = linear(h, `${p}.self_attn.${proj}.weight`, `${p}/${proj}`);
+      const projected = w.linear(h, `${p}.self_attn.${proj}.weight`, `${p}/${proj}`);
       const perHead = g.op('Reshape', [projected, g.int64([0, 0, n, headDim])], `${p}/${proj}_heads`);
       return norm === undefined ? perHead : rmsNorm(perHead, `${p}.self_attn.${norm}.weight`, `${p}/${norm}`);
     };
@@ -176,33 +275,100 @@ export function buildQwen3Graph(dims: Qwen3Dims, weights: Weights): GraphSpec {
     const context = g.op('Reshape', [contextGrouped, g.int64([0, heads, -1, headDim])], `${p}/context`); // [b, heads, s, d]
     const contextBshd = toHeadMajor(context, `${p}/context_bshd`);
     const merged = g.op('Reshape', [contextBshd, g.int64([0, 0, heads * headDim])], `${p}/context_merged`);
-    x = g.op('Add', [x, linear(merged, `${p}.self_attn.o_proj.weight`, `${p}/o_proj`)], `${p}/attn_residual`);
+    x = g.op('Add', [x, w.linear(merged, `${p}.self_attn.o_proj.weight`, `${p}/o_proj`)], `${p}/attn_residual`);
 
     const m = rmsNorm(x, `${p}.post_attention_layernorm.weight`, `${p}/post_attention_norm`);
-    const gate = linear(m, `${p}.mlp.gate_proj.weight`, `${p}/gate_proj`);
+    const gate = w.linear(m, `${p}.mlp.gate_proj.weight`, `${p}/gate_proj`);
     const silu = g.op('Mul', [gate, g.op('Sigmoid', [gate], `${p}/gate_sigmoid`)], `${p}/silu`);
-    const up = linear(m, `${p}.mlp.up_proj.weight`, `${p}/up_proj`);
-    const down = linear(g.op('Mul', [silu, up], `${p}/gated`), `${p}.mlp.down_proj.weight`, `${p}/down_proj`);
+    const up = w.linear(m, `${p}.mlp.up_proj.weight`, `${p}/up_proj`);
+    const down = w.linear(g.op('Mul', [silu, up], `${p}/gated`), `${p}.mlp.down_proj.weight`, `${p}/down_proj`);
     x = g.op('Add', [x, down], `${p}/mlp_residual`);
   }
+  return w.readOut(x, rmsNorm);
+}
 
-  // HF's read-out index: argmax over positions of position * (input_ids != pad_token_id).
-  // The final norm and score are per-token, so only the chosen token's hidden state goes through them.
-  const notPad = g.op('Not', [g.op('Equal', ['input_ids', g.int64([dims.pad_token_id], [])], 'is_pad')], 'not_pad');
-  const notPadInt = g.op('Cast', [notPad], 'not_pad_i64', { to: DataType.INT64 });
-  const weightedPositions = g.op('Mul', [notPadInt, positions], 'weighted_positions');
-  const lastIndex = g.op('ArgMax', [weightedPositions], 'last_token_index', { axis: 1, keepdims: 1 });
-  const last = g.op('GatherND', [x, lastIndex], 'last_hidden', { batch_dims: 1 });
-  const logits = linear(rmsNorm(last, 'model.norm.weight', 'final_norm'), 'score.weight', 'logits');
-
-  return {
-    name: 'qwen3_sequence_classification',
-    nodes: g.nodes,
-    initializers: g.initializers,
-    inputs: [
-      { name: 'input_ids', dataType: DataType.INT64, dims: ['batch', 'seq'] },
-      { name: 'attention_mask', dataType: DataType.INT64, dims: ['batch', 'seq'] },
-    ],
-    outputs: [{ name: logits, dataType: DataType.FLOAT, dims: ['batch', 1] }],
+/**
+ * The fused form: per layer one q/k/v MatMul, q_norm/k_norm as SimplifiedLayerNormalization over
+ * each head, GroupQueryAttention with the rotary embedding applied inside, and each residual add
+ * fused with the norm that follows it (SkipSimplifiedLayerNormalization).
+ *
+ * GroupQueryAttention reads padding as per-row lengths: seqlens_k = (tokens in the row) - 1 and
+ * total_sequence_length = the padded length, both derived here from attention_mask. With right
+ * padding every real query sees only real keys (causality), exactly as the unfused mask allows,
+ * so the read-out token's hidden state is the same; padded positions compute values nobody reads.
+ * GroupQueryAttention's past_key/past_value inputs (empty here) and present outputs are where a
+ * graph with a key/value cache plugs in.
+ */
+function fusedLayers(w: Qwen3Writer): GraphSpec {
+  const { g, dims } = w;
+  const { head_dim: headDim, num_attention_heads: heads, num_key_value_heads: kvHeads, rms_norm_eps: eps } = dims;
+  const epsilon = { float: eps };
+  /** Qwen3RMSNorm over the last axis as one operator (registered in the default domain by ONNX Runtime). */
+  const rmsNorm = (x: string, name: string, hint: string): string =>
+    g.op('SimplifiedLayerNormalization', [x, w.vector(name)], hint, { axis: -1, epsilon });
+  /** (norm(x + residual), x + residual). */
+  const addAndNorm = (x: string, residual: string, name: string, hint: string): [string, string] => {
+    const [normed, , , sum] = g.ops(
+      'SkipSimplifiedLayerNormalization',
+      [x, residual, w.vector(name)],
+      [hint, '', '', `${hint}/residual_sum`],
+      { epsilon },
+      MS_DOMAIN,
+    );
+    return [normed, sum];
   };
+
+  const tokensPerRow = g.op('ReduceSum', ['attention_mask', g.int64([1])], 'tokens_per_row', { keepdims: 0 });
+  const seqlensK = g.op('Cast', [g.op('Sub', [tokensPerRow, g.int64([1], [])], 'last_token_per_row')], 'seqlens_k', {
+    to: DataType.INT32,
+  });
+  const totalSequenceLength = g.op('Cast', [w.seqLen], 'total_sequence_length', { to: DataType.INT32 });
+  // Rotary caches [seq, head_dim / 2] in float32, the angles HF computes (its cat(freqs, freqs) halves).
+  const freqs = w.ropeFrequencies();
+  const cosCache = g.op('Cos', [freqs], 'rope_cos_cache');
+  const sinCache = g.op('Sin', [freqs], 'rope_sin_cache');
+
+  const qWidth = heads * headDim;
+  const kvWidth = kvHeads * headDim;
+  const qkvSplit = g.int64([qWidth, kvWidth, kvWidth]);
+  const intermediate = dims.intermediate_size;
+  const gateUpSplit = g.int64([intermediate, intermediate]);
+
+  let x = w.embeddings();
+  let h = rmsNorm(x, `${layerPrefix(0)}.input_layernorm.weight`, `${layerPrefix(0)}/input_norm`);
+  for (let layer = 0; layer < dims.num_hidden_layers; layer++) {
+    const p = layerPrefix(layer);
+    const proj = (name: string) => `${p}.self_attn.${name}.weight`;
+    const qkvWeight = w.transposedWeight([proj('q_proj'), proj('k_proj'), proj('v_proj')], `${p}.self_attn.qkv_proj.weight.T`);
+    const qkv = g.op('MatMul', [h, qkvWeight], `${p}/qkv_proj`);
+    const [q, k, v] = g.ops('Split', [qkv, qkvSplit], [`${p}/q_proj`, `${p}/k_proj`, `${p}/v_proj`], { axis: -1 });
+    /** q_norm / k_norm act on each head: view [b, s, n, d], normalise, view back [b, s, n * d]. */
+    const headNorm = (t: string, n: number, norm: string): string => {
+      const perHead = g.op('Reshape', [t, g.int64([0, 0, n, headDim])], `${p}/${norm}_heads`);
+      const normed = rmsNorm(perHead, `${p}.self_attn.${norm}.weight`, `${p}/${norm}`);
+      return g.op('Reshape', [normed, g.int64([0, 0, n * headDim])], `${p}/${norm}_merged`);
+    };
+    const [context] = g.ops(
+      'GroupQueryAttention',
+      [headNorm(q, heads, 'q_norm'), headNorm(k, kvHeads, 'k_norm'), v, '', '', seqlensK, totalSequenceLength, cosCache, sinCache],
+      [`${p}/attention`, `${p}/present_key`, `${p}/present_value`],
+      { num_heads: heads, kv_num_heads: kvHeads, do_rotary: 1, rotary_interleaved: 0 },
+      MS_DOMAIN,
+    );
+    const attnOut = w.linear(context, `${p}.self_attn.o_proj.weight`, `${p}/o_proj`);
+    const [m, afterAttention] = addAndNorm(attnOut, x, `${p}.post_attention_layernorm.weight`, `${p}/post_attention_norm`);
+
+    const mlp = (name: string) => `${p}.mlp.${name}.weight`;
+    const gateUp = g.op('MatMul', [m, w.transposedWeight([mlp('gate_proj'), mlp('up_proj')], `${p}.mlp.gate_up_proj.weight.T`)], `${p}/gate_up_proj`);
+    const [gate, up] = g.ops('Split', [gateUp, gateUpSplit], [`${p}/gate_proj`, `${p}/up_proj`], { axis: -1 });
+    const silu = g.op('Mul', [gate, g.op('Sigmoid', [gate], `${p}/gate_sigmoid`)], `${p}/silu`);
+    const down = w.linear(g.op('Mul', [silu, up], `${p}/gated`), mlp('down_proj'), `${p}/down_proj`);
+    if (layer + 1 < dims.num_hidden_layers) {
+      const next = layerPrefix(layer + 1);
+      [h, x] = addAndNorm(down, afterAttention, `${next}.input_layernorm.weight`, `${next}/input_norm`);
+    } else {
+      x = g.op('Add', [afterAttention, down], `${p}/mlp_residual`);
+    }
+  }
+  return w.readOut(x, rmsNorm);
 }
