@@ -2,6 +2,7 @@
 // its code. 5xx bodies never carry internals; the log has them.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ERROR_STATUS, ServiceError, type ErrorCode } from '../errors.ts';
+import { LocalizationInputError } from '../localization/errors.ts';
 import type { Metrics } from '../metrics.ts';
 
 /** Fastify's own error codes that reach the handler, mapped into the closed set. */
@@ -23,6 +24,11 @@ export function toErrorBody(err: unknown): { status: number; body: ErrorBody; re
   if (err instanceof ServiceError) {
     const body = { error: err.message, code: err.code };
     return { status: err.status, body, retryAfterS: err.retryAfterS };
+  }
+  if (err instanceof LocalizationInputError) {
+    // Into the closed set; the localization code stays in the message for humans.
+    const code = err.status === 422 ? 'unprocessable' : 'invalid_request';
+    return { status: err.status, body: { error: `body/${err.message} (${err.code})`, code } };
   }
   const fe = err as FastifyError;
   if (fe?.validation) {

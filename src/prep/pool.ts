@@ -1,5 +1,5 @@
-// Prep worker threads: extraction, syntax check, template and tokenization off the event loop, so
-// that HTTP and /health never wait behind them. Each request is cut into slices of ITEMS_PER_SLICE
+// Prep worker threads: extraction, syntax check, template, tokenization and localization rewards
+// off the event loop, so that HTTP and /health never wait behind them. Each request is cut into slices of ITEMS_PER_SLICE
 // and the pool takes slices from the waiting requests in turn, so a request of thousands of items
 // does not hold back the small ones behind it.
 //
@@ -8,6 +8,9 @@ import type { Worker } from 'node:worker_threads';
 import { siblingWorkerUrl, startWorker } from '../worker-thread.ts';
 import { CancelledError, ServiceError } from '../errors.ts';
 import type { ExtractionMode } from '../extract/fences.ts';
+import { checkLocalizationBody, LocalizationInputError } from '../localization/index.ts';
+import type { LocalizationErrorCode } from '../localization/errors.ts';
+import type { LocalizationBody, LocalizationItem, LocalizationResponse, LocalizationResult, LocalizationWeights } from '../localization/index.ts';
 import type { Prompt, TokenizerFiles } from '../prompt/prompt.ts';
 import type { Shaping } from '../shape/shaping.ts';
 import { ITEMS_PER_SLICE, type PreparedItem, type Preparer, type ScoreItem } from './prepare.ts';
@@ -20,17 +23,21 @@ type Work =
   | { kind: 'close' }
   | { kind: 'items'; items: ScoreItem[]; extraction: ExtractionMode; shaping: Shaping }
   | { kind: 'texts'; texts: string[] }
-  | { kind: 'render'; question: string; code: string };
+  | { kind: 'render'; question: string; code: string }
+  | { kind: 'localize'; items: LocalizationItem[]; offset: number; weights: LocalizationWeights };
 export type PrepRequest = Work & { id: number };
 export type PrepResponse =
   | { id: number; kind: 'ready' }
   | { id: number; kind: 'items'; items: PreparedItem[] }
   | { id: number; kind: 'texts'; prompts: Prompt[] }
   | { id: number; kind: 'render'; text: string }
+  | { id: number; kind: 'localized'; results: LocalizationResult[] }
+  /** The slice's input is bad: a LocalizationInputError, sent as its fields (an Error crosses threads without its class). */
+  | { id: number; kind: 'refused'; code: LocalizationErrorCode; detail: string; path?: string }
   | { id: number; kind: 'failed'; message: string };
 
 interface Job {
-  /** Total units (items or texts; 1 for a render). */
+  /** Units to send (items or texts; 1 for a render); cut back to a refused slice's start. */
   size: number;
   /** Next unit not yet sent to a worker. */
   next: number;
@@ -39,6 +46,8 @@ interface Job {
   slice(start: number, end: number): Work;
   signal?: AbortSignal;
   failed: boolean;
+  /** The earliest slice refused for bad input, and why: the answer once the slices before it are in. */
+  refusal?: { start: number; error: Error };
   resolve(results: unknown[]): void;
   reject(err: Error): void;
 }
@@ -92,6 +101,13 @@ export class PrepPool implements Preparer {
     return text as string;
   }
 
+  async localize(body: LocalizationBody, signal?: AbortSignal): Promise<LocalizationResponse> {
+    const weights = checkLocalizationBody(body);
+    const { items } = body;
+    const results = await this.submit(items.length, (s, e) => ({ kind: 'localize', items: items.slice(s, e), offset: s, weights }), signal);
+    return { results: results as LocalizationResult[] };
+  }
+
   async close(): Promise<void> {
     this.closing = true;
     const workers = this.slots.map((s) => s.worker);
@@ -133,11 +149,11 @@ export class PrepPool implements Preparer {
     }
   }
 
-  /** The next job in turn, failing the cancelled ones on the way. */
+  /** The next job in turn with a slice to send, failing the cancelled ones on the way. */
   private nextLiveJob(): Job | undefined {
     for (let job = this.jobs.shift(); job; job = this.jobs.shift()) {
-      if (!job.signal?.aborted) return job;
-      this.fail(job, new CancelledError());
+      if (job.signal?.aborted) this.fail(job, new CancelledError());
+      else if (job.next < job.size) return job;
     }
     return undefined;
   }
@@ -150,10 +166,19 @@ export class PrepPool implements Preparer {
     job.outstanding--;
     if (res.kind === 'failed') {
       this.fail(job, new ServiceError('internal', `preparing items failed: ${res.message}`));
+    } else if (res.kind === 'refused') {
+      // One pass in order would have stopped at the first bad item: later slices are not sent,
+      // and the slices before this one decide whether an earlier item is the one to report.
+      if (!job.refusal || start < job.refusal.start) job.refusal = { start, error: new LocalizationInputError(res.code, res.detail, res.path) };
+      job.size = Math.min(job.size, start);
     } else if (!job.failed) {
-      const part = res.kind === 'items' ? res.items : res.kind === 'texts' ? res.prompts : res.kind === 'render' ? [res.text] : [];
+      const part = res.kind === 'items' ? res.items : res.kind === 'texts' ? res.prompts : res.kind === 'render' ? [res.text]
+        : res.kind === 'localized' ? res.results : [];
       for (let k = 0; k < part.length; k++) job.results[start + k] = part[k];
-      if (job.next === job.size && job.outstanding === 0) job.resolve(job.results);
+    }
+    if (!job.failed && job.next >= job.size && job.outstanding === 0) {
+      if (job.refusal) this.fail(job, job.refusal.error);
+      else job.resolve(job.results);
     }
     this.dispatch();
   }
