@@ -4,8 +4,8 @@
 // does not hold back the small ones behind it.
 //
 //   prepare(items) ──► jobs (round robin) ──slice──► idle worker ──► results at the slice's offset
-import type { Worker } from 'node:worker_threads';
-import { siblingWorkerUrl, startWorker } from '../worker-thread.ts';
+import { siblingWorkerUrl } from '../worker-thread.ts';
+import { SupervisedWorker } from '../worker-supervisor.ts';
 import { CancelledError, ServiceError } from '../errors.ts';
 import type { ExtractionMode } from '../extract/fences.ts';
 import { checkLocalizationBody, LocalizationInputError } from '../localization/index.ts';
@@ -53,8 +53,7 @@ interface Job {
 }
 
 interface Slot {
-  worker: Worker;
-  ready: boolean;
+  worker: SupervisedWorker<PrepResponse>;
   running: { job: Job; start: number; id: number } | null;
 }
 
@@ -64,7 +63,6 @@ export class PrepPool implements Preparer {
   private readonly slots: Slot[] = [];
   private jobs: Job[] = [];
   private nextId = 1;
-  private closing = false;
 
   private constructor(
     private readonly init: PrepInit,
@@ -76,7 +74,7 @@ export class PrepPool implements Preparer {
   static async create(init: PrepInit, threads: number, log: { error(msg: string): void }, workerUrl = WORKER_URL): Promise<PrepPool> {
     const pool = new PrepPool(init, log, workerUrl);
     try {
-      await Promise.all(Array.from({ length: threads }, () => pool.spawn()));
+      await Promise.all(Array.from({ length: threads }, () => pool.addSlot()));
     } catch (err) {
       await pool.close();
       throw err;
@@ -109,23 +107,18 @@ export class PrepPool implements Preparer {
   }
 
   async close(): Promise<void> {
-    this.closing = true;
     const workers = this.slots.map((s) => s.worker);
     this.slots.length = 0;
     for (const job of this.jobs) this.fail(job, new ServiceError('shutting_down', 'the service is shutting down'));
     // Asked, not terminated: terminating a thread inside a native call (tree-sitter) aborts the
     // whole process. The worker exits after the slice it is on.
-    await Promise.all(workers.map(async (w) => {
-      const exited = new Promise((resolve) => w.once('exit', resolve));
-      // Held until it has gone, so that a caller awaiting close() keeps the process alive meanwhile.
-      w.ref();
-      w.postMessage({ id: 0, kind: 'close' } satisfies PrepRequest);
-      await exited;
-    }));
+    await Promise.all(workers.map((w) => w.closeWith({ id: 0, kind: 'close' } satisfies PrepRequest)));
   }
 
   private submit(size: number, slice: Job['slice'], signal?: AbortSignal): Promise<unknown[]> {
     if (size === 0) return Promise.resolve([]);
+    // A worker that failed to start is tried again now, on its next use.
+    for (const slot of this.slots) slot.worker.restartIfFailed();
     return new Promise((resolve, reject) => {
       this.jobs.push({ size, next: 0, outstanding: 0, results: new Array(size), slice, signal, failed: false, resolve, reject });
       this.dispatch();
@@ -135,7 +128,7 @@ export class PrepPool implements Preparer {
   /** Gives each idle worker the next slice, taking one slice per job in turn. */
   private dispatch(): void {
     for (const slot of this.slots) {
-      if (!slot.ready || slot.running) continue;
+      if (slot.worker.state !== 'ready' || slot.running) continue;
       const job = this.nextLiveJob();
       if (!job) return;
       const start = job.next;
@@ -145,7 +138,7 @@ export class PrepPool implements Preparer {
       if (end < job.size) this.jobs.push(job);
       const id = this.nextId++;
       slot.running = { job, start, id };
-      slot.worker.postMessage({ ...job.slice(start, end), id } satisfies PrepRequest);
+      slot.worker.post({ ...job.slice(start, end), id } satisfies PrepRequest);
     }
   }
 
@@ -190,42 +183,31 @@ export class PrepPool implements Preparer {
     job.reject(err);
   }
 
-  private spawn(replacing?: Slot): Promise<void> {
-    // unref: a pool left open (a test that never closes its app) does not keep the process alive.
-    const worker = startWorker(this.workerUrl, this.init);
-    worker.unref();
-    const slot: Slot = replacing ?? { worker, ready: false, running: null };
-    slot.worker = worker;
-    slot.ready = false;
-    if (!replacing) this.slots.push(slot);
-    return new Promise<void>((resolve, reject) => {
-      worker.on('message', (res: PrepResponse) => {
-        if (res.kind === 'ready') {
-          slot.ready = true;
-          resolve();
-          this.dispatch();
-        } else {
-          this.settle(slot, res);
-        }
-      });
-      worker.on('error', (err) => {
-        this.log.error(`prep worker error: ${err.message}`);
-        reject(err);
-      });
-      worker.on('exit', (code) => {
-        reject(new Error(`prep worker exited with code ${code} before it was ready`));
-        if (this.closing || slot.worker !== worker) return;
-        const lost = slot.running?.job;
-        slot.running = null;
-        if (lost) this.fail(lost, new ServiceError('internal', `a prep worker exited (code ${code}) while preparing this request; retry it`));
-        if (!slot.ready) {
-          // Died while starting: leave the slot out rather than restart in a loop.
-          this.slots.splice(this.slots.indexOf(slot), 1);
-          if (this.slots.length === 0) for (const job of [...this.jobs]) this.fail(job, new ServiceError('internal', 'no prep worker is running'));
-          return;
-        }
-        this.spawn(slot).catch(() => {});
-      });
-    });
+  private addSlot(): Promise<void> {
+    const slot: Slot = {
+      running: null,
+      worker: new SupervisedWorker<PrepResponse>({
+        entry: this.workerUrl,
+        workerData: this.init,
+        name: 'prep worker',
+        log: this.log,
+        handshake: (res) => res.kind === 'ready' || undefined,
+        onReady: () => this.dispatch(),
+        onMessage: (res) => this.settle(slot, res),
+        onExit: (code) => {
+          const lost = slot.running?.job;
+          slot.running = null;
+          if (lost) this.fail(lost, new ServiceError('internal', `a prep worker exited (code ${code}) while preparing this request; retry it`));
+        },
+        onStartFailed: () => {
+          if (this.slots.some((s) => s.worker.state !== 'failed')) return;
+          for (const job of [...this.jobs]) this.fail(job, new ServiceError('internal', 'no prep worker is running'));
+        },
+        // A pool left open (a test that never closes its app) does not keep the process alive.
+        unref: true,
+      }),
+    };
+    this.slots.push(slot);
+    return slot.worker.startup;
   }
 }
