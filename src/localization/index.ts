@@ -6,6 +6,7 @@ import { LocalizationInputError } from './errors.ts';
 import { f1 } from './f1.ts';
 import { parseFinishCall } from './finish-call.ts';
 import { goldFromFileChanges, goldFromPatch } from './gold.ts';
+import { isObject } from './json.ts';
 import { predictionSets } from './prediction.ts';
 import { LOCALIZATION_LIMITS } from './schema.ts';
 import type {
@@ -26,10 +27,6 @@ const LEVELS = ['file', 'module', 'entity'] as const;
 
 function invalid(path: string, detail: string): LocalizationInputError {
   return new LocalizationInputError('invalid_body', detail, path);
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 function checkLocations(path: string, v: unknown): asserts v is CodeLocation[] {
