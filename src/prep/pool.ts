@@ -1,7 +1,7 @@
 // Prep worker threads: extraction, syntax check, template, tokenization and localization rewards
-// off the event loop, so that HTTP and /health never wait behind them. Each request is cut into slices of ITEMS_PER_SLICE
-// and the pool takes slices from the waiting requests in turn, so a request of thousands of items
-// does not hold back the small ones behind it.
+// off the event loop, so that HTTP and /health never wait behind them. Each request is cut into
+// slices of ITEMS_PER_SLICE and the pool takes slices from the waiting requests in turn, so a
+// request of thousands of items does not hold back the small ones behind it.
 //
 //   prepare(items) ──► jobs (round robin) ──slice──► idle worker ──► results at the slice's offset
 import { siblingWorkerUrl } from '../worker-thread.ts';
