@@ -96,7 +96,7 @@ export async function buildApp(opts: AppOptions): Promise<RewardApp> {
   await app.register(teiRoutes, ctx);
   await app.register(openrlhfRoutes, ctx);
   await app.register(vllmRoutes, ctx);
-  await app.register(localizationRoutes);
+  await app.register(localizationRoutes, ctx);
 
   const warmUp = scorer
     .score([{ question: 'warm-up', response: '```python\nprint(1)\n```' }], 'single_block', 'softplus')

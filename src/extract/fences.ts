@@ -4,6 +4,10 @@
 // left-to-right scan so that hostile inputs (megabytes of backticks, tens of
 // thousands of fences) cost time linear in their length.
 
+import { pyStrip } from '../python/text.ts';
+
+export { pyStrip };
+
 export type ExtractionMode = 'single_block' | 'last_block' | 'none';
 export type ExtractStatus = 'ok' | 'no_code' | 'multiple_blocks' | 'empty_code';
 
@@ -77,26 +81,6 @@ export function scanFencedBlocks(text: string): FenceScan {
 /** Bodies of all fenced blocks, in re.findall order. */
 export function findFencedBlocks(text: string): string[] {
   return scanFencedBlocks(text).blocks;
-}
-
-// Python's str.strip() whitespace (Py_UNICODE_ISSPACE). It differs from
-// String.prototype.trim: Python strips \x1c-\x1f and \x85, JS strips \ufeff.
-function isPyStripSpace(c: number): boolean {
-  if (c <= 0x20) return c === 0x20 || (c >= 0x09 && c <= 0x0d) || (c >= 0x1c && c <= 0x1f);
-  if (c < 0x85) return false;
-  return (
-    c === 0x85 || c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) ||
-    c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000
-  );
-}
-
-/** Python's str.strip() with no arguments. */
-export function pyStrip(s: string): string {
-  let a = 0;
-  let b = s.length;
-  while (a < b && isPyStripSpace(s.charCodeAt(a))) a++;
-  while (b > a && isPyStripSpace(s.charCodeAt(b - 1))) b--;
-  return s.slice(a, b);
 }
 
 export function extractCode(response: string, mode: ExtractionMode): { status: ExtractStatus; code: string } {

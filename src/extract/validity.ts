@@ -12,8 +12,9 @@
 // except that CPython always reports the tokenizer errors it raises as
 // exceptions (bad literals, characters, brackets), wherever they are.
 
-import Parser from 'tree-sitter';
-import Python from 'tree-sitter-python';
+import type Parser from 'tree-sitter';
+import { newPythonParser } from '../python/parser.ts';
+import { LONE_SURROGATE } from '../python/text.ts';
 import { checkGrammar } from './rules.ts';
 import { checkStringToken, type FStringExpr } from './strings.ts';
 import { STRING, tokenize, type SyntaxIssue } from './tokenizer.ts';
@@ -30,8 +31,7 @@ const LARGE_INPUT_CHARS = 128_000;
 /** Wall-clock budget for one tree-sitter parse of a large input. */
 const PARSE_DEADLINE_MS = 800;
 
-const parser = new Parser();
-parser.setLanguage(Python as unknown as Parser.Language);
+const parser = newPythonParser();
 
 export function checkPythonSyntax(code: string): SyntaxVerdict {
   const issue = analyze(code);
@@ -51,7 +51,6 @@ function lineOf(src: string, offset: number): number {
 }
 
 const SURROGATE = /[\ud800-\udfff]/;
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 // What ast.parse rejects before tokenizing a str source.
 function encodingIssue(code: string): SyntaxIssue | null {

@@ -3,6 +3,7 @@
 // who sent the request: they name the field, the allowed values, the limit and its setting.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
 import { ERROR_STATUS, ServiceError, type ErrorCode } from '../errors.ts';
+import { LocalizationInputError } from '../localization/errors.ts';
 import type { Metrics } from '../metrics.ts';
 
 /** Fastify's own error codes that reach the handler, mapped into the closed set. */
@@ -53,6 +54,11 @@ export function toErrorBody(err: unknown, ctx: ErrorContext = {}): { status: num
   if (err instanceof ServiceError) {
     const body = { error: err.message, code: err.code };
     return { status: err.status, body, retryAfterS: err.retryAfterS };
+  }
+  if (err instanceof LocalizationInputError) {
+    // Into the closed set; the localization code stays in the message for humans.
+    const code = err.status === 422 ? 'unprocessable' : 'invalid_request';
+    return { status: err.status, body: { error: `body/${err.message} (${err.code})`, code } };
   }
   const fe = err as FastifyError;
   if (fe?.validation) {

@@ -10,6 +10,7 @@
 //      action model forbids other fields);
 //   6. `locations` is a list of objects with a string `file` and optional string-or-null
 //      `class_name` / `function_name` (other keys are ignored, as pydantic's default does).
+import { isObject } from './json.ts';
 import { pyStrip } from './text.ts';
 import type { CodeLocation } from './types.ts';
 
@@ -26,10 +27,6 @@ function count(text: string, needle: string): number {
 
 function fail(reason: string): FinishCall {
   return { ok: false, reason };
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 function optionalName(v: unknown): v is string | null | undefined {

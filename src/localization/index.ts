@@ -6,6 +6,7 @@ import { LocalizationInputError } from './errors.ts';
 import { f1 } from './f1.ts';
 import { parseFinishCall } from './finish-call.ts';
 import { goldFromFileChanges, goldFromPatch } from './gold.ts';
+import { isObject } from './json.ts';
 import { predictionSets } from './prediction.ts';
 import { LOCALIZATION_LIMITS } from './schema.ts';
 import type {
@@ -26,10 +27,6 @@ const LEVELS = ['file', 'module', 'entity'] as const;
 
 function invalid(path: string, detail: string): LocalizationInputError {
   return new LocalizationInputError('invalid_body', detail, path);
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 function checkLocations(path: string, v: unknown): asserts v is CodeLocation[] {
@@ -61,7 +58,7 @@ function checkGold(path: string, gold: unknown): asserts gold is Gold {
   }
 }
 
-function readWeights(body: LocalizationBody): Record<(typeof LEVELS)[number], number> {
+function readWeights(body: LocalizationBody): LocalizationWeights {
   const w = body.weights ?? {};
   if (!isObject(w)) throw invalid('weights', 'must be an object');
   const out = { file: 1, module: 1, entity: 1 };
@@ -74,8 +71,8 @@ function readWeights(body: LocalizationBody): Record<(typeof LEVELS)[number], nu
 }
 
 /**
- * Gold sets for the items of one request. The rollouts of one task carry the same patch and
- * sources, so a patch gold is derived once per distinct (patch, files) and shared.
+ * Gold sets for the items of one slice of a request. The rollouts of one task carry the same patch
+ * and sources, so a patch gold is derived once per distinct (patch, files) in the slice and shared.
  */
 class GoldCache {
   private readonly byPatch = new Map<string, { files: Record<string, string>; sets: LocationSets }[]>();
@@ -100,7 +97,7 @@ function sameFiles(a: Record<string, string>, b: Record<string, string>): boolea
 }
 
 function scoreItem(
-  item: LocalizationItem, path: string, weights: Record<(typeof LEVELS)[number], number>, golds: GoldCache,
+  item: LocalizationItem, path: string, weights: LocalizationWeights, golds: GoldCache,
 ): LocalizationResult {
   if (!isObject(item)) throw invalid(path, 'must be an object');
   const hasText = item.prediction_text !== undefined;
@@ -137,14 +134,33 @@ function scoreItem(
   return { reward, file, module, entity, gold, format_ok: formatOk };
 }
 
-export function scoreLocalization(body: LocalizationBody): LocalizationResponse {
+/** The weight of each level in the reward. */
+export type LocalizationWeights = Record<(typeof LEVELS)[number], number>;
+
+/**
+ * The checks on the body as a whole (items present and within the limit, weights), made before
+ * any item is scored; returns the weights the items are scored with.
+ */
+export function checkLocalizationBody(body: LocalizationBody): LocalizationWeights {
   if (!isObject(body) || !Array.isArray(body.items) || body.items.length === 0) {
     throw invalid('items', 'must be a non-empty array');
   }
   if (body.items.length > LOCALIZATION_LIMITS.items) {
     throw new LocalizationInputError('too_large', `${body.items.length} items, more than the limit of ${LOCALIZATION_LIMITS.items}`, 'items');
   }
-  const weights = readWeights(body);
+  return readWeights(body);
+}
+
+/**
+ * Scores a run of a request's items that starts at `items[offset]`, so that a request can be
+ * scored in slices; an error names its item by its index in the whole request.
+ */
+export function scoreLocalizationItems(items: readonly LocalizationItem[], offset: number, weights: LocalizationWeights): LocalizationResult[] {
   const golds = new GoldCache();
-  return { results: body.items.map((item, i) => scoreItem(item, `items[${i}]`, weights, golds)) };
+  return items.map((item, k) => scoreItem(item, `items[${offset + k}]`, weights, golds));
+}
+
+export function scoreLocalization(body: LocalizationBody): LocalizationResponse {
+  const weights = checkLocalizationBody(body);
+  return { results: scoreLocalizationItems(body.items, 0, weights) };
 }

@@ -17,8 +17,8 @@
 // with errors while the whole file parses cleanly mean the split went wrong: the whole file is
 // then parsed once and used for everything. Errors the whole file has too (tree-sitter misreads
 // some valid code, such as a dedent inside brackets) stay inside their part that way.
-import Parser from 'tree-sitter';
-import Python from 'tree-sitter-python';
+import type Parser from 'tree-sitter';
+import { newPythonParser } from '../python/parser.ts';
 import { splitStatements, type Member, type Span, type Statement } from './top-level.ts';
 
 export interface PythonOutline {
@@ -33,8 +33,7 @@ export interface PythonOutline {
   prefetch(rows: Iterable<number>, locations?: Iterable<string>): void;
 }
 
-const parser = new Parser();
-parser.setLanguage(Python as unknown as Parser.Language);
+const parser = newPythonParser();
 
 const DEF = 'function_definition';
 const CLASS = 'class_definition';

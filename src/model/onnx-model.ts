@@ -1,7 +1,7 @@
 // Owns the ONNX Runtime worker thread: one batch in flight at a time, the worker restarted when it
 // dies (the items of its batch fail with 503, later batches run on the new worker).
-import type { Worker } from 'node:worker_threads';
-import { siblingWorkerUrl, startWorker } from '../worker-thread.ts';
+import { siblingWorkerUrl } from '../worker-thread.ts';
+import { SupervisedWorker } from '../worker-supervisor.ts';
 import { InferenceFailedError, ModelUnavailableError } from '../errors.ts';
 import type { ModelBatch, ModelInfo, RewardModel } from './reward-model.ts';
 import type { WorkerInit, WorkerMessage, WorkerRequest } from './onnx-worker.ts';
@@ -25,60 +25,47 @@ const WORKER_URL = siblingWorkerUrl(import.meta.url, 'onnx-worker');
 
 export class OnnxRewardModel implements RewardModel {
   info: ModelInfo;
-  private worker!: Worker;
-  private ready!: Promise<void>;
+  private readonly worker: SupervisedWorker<WorkerMessage>;
   private inFlight: InFlight | null = null;
   private nextId = 1;
-  private closing = false;
-  restarts = 0;
 
   private constructor(private readonly opts: OnnxModelOptions) {
     this.info = { name: opts.name, dtype: opts.dtype, executionProvider: 'starting' };
+    const { onnxPath, provider, intraOpThreads, nice } = opts;
+    this.worker = new SupervisedWorker<WorkerMessage>({
+      entry: opts.workerUrl ?? WORKER_URL,
+      workerData: { onnxPath, provider, intraOpThreads, nice } satisfies WorkerInit,
+      name: 'model worker',
+      log: opts.log,
+      handshake: (msg) => msg.type === 'ready'
+        || (msg.type === 'init_failed' ? `cannot start ONNX Runtime session on ${onnxPath} (provider ${provider}): ${msg.message}` : undefined),
+      onReady: (msg) => {
+        if (msg.type !== 'ready') return;
+        this.info = { ...this.info, executionProvider: msg.executionProvider };
+        if (msg.cpuReason?.cudaFailed) opts.log.warn(`EXECUTION_PROVIDER=auto: CUDA failed to start, running on CPU: ${msg.cpuReason.message}`);
+        else if (msg.cpuReason) opts.log.info(`EXECUTION_PROVIDER=auto: running on CPU because ${msg.cpuReason.message}`);
+      },
+      onMessage: (msg) => {
+        if (msg.type === 'result' || msg.type === 'failed') this.settle(msg);
+      },
+      // The supervisor replaces a worker that dies after start-up; the items of its batch fail with 503.
+      onExit: (code) => {
+        const job = this.inFlight;
+        this.inFlight = null;
+        job?.reject(new ModelUnavailableError(`worker exited with code ${code} during the batch; restarting`, opts.retryAfterS));
+      },
+    });
   }
 
   static async create(opts: OnnxModelOptions): Promise<OnnxRewardModel> {
     const model = new OnnxRewardModel(opts);
-    model.spawn();
-    await model.ready;
+    await model.worker.startup;
     return model;
   }
 
-  private spawn(): void {
-    const { onnxPath, provider, intraOpThreads, nice } = this.opts;
-    const init: WorkerInit = { onnxPath, provider, intraOpThreads, nice };
-    const worker = startWorker(this.opts.workerUrl ?? WORKER_URL, init);
-    this.worker = worker;
-    let started = false;
-    this.ready = new Promise<void>((resolve, reject) => {
-      worker.on('message', (msg: WorkerMessage) => {
-        switch (msg.type) {
-          case 'ready':
-            started = true;
-            this.info = { ...this.info, executionProvider: msg.executionProvider };
-            if (msg.cpuReason?.cudaFailed) this.opts.log.warn(`EXECUTION_PROVIDER=auto: CUDA failed to start, running on CPU: ${msg.cpuReason.message}`);
-            else if (msg.cpuReason) this.opts.log.info(`EXECUTION_PROVIDER=auto: running on CPU because ${msg.cpuReason.message}`);
-            resolve();
-            break;
-          case 'init_failed':
-            reject(new Error(`cannot start ONNX Runtime session on ${this.opts.onnxPath} (provider ${this.opts.provider}): ${msg.message}`));
-            break;
-          case 'result':
-          case 'failed':
-            this.settle(msg);
-            break;
-        }
-      });
-      worker.on('error', (err) => {
-        this.opts.log.error(`model worker error: ${err.message}`);
-        reject(err);
-      });
-      worker.on('exit', (code) => {
-        reject(new Error(`model worker exited with code ${code} before its session was ready`));
-        this.onExit(worker, code, started);
-      });
-    });
-    // A rejected start-up is reported through create() or the next predict(); never unhandled.
-    this.ready.catch(() => {});
+  /** Model workers started again after one died. */
+  get restarts(): number {
+    return this.worker.restarts;
   }
 
   private settle(msg: Extract<WorkerMessage, { type: 'result' | 'failed' }>): void {
@@ -89,27 +76,11 @@ export class OnnxRewardModel implements RewardModel {
     else job.reject(new InferenceFailedError(msg.message));
   }
 
-  /**
-   * A worker that dies after start-up is replaced at once. One that never started is not: its
-   * rejected `ready` makes the next predict() try again, so a broken model cannot spin a restart loop.
-   */
-  private onExit(worker: Worker, code: number, started: boolean): void {
-    if (worker !== this.worker || this.closing) return;
-    const job = this.inFlight;
-    this.inFlight = null;
-    job?.reject(new ModelUnavailableError(`worker exited with code ${code} during the batch; restarting`, this.opts.retryAfterS));
-    if (!started) return;
-    this.restarts++;
-    this.opts.log.error(`model worker exited with code ${code}; restart #${this.restarts}`);
-    this.spawn();
-  }
-
   async predict(batch: ModelBatch): Promise<Float32Array> {
     try {
-      await this.ready;
+      // A worker that failed to start is started again here, for the next batch.
+      await this.worker.ready();
     } catch (err) {
-      // The worker failed to start (see onExit): try a new one for the next batch.
-      if (!this.closing) this.spawn();
       throw new ModelUnavailableError((err as Error).message, this.opts.retryAfterS);
     }
     if (this.inFlight) throw new Error('OnnxRewardModel.predict: one batch at a time');
@@ -117,12 +88,11 @@ export class OnnxRewardModel implements RewardModel {
     return new Promise<Float32Array>((resolve, reject) => {
       this.inFlight = { id, resolve, reject };
       const req: WorkerRequest = { id, ...batch };
-      this.worker.postMessage(req, [batch.inputIds.buffer, batch.attentionMask.buffer]);
+      this.worker.post(req, [batch.inputIds.buffer, batch.attentionMask.buffer]);
     });
   }
 
   async close(): Promise<void> {
-    this.closing = true;
     await this.worker.terminate();
   }
 }

@@ -1,13 +1,16 @@
-// Prep worker threads: extraction, syntax check, template and tokenization off the event loop, so
-// that HTTP and /health never wait behind them. Each request is cut into slices of ITEMS_PER_SLICE
-// and the pool takes slices from the waiting requests in turn, so a request of thousands of items
-// does not hold back the small ones behind it.
+// Prep worker threads: extraction, syntax check, template, tokenization and localization rewards
+// off the event loop, so that HTTP and /health never wait behind them. Each request is cut into
+// slices of ITEMS_PER_SLICE and the pool takes slices from the waiting requests in turn, so a
+// request of thousands of items does not hold back the small ones behind it.
 //
 //   prepare(items) ──► jobs (round robin) ──slice──► idle worker ──► results at the slice's offset
-import type { Worker } from 'node:worker_threads';
-import { siblingWorkerUrl, startWorker } from '../worker-thread.ts';
+import { siblingWorkerUrl } from '../worker-thread.ts';
+import { SupervisedWorker } from '../worker-supervisor.ts';
 import { CancelledError, ServiceError } from '../errors.ts';
 import type { ExtractionMode } from '../extract/fences.ts';
+import { checkLocalizationBody, LocalizationInputError } from '../localization/index.ts';
+import type { LocalizationErrorCode } from '../localization/errors.ts';
+import type { LocalizationBody, LocalizationItem, LocalizationResponse, LocalizationResult, LocalizationWeights } from '../localization/index.ts';
 import type { Prompt, TokenizerFiles } from '../prompt/prompt.ts';
 import type { Shaping } from '../shape/shaping.ts';
 import { ITEMS_PER_SLICE, type PreparedItem, type Preparer, type ScoreItem } from './prepare.ts';
@@ -20,17 +23,21 @@ type Work =
   | { kind: 'close' }
   | { kind: 'items'; items: ScoreItem[]; extraction: ExtractionMode; shaping: Shaping }
   | { kind: 'texts'; texts: string[] }
-  | { kind: 'render'; question: string; code: string };
+  | { kind: 'render'; question: string; code: string }
+  | { kind: 'localize'; items: LocalizationItem[]; offset: number; weights: LocalizationWeights };
 export type PrepRequest = Work & { id: number };
 export type PrepResponse =
   | { id: number; kind: 'ready' }
   | { id: number; kind: 'items'; items: PreparedItem[] }
   | { id: number; kind: 'texts'; prompts: Prompt[] }
   | { id: number; kind: 'render'; text: string }
+  | { id: number; kind: 'localized'; results: LocalizationResult[] }
+  /** The slice's input is bad: a LocalizationInputError, sent as its fields (an Error crosses threads without its class). */
+  | { id: number; kind: 'refused'; code: LocalizationErrorCode; detail: string; path?: string }
   | { id: number; kind: 'failed'; message: string };
 
 interface Job {
-  /** Total units (items or texts; 1 for a render). */
+  /** Units to send (items or texts; 1 for a render); cut back to a refused slice's start. */
   size: number;
   /** Next unit not yet sent to a worker. */
   next: number;
@@ -39,13 +46,14 @@ interface Job {
   slice(start: number, end: number): Work;
   signal?: AbortSignal;
   failed: boolean;
+  /** The earliest slice refused for bad input, and why: the answer once the slices before it are in. */
+  refusal?: { start: number; error: Error };
   resolve(results: unknown[]): void;
   reject(err: Error): void;
 }
 
 interface Slot {
-  worker: Worker;
-  ready: boolean;
+  worker: SupervisedWorker<PrepResponse>;
   running: { job: Job; start: number; id: number } | null;
 }
 
@@ -55,7 +63,6 @@ export class PrepPool implements Preparer {
   private readonly slots: Slot[] = [];
   private jobs: Job[] = [];
   private nextId = 1;
-  private closing = false;
 
   private constructor(
     private readonly init: PrepInit,
@@ -67,7 +74,7 @@ export class PrepPool implements Preparer {
   static async create(init: PrepInit, threads: number, log: { error(msg: string): void }, workerUrl = WORKER_URL): Promise<PrepPool> {
     const pool = new PrepPool(init, log, workerUrl);
     try {
-      await Promise.all(Array.from({ length: threads }, () => pool.spawn()));
+      await Promise.all(Array.from({ length: threads }, () => pool.addSlot()));
     } catch (err) {
       await pool.close();
       throw err;
@@ -92,24 +99,26 @@ export class PrepPool implements Preparer {
     return text as string;
   }
 
+  async localize(body: LocalizationBody, signal?: AbortSignal): Promise<LocalizationResponse> {
+    const weights = checkLocalizationBody(body);
+    const { items } = body;
+    const results = await this.submit(items.length, (s, e) => ({ kind: 'localize', items: items.slice(s, e), offset: s, weights }), signal);
+    return { results: results as LocalizationResult[] };
+  }
+
   async close(): Promise<void> {
-    this.closing = true;
     const workers = this.slots.map((s) => s.worker);
     this.slots.length = 0;
     for (const job of this.jobs) this.fail(job, new ServiceError('shutting_down', 'the service is shutting down'));
     // Asked, not terminated: terminating a thread inside a native call (tree-sitter) aborts the
     // whole process. The worker exits after the slice it is on.
-    await Promise.all(workers.map(async (w) => {
-      const exited = new Promise((resolve) => w.once('exit', resolve));
-      // Held until it has gone, so that a caller awaiting close() keeps the process alive meanwhile.
-      w.ref();
-      w.postMessage({ id: 0, kind: 'close' } satisfies PrepRequest);
-      await exited;
-    }));
+    await Promise.all(workers.map((w) => w.closeWith({ id: 0, kind: 'close' } satisfies PrepRequest)));
   }
 
   private submit(size: number, slice: Job['slice'], signal?: AbortSignal): Promise<unknown[]> {
     if (size === 0) return Promise.resolve([]);
+    // A worker that failed to start is tried again now, on its next use.
+    for (const slot of this.slots) slot.worker.restartIfFailed();
     return new Promise((resolve, reject) => {
       this.jobs.push({ size, next: 0, outstanding: 0, results: new Array(size), slice, signal, failed: false, resolve, reject });
       this.dispatch();
@@ -119,7 +128,7 @@ export class PrepPool implements Preparer {
   /** Gives each idle worker the next slice, taking one slice per job in turn. */
   private dispatch(): void {
     for (const slot of this.slots) {
-      if (!slot.ready || slot.running) continue;
+      if (slot.worker.state !== 'ready' || slot.running) continue;
       const job = this.nextLiveJob();
       if (!job) return;
       const start = job.next;
@@ -129,15 +138,15 @@ export class PrepPool implements Preparer {
       if (end < job.size) this.jobs.push(job);
       const id = this.nextId++;
       slot.running = { job, start, id };
-      slot.worker.postMessage({ ...job.slice(start, end), id } satisfies PrepRequest);
+      slot.worker.post({ ...job.slice(start, end), id } satisfies PrepRequest);
     }
   }
 
-  /** The next job in turn, failing the cancelled ones on the way. */
+  /** The next job in turn with a slice to send, failing the cancelled ones on the way. */
   private nextLiveJob(): Job | undefined {
     for (let job = this.jobs.shift(); job; job = this.jobs.shift()) {
-      if (!job.signal?.aborted) return job;
-      this.fail(job, new CancelledError());
+      if (job.signal?.aborted) this.fail(job, new CancelledError());
+      else if (job.next < job.size) return job;
     }
     return undefined;
   }
@@ -150,10 +159,19 @@ export class PrepPool implements Preparer {
     job.outstanding--;
     if (res.kind === 'failed') {
       this.fail(job, new ServiceError('internal', `preparing items failed: ${res.message}`));
+    } else if (res.kind === 'refused') {
+      // One pass in order would have stopped at the first bad item: later slices are not sent,
+      // and the slices before this one decide whether an earlier item is the one to report.
+      if (!job.refusal || start < job.refusal.start) job.refusal = { start, error: new LocalizationInputError(res.code, res.detail, res.path) };
+      job.size = Math.min(job.size, start);
     } else if (!job.failed) {
-      const part = res.kind === 'items' ? res.items : res.kind === 'texts' ? res.prompts : res.kind === 'render' ? [res.text] : [];
+      const part = res.kind === 'items' ? res.items : res.kind === 'texts' ? res.prompts : res.kind === 'render' ? [res.text]
+        : res.kind === 'localized' ? res.results : [];
       for (let k = 0; k < part.length; k++) job.results[start + k] = part[k];
-      if (job.next === job.size && job.outstanding === 0) job.resolve(job.results);
+    }
+    if (!job.failed && job.next >= job.size && job.outstanding === 0) {
+      if (job.refusal) this.fail(job, job.refusal.error);
+      else job.resolve(job.results);
     }
     this.dispatch();
   }
@@ -165,42 +183,31 @@ export class PrepPool implements Preparer {
     job.reject(err);
   }
 
-  private spawn(replacing?: Slot): Promise<void> {
-    // unref: a pool left open (a test that never closes its app) does not keep the process alive.
-    const worker = startWorker(this.workerUrl, this.init);
-    worker.unref();
-    const slot: Slot = replacing ?? { worker, ready: false, running: null };
-    slot.worker = worker;
-    slot.ready = false;
-    if (!replacing) this.slots.push(slot);
-    return new Promise<void>((resolve, reject) => {
-      worker.on('message', (res: PrepResponse) => {
-        if (res.kind === 'ready') {
-          slot.ready = true;
-          resolve();
-          this.dispatch();
-        } else {
-          this.settle(slot, res);
-        }
-      });
-      worker.on('error', (err) => {
-        this.log.error(`prep worker error: ${err.message}`);
-        reject(err);
-      });
-      worker.on('exit', (code) => {
-        reject(new Error(`prep worker exited with code ${code} before it was ready`));
-        if (this.closing || slot.worker !== worker) return;
-        const lost = slot.running?.job;
-        slot.running = null;
-        if (lost) this.fail(lost, new ServiceError('internal', `a prep worker exited (code ${code}) while preparing this request; retry it`));
-        if (!slot.ready) {
-          // Died while starting: leave the slot out rather than restart in a loop.
-          this.slots.splice(this.slots.indexOf(slot), 1);
-          if (this.slots.length === 0) for (const job of [...this.jobs]) this.fail(job, new ServiceError('internal', 'no prep worker is running'));
-          return;
-        }
-        this.spawn(slot).catch(() => {});
-      });
-    });
+  private addSlot(): Promise<void> {
+    const slot: Slot = {
+      running: null,
+      worker: new SupervisedWorker<PrepResponse>({
+        entry: this.workerUrl,
+        workerData: this.init,
+        name: 'prep worker',
+        log: this.log,
+        handshake: (res) => res.kind === 'ready' || undefined,
+        onReady: () => this.dispatch(),
+        onMessage: (res) => this.settle(slot, res),
+        onExit: (code) => {
+          const lost = slot.running?.job;
+          slot.running = null;
+          if (lost) this.fail(lost, new ServiceError('internal', `a prep worker exited (code ${code}) while preparing this request; retry it`));
+        },
+        onStartFailed: () => {
+          if (this.slots.some((s) => s.worker.state !== 'failed')) return;
+          for (const job of [...this.jobs]) this.fail(job, new ServiceError('internal', 'no prep worker is running'));
+        },
+        // A pool left open (a test that never closes its app) does not keep the process alive.
+        unref: true,
+      }),
+    };
+    this.slots.push(slot);
+    return slot.worker.startup;
   }
 }

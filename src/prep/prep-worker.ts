@@ -1,5 +1,6 @@
 // A prep worker thread: its own tokenizer, answering one slice of one request at a time.
 import { parentPort, workerData } from 'node:worker_threads';
+import { LocalizationInputError, scoreLocalizationItems } from '../localization/index.ts';
 import { PromptEncoder } from '../prompt/prompt.ts';
 import { prepareItem, type PreparedItem } from './prepare.ts';
 import type { PrepInit, PrepRequest, PrepResponse } from './pool.ts';
@@ -18,6 +19,13 @@ function answer(req: Exclude<PrepRequest, { kind: 'close' }>): PrepResponse {
       return { id: req.id, kind: 'texts', prompts: req.texts.map((t) => encoder.encodeText(t)) };
     case 'render':
       return { id: req.id, kind: 'render', text: encoder.renderChat(req.question, req.code) };
+    case 'localize':
+      try {
+        return { id: req.id, kind: 'localized', results: scoreLocalizationItems(req.items, req.offset, req.weights) };
+      } catch (err) {
+        if (!(err instanceof LocalizationInputError)) throw err;
+        return { id: req.id, kind: 'refused', code: err.code, detail: err.detail, path: err.path };
+      }
   }
 }
 

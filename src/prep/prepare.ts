@@ -1,9 +1,12 @@
 // The CPU work of a request before the model: extract the code, judge its syntax as CPython would,
-// render the chat template and tokenize. Pure functions of their input, so the same code runs on the
-// event loop (PREP_THREADS=0) or in the prep worker threads.
+// render the chat template and tokenize; and the whole of a localization request, which needs no
+// model. Pure functions of their input, so the same code runs on the event loop (PREP_THREADS=0) or
+// in the prep worker threads.
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { extractCode, type ExtractionMode } from '../extract/fences.ts';
 import { checkPythonSyntax } from '../extract/validity.ts';
+import { checkLocalizationBody, scoreLocalizationItems } from '../localization/index.ts';
+import type { LocalizationBody, LocalizationResponse } from '../localization/index.ts';
 import type { Prompt, PromptEncoder } from '../prompt/prompt.ts';
 import { needsModel, type Shaping } from '../shape/shaping.ts';
 
@@ -27,6 +30,8 @@ export interface Preparer {
   /** Already-templated texts, tokenized as given. */
   encodeTexts(texts: readonly string[], signal?: AbortSignal): Promise<Prompt[]>;
   renderChat(question: string, code: string): Promise<string>;
+  /** CodeScout's localization reward; bad input rejects with the LocalizationInputError of the first bad item. */
+  localize(body: LocalizationBody, signal?: AbortSignal): Promise<LocalizationResponse>;
   close(): Promise<void>;
 }
 
@@ -50,11 +55,12 @@ export function prepareItem(encoder: PromptEncoder, item: ScoreItem, extraction:
 /** Items per slice of work: the event loop yields between slices, a worker answers per slice. */
 export const ITEMS_PER_SLICE = 32;
 
-async function mapInSlices<T, R>(list: readonly T[], fn: (x: T) => R): Promise<R[]> {
+/** `fn` over [start, end) slices of `size` units, in order, yielding to the event loop between slices. */
+async function inSlices<R>(size: number, fn: (start: number, end: number) => R[]): Promise<R[]> {
   const out: R[] = [];
-  for (let i = 0; i < list.length; i++) {
-    if (i > 0 && i % ITEMS_PER_SLICE === 0) await yieldToLoop();
-    out.push(fn(list[i]));
+  for (let start = 0; start < size; start += ITEMS_PER_SLICE) {
+    if (start > 0) await yieldToLoop();
+    for (const r of fn(start, Math.min(size, start + ITEMS_PER_SLICE))) out.push(r);
   }
   return out;
 }
@@ -64,15 +70,21 @@ export class InlinePreparer implements Preparer {
   constructor(private readonly encoder: PromptEncoder) {}
 
   prepare(items: readonly ScoreItem[], extraction: ExtractionMode, shaping: Shaping): Promise<PreparedItem[]> {
-    return mapInSlices(items, (item) => prepareItem(this.encoder, item, extraction, shaping));
+    return inSlices(items.length, (s, e) => items.slice(s, e).map((item) => prepareItem(this.encoder, item, extraction, shaping)));
   }
 
   encodeTexts(texts: readonly string[]): Promise<Prompt[]> {
-    return mapInSlices(texts, (text) => this.encoder.encodeText(text));
+    return inSlices(texts.length, (s, e) => texts.slice(s, e).map((text) => this.encoder.encodeText(text)));
   }
 
   async renderChat(question: string, code: string): Promise<string> {
     return this.encoder.renderChat(question, code);
+  }
+
+  async localize(body: LocalizationBody): Promise<LocalizationResponse> {
+    const weights = checkLocalizationBody(body);
+    const { items } = body;
+    return { results: await inSlices(items.length, (s, e) => scoreLocalizationItems(items.slice(s, e), s, weights)) };
   }
 
   async close(): Promise<void> {}
