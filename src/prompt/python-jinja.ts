@@ -134,21 +134,38 @@ function toTitle(c: string): string {
   return upper[0] + upper.slice(1).join('').toLowerCase();
 }
 
+const CASE_IGNORABLE = /^\p{Case_Ignorable}$/u;
+/**
+ * Lower case of cps[i] in its context: a capital sigma becomes final ς when a cased letter precedes
+ * it and none follows (case-ignorable code points skipped), as CPython's lower/title/capitalize do.
+ */
+function lowerAt(cps: string[], i: number): string {
+  if (cps[i] !== '\u03a3') return cps[i].toLowerCase();
+  const casedBeside = (step: number): boolean => {
+    for (let j = i + step; j >= 0 && j < cps.length; j += step) {
+      if (!CASE_IGNORABLE.test(cps[j])) return CASED.test(cps[j]);
+    }
+    return false;
+  };
+  return casedBeside(-1) && !casedBeside(1) ? '\u03c2' : '\u03c3';
+}
+
 /** str.title(): a cased character after an uncased one is title-cased, any other lower-cased. */
 export function pyTitle(s: string): string {
+  const cps = Array.from(s);
   let out = '';
   let previousCased = false;
-  for (const c of s) {
-    out += previousCased ? c.toLowerCase() : toTitle(c);
+  cps.forEach((c, i) => {
+    out += previousCased ? lowerAt(cps, i) : toTitle(c);
     previousCased = CASED.test(c);
-  }
+  });
   return out;
 }
 
 /** str.capitalize() (Python 3.8+): the first code point title-cased, the rest lower-cased. */
 export function pyCapitalize(s: string): string {
-  const [first, ...rest] = Array.from(s);
-  return first === undefined ? '' : toTitle(first) + rest.join('').toLowerCase();
+  const cps = Array.from(s);
+  return cps.map((c, i) => (i === 0 ? toTitle(c) : lowerAt(cps, i))).join('');
 }
 
 /** jinja2's `title` filter (not str.title): each word after - ( { [ < or white space gets item[0].upper(). */
