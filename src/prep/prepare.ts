@@ -24,8 +24,8 @@ export interface PreparedItem {
 /** The off-loop steps of the data path; the pool and the inline form give the same answers. */
 export interface Preparer {
   prepare(items: readonly ScoreItem[], extraction: ExtractionMode, shaping: Shaping, signal?: AbortSignal): Promise<PreparedItem[]>;
-  /** Already-templated texts, tokenized as given. */
-  encodeTexts(texts: readonly string[], signal?: AbortSignal): Promise<Prompt[]>;
+  /** Already-templated texts, tokenized as given (plus the tokenizer's special tokens when asked). */
+  encodeTexts(texts: readonly string[], signal?: AbortSignal, addSpecialTokens?: boolean): Promise<Prompt[]>;
   renderChat(question: string, code: string): Promise<string>;
   close(): Promise<void>;
 }
@@ -67,8 +67,8 @@ export class InlinePreparer implements Preparer {
     return mapInSlices(items, (item) => prepareItem(this.encoder, item, extraction, shaping));
   }
 
-  encodeTexts(texts: readonly string[]): Promise<Prompt[]> {
-    return mapInSlices(texts, (text) => this.encoder.encodeText(text));
+  encodeTexts(texts: readonly string[], _signal?: AbortSignal, addSpecialTokens = false): Promise<Prompt[]> {
+    return mapInSlices(texts, (text) => this.encoder.encodeText(text, addSpecialTokens));
   }
 
   async renderChat(question: string, code: string): Promise<string> {

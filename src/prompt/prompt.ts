@@ -50,9 +50,13 @@ export class PromptEncoder {
     return this.encodeText(this.renderChat(question, code));
   }
 
-  /** Tokenizes text as given (already templated, as vLLM's /classify receives it). */
-  encodeText(text: string): Prompt {
-    const all = this.tokenizer.encode(text, { add_special_tokens: false });
+  /**
+   * Tokenizes already-templated text (as vLLM's /classify receives it). addSpecialTokens applies the
+   * tokenizer's post-processor, as vLLM does by default: Llama 3's prepends <|begin_of_text|>, which
+   * veRL cuts off the text it sends for that reason; Qwen's adds nothing.
+   */
+  encodeText(text: string, addSpecialTokens = false): Prompt {
+    const all = this.tokenizer.encode(text, { add_special_tokens: addSpecialTokens });
     const truncated = all.length > this.maxLength;
     return { ids: Int32Array.from(truncated ? all.slice(0, this.maxLength) : all), truncated };
   }
