@@ -10,9 +10,10 @@
 //
 // This module is the one place that fixes it: importing it replaces those methods and filters in
 // @huggingface/jinja's runtime with Python's semantics (CPython 3.11 str methods, jinja2 3.1
-// filters, transformers' own tojson), and `renderChatTemplate` renders a template with that
-// runtime and the variables transformers' apply_chat_template passes. test/parity/jinja.test.ts
-// holds each method and filter against jinja2 itself.
+// filters, transformers' own tojson), and `ChatTemplate` renders a template with that runtime and
+// the variables transformers' apply_chat_template passes. test/parity/jinja.test.ts holds each
+// method and filter against jinja2 itself. Not covered: string length, indexing and slicing still
+// count UTF-16 units (Python counts code points), and the lexer reads no exponent literals (1e3).
 import { Environment, Interpreter, Template } from '@huggingface/jinja';
 
 /** A value of @huggingface/jinja's runtime (StringValue, ArrayValue, ...): its type tag and JS value. */
