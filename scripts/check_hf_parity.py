@@ -141,6 +141,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="hub id or checkpoint directory for the transformers weights (default: model.safetensors in model_dir)")
     parser.add_argument("--max-length", type=int, default=DEFAULT_MAX_LENGTH, help=f"truncation length (default: {DEFAULT_MAX_LENGTH})")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"pair generator seed (default: {DEFAULT_SEED})")
+    parser.add_argument("--pairs", type=int, default=PAIR_COUNT,
+                        help=f"how many of the pairs to check, kinds in rotation (default: {PAIR_COUNT})")
     parser.add_argument("--batch-size", type=int, default=8, help="rows per transformers batch (default: 8)")
     parser.add_argument("--tolerance", type=float, default=None, help="largest accepted |logit diff| (default: 1e-4 fp32, 0.1 fp16)")
     parser.add_argument("--provider", choices=["auto", "cpu", "cuda"], default=None,
@@ -179,7 +181,7 @@ def describe(index: int, pair: dict, what: str, service, hf) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    pairs = make_pairs(args.seed)
+    pairs = make_pairs(args.seed, args.pairs)
     if args.dump_pairs:
         json.dump({"seed": args.seed, "max_length": args.max_length, "pairs": pairs}, sys.stdout, ensure_ascii=False)
         sys.stdout.write("\n")

@@ -328,9 +328,12 @@ def main(argv: list[str] | None = None) -> int:
     # torch before onnxruntime: onnxruntime-gpu can then use the CUDA libraries torch loaded.
     torch, transformers, onnx, np = import_or_explain("torch", "transformers", "onnx", "numpy")
     (ort,) = import_or_explain("onnxruntime")
-    if args.dtype == "fp16" and "CUDAExecutionProvider" not in ort.get_available_providers():
-        raise SystemExit("the fp16 export is checked on ONNX Runtime's CUDA provider, which this onnxruntime lacks: "
-                         "install onnxruntime-gpu (scripts/requirements-export.txt) on a CUDA machine")
+    # fp16 numbers are checked on ONNX Runtime's CUDA provider only; without it the graph is still
+    # written (and its declared inputs and outputs can be checked), and the check says it was skipped.
+    check_numbers = args.dtype == "fp32" or "CUDAExecutionProvider" in ort.get_available_providers()
+    if not check_numbers:
+        print("fp16: this onnxruntime has no CUDA provider; the graph is written but its logits are NOT checked "
+              "(install onnxruntime-gpu on a CUDA machine for that)", flush=True)
 
     device = args.device if args.device != "auto" else ("cuda" if torch.cuda.is_available() else "cpu")
     torch.backends.cuda.matmul.allow_tf32 = False  # the fp32 reference must be fp32
@@ -381,6 +384,13 @@ def main(argv: list[str] | None = None) -> int:
         weights = save_onnx(onnx, raw, out)
     copied = copy_model_files(transformers, source, out, pad_token_id, dtype_name, served_name)
 
+    if not check_numbers:
+        report_check = {"provider": None, "max_abs_diff": None, "tolerance": tolerance, "passed": None,
+                        "skipped": "no CUDA provider in this onnxruntime"}
+        (out / "export.json").write_text(json.dumps({"source": args.model, "dtype": dtype_name, "opset": args.opset,
+                                                     "files": ["model.onnx"] + copied, "check": report_check}, indent=2) + "\n", encoding="utf-8")
+        print(f"SKIPPED CHECK: wrote {out} ({dtype_name}); its logits were not compared with torch (no CUDA provider)")
+        return 0
     session = onnx_session(ort, out / "model.onnx", dtype_name)
     worst = 0.0
     for (ids, mask), want in zip(batches, reference):

@@ -87,11 +87,11 @@ export class Scorer {
     };
   }
 
-  /** Already-templated texts, tokenized as given: raw logits, no extraction, no shaping. */
-  async scoreTexts(texts: readonly string[], signal?: AbortSignal): Promise<RawOutcome> {
+  /** Already-templated texts, tokenized as given (special tokens added when asked): raw logits, no extraction, no shaping. */
+  async scoreTexts(texts: readonly string[], signal?: AbortSignal, addSpecialTokens = false): Promise<RawOutcome> {
     this.checkRoom(texts.length);
     const started = performance.now();
-    const prompts = await this.preparer.encodeTexts(texts, signal);
+    const prompts = await this.preparer.encodeTexts(texts, signal, addSpecialTokens);
     const tokenizationMs = performance.now() - started;
     for (const p of prompts) if (p.truncated) this.metrics.truncated.inc();
     this.metrics.tokenizationDuration.observe(tokenizationMs / 1000);

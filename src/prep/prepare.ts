@@ -27,8 +27,8 @@ export interface PreparedItem {
 /** The off-loop steps of the data path; the pool and the inline form give the same answers. */
 export interface Preparer {
   prepare(items: readonly ScoreItem[], extraction: ExtractionMode, shaping: Shaping, signal?: AbortSignal): Promise<PreparedItem[]>;
-  /** Already-templated texts, tokenized as given. */
-  encodeTexts(texts: readonly string[], signal?: AbortSignal): Promise<Prompt[]>;
+  /** Already-templated texts, tokenized as given (plus the tokenizer's special tokens when asked). */
+  encodeTexts(texts: readonly string[], signal?: AbortSignal, addSpecialTokens?: boolean): Promise<Prompt[]>;
   renderChat(question: string, code: string): Promise<string>;
   /** CodeScout's localization reward; bad input rejects with the LocalizationInputError of the first bad item. */
   localize(body: LocalizationBody, signal?: AbortSignal): Promise<LocalizationResponse>;
@@ -73,8 +73,8 @@ export class InlinePreparer implements Preparer {
     return inSlices(items.length, (s, e) => items.slice(s, e).map((item) => prepareItem(this.encoder, item, extraction, shaping)));
   }
 
-  encodeTexts(texts: readonly string[]): Promise<Prompt[]> {
-    return inSlices(texts.length, (s, e) => texts.slice(s, e).map((text) => this.encoder.encodeText(text)));
+  encodeTexts(texts: readonly string[], _signal?: AbortSignal, addSpecialTokens = false): Promise<Prompt[]> {
+    return inSlices(texts.length, (s, e) => texts.slice(s, e).map((text) => this.encoder.encodeText(text, addSpecialTokens)));
   }
 
   async renderChat(question: string, code: string): Promise<string> {

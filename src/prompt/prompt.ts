@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import * as transformers from '@huggingface/transformers';
 import type { ModelDir } from '../model/model-dir.ts';
+import { ChatTemplate } from './python-jinja.ts';
 
 export interface Prompt {
   ids: Int32Array;
@@ -28,9 +29,12 @@ function makeTokenizer(md: TokenizerFiles): Tokenizer {
 
 export class PromptEncoder {
   private readonly tokenizer: Tokenizer;
+  /** Rendered with Python Jinja's string semantics (see python-jinja.ts), as transformers renders it. */
+  private readonly template: ChatTemplate;
 
   constructor(md: TokenizerFiles, readonly maxLength: number) {
     this.tokenizer = makeTokenizer(md);
+    this.template = new ChatTemplate(md.chatTemplate, md.tokenizerConfig);
   }
 
   /** The rendered template text, exactly what is tokenized. */
@@ -39,16 +43,20 @@ export class PromptEncoder {
       { role: 'user', content: question },
       { role: 'assistant', content: code },
     ];
-    return this.tokenizer.apply_chat_template(messages, { tokenize: false, add_generation_prompt: false }) as string;
+    return this.template.render(messages, false);
   }
 
   encodeChat(question: string, code: string): Prompt {
     return this.encodeText(this.renderChat(question, code));
   }
 
-  /** Tokenizes text as given (already templated, as vLLM's /classify receives it). */
-  encodeText(text: string): Prompt {
-    const all = this.tokenizer.encode(text, { add_special_tokens: false });
+  /**
+   * Tokenizes already-templated text (as vLLM's /classify receives it). addSpecialTokens applies the
+   * tokenizer's post-processor, as vLLM does by default: Llama 3's prepends <|begin_of_text|>, which
+   * veRL cuts off the text it sends for that reason; Qwen's adds nothing.
+   */
+  encodeText(text: string, addSpecialTokens = false): Prompt {
+    const all = this.tokenizer.encode(text, { add_special_tokens: addSpecialTokens });
     const truncated = all.length > this.maxLength;
     return { ids: Int32Array.from(truncated ? all.slice(0, this.maxLength) : all), truncated };
   }

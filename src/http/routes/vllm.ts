@@ -16,12 +16,13 @@ interface ClassifyBody {
   text?: string | string[];
   activation?: boolean | null;
   use_activation?: boolean | null;
+  add_special_tokens?: boolean | null;
 }
 
 const texts = { anyOf: [{ type: 'string' }, { type: 'array', minItems: 1, items: { type: 'string' } }] } as const;
 
-// Open to unknown fields: both servers accept more options (user, priority, truncate_prompt_tokens,
-// add_special_tokens...) that clients may send and that change nothing here.
+// Open to unknown fields: both servers accept more options (user, priority, truncate_prompt_tokens...)
+// that clients may send and that change nothing here.
 const classifyBodySchema = {
   type: 'object',
   properties: {
@@ -30,6 +31,10 @@ const classifyBodySchema = {
     text: { ...texts, description: 'SGLang: templated text(s), tokenized as given.' },
     activation: { type: ['boolean', 'null'], description: 'vLLM before 0.11.2: true applies sigmoid; false or absent gives the raw logit.' },
     use_activation: { type: ['boolean', 'null'], description: 'vLLM 0.11.2 and later: as activation.' },
+    add_special_tokens: {
+      type: ['boolean', 'null'],
+      description: "vLLM form only: add the tokenizer's special tokens (Llama 3: a leading BOS) as vLLM does; default true. The SGLang form is tokenized as given.",
+    },
   },
 } as const;
 
@@ -97,7 +102,10 @@ export default async function vllmRoutes(app: FastifyInstance, ctx: RouteContext
   }, async (request, reply) => {
     const { field, list, single } = requestTexts(request.body);
     if (list.length > ctx.config.MAX_CLIENT_BATCH) throw new TooManyItemsError(field, list.length, ctx.config.MAX_CLIENT_BATCH);
-    const outcome = await ctx.scorer.scoreTexts(list, clientSignal(request, reply));
+    // vLLM's /classify tokenizes with add_special_tokens=True unless told otherwise; veRL relies on it
+    // and cuts the template's leading BOS off the text it sends, so that the model sees one BOS.
+    const addSpecialTokens = field === 'input' && request.body.add_special_tokens !== false;
+    const outcome = await ctx.scorer.scoreTexts(list, clientSignal(request, reply), addSpecialTokens);
     setTimingHeaders(reply, outcome.timing);
     const tokens = outcome.prompts.map((p) => p.ids.length);
 
