@@ -14,6 +14,7 @@ import teiRoutes from './http/routes/tei.ts';
 import vllmRoutes from './http/routes/vllm.ts';
 import type { RouteContext } from './http/context.ts';
 import { Metrics } from './metrics.ts';
+import { DedupingRewardModel } from './model/deduping-model.ts';
 import type { ModelDir } from './model/model-dir.ts';
 import type { RewardModel } from './model/reward-model.ts';
 import { InlinePreparer, type Preparer } from './prep/prepare.ts';
@@ -39,8 +40,9 @@ export interface RewardApp {
 }
 
 export async function buildApp(opts: AppOptions): Promise<RewardApp> {
-  const { config, modelDir, model } = opts;
+  const { config, modelDir } = opts;
   const metrics = new Metrics();
+  const model = new DedupingRewardModel(opts.model, config.RESULT_CACHE_ITEMS, metrics);
   const lifecycle: Lifecycle = { warmedUp: false, draining: false };
   const maxBatchTokens = batchTokenBudget(config, model.info.executionProvider);
   const maxBatchAttention = batchAttentionBudget(config, model.info.executionProvider);
