@@ -81,7 +81,8 @@ describe('engine on the tiny model', () => {
 
   it('the same pair gets the same raw score alone and inside batches of any shape', async () => {
     const model = await tinyModel(md);
-    const service = await buildApp({ config: loadConfig({ MAX_WAIT_MS: '20', MAX_PADDING_SHARE: '1' }), modelDir: md, model });
+    // No result cache: the target must run in every batch, not be answered from its first score.
+    const service = await buildApp({ config: loadConfig({ MAX_WAIT_MS: '20', MAX_PADDING_SHARE: '1', RESULT_CACHE_ITEMS: '0' }), modelDir: md, model });
     try {
       await service.warmUp;
       const target = { question: 'Reverse a list.', response: fence('def rev(xs):\n    return xs[::-1]\n') };
