@@ -109,7 +109,9 @@ describe('engine on the tiny model', () => {
     try {
       await service.warmUp;
       const item = { question: 'q', response: fence('x = 1\n') };
-      const crashed = await service.app.inject({ method: 'POST', url: '/score', payload: { items: [item, item, item] } });
+      // Three distinct rows: identical ones would run as one row and never reach the crash.
+      const three = [1, 2, 3].map((n) => ({ question: 'q', response: fence(`x = ${n}\n`) }));
+      const crashed = await service.app.inject({ method: 'POST', url: '/score', payload: { items: three } });
       assert.equal(crashed.statusCode, 503);
       assert.equal(crashed.json().code, 'model_unavailable');
       assert.ok(crashed.headers['retry-after']);

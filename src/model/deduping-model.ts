@@ -7,7 +7,7 @@
 // holds no token ids, and two different rows share a key only with probability ~2^-128 (no client
 // can craft a collision to borrow another row's score). The cache belongs to one model instance, so
 // the key needs no model name.
-import { hash } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { Metrics } from '../metrics.ts';
 import { ResultCache } from './result-cache.ts';
 import type { ModelBatch, ModelInfo, RewardModel } from './reward-model.ts';
@@ -109,7 +109,7 @@ function rowLength(batch: ModelBatch, row: number): number {
 function rowKey(batch: ModelBatch, row: number, length: number): string {
   const { inputIds, seqLen } = batch;
   const bytes = new Uint8Array(inputIds.buffer, inputIds.byteOffset + row * seqLen * 8, length * 8);
-  return hash('sha256', bytes, 'base64');
+  return createHash('sha256').update(bytes).digest('base64');
 }
 
 /** The given rows, each cut to the longest of them: its own padding comes along, so no pad id is needed. */
