@@ -34,6 +34,7 @@ export const SPECS = {
   MODEL_NICE: { kind: 'int', default: 10, min: 0, max: 19, help: 'Linux nice value of the model threads: on shared cores the event loop (HTTP, /health) runs first; 0 runs them at equal priority.' },
   SHUTDOWN_TIMEOUT_MS: { kind: 'int', default: 30000, min: 0, help: 'On SIGTERM, how long queued work may take to finish before exit.' },
   RETRY_AFTER_S: { kind: 'int', default: 1, min: 0, max: 3600, help: 'Retry-After seconds sent with 503 overload answers.' },
+  RESULT_CACHE_ITEMS: { kind: 'int', default: 65536, min: 0, help: 'Logits kept for token sequences scored before (client retries, programs sampled again), ~120 bytes each whatever their length (the key is a SHA-256 of the ids); repeats are answered without the model. 0 turns the cache off; identical items batched together still run once.' },
   API_KEY: { kind: 'string', default: '', help: 'When set, every route but /health, /ready and /metrics needs "Authorization: Bearer <key>".' },
   LOG_LEVEL: { kind: 'enum', default: 'info', values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], help: 'Log level.' },
 } as const satisfies Record<string, Spec>;

@@ -3,6 +3,7 @@
 // (cli/score.ts) feeds it a JSONL file.
 import { BatchQueue } from './batch/queue.ts';
 import { batchAttentionBudget, batchTokenBudget, type Config } from './config.ts';
+import { DedupingRewardModel } from './model/deduping-model.ts';
 import { Metrics } from './metrics.ts';
 import type { ModelDir } from './model/model-dir.ts';
 import { OnnxRewardModel } from './model/onnx-model.ts';
@@ -24,7 +25,8 @@ export async function createEngine(config: Config, modelDir: ModelDir, model: Re
   const metrics = new Metrics();
   const maxBatchTokens = batchTokenBudget(config, model.info.executionProvider);
   const maxBatchAttention = batchAttentionBudget(config, model.info.executionProvider);
-  const queue = new BatchQueue(model, {
+  // Identical rows of a batch run once; repeats of earlier rows come from the result cache.
+  const queue = new BatchQueue(new DedupingRewardModel(model, config.RESULT_CACHE_ITEMS, metrics), {
     maxBatchTokens,
     maxBatchAttention,
     maxBatchItems: config.MAX_BATCH_ITEMS,

@@ -21,6 +21,10 @@ export class Metrics {
   readonly truncated = new Counter({ name: 'reward_truncated_items_total', help: 'Items right-truncated at MAX_LENGTH.', registers: [this.registry] });
   readonly droppedItems = new Counter({ name: 'reward_dropped_items_total', help: 'Queued items dropped before running because their client went away.', registers: [this.registry] });
   readonly workerRestarts = new Counter({ name: 'reward_model_worker_restarts_total', help: 'Model worker restarts after a crash.', registers: [this.registry] });
+  readonly resultCacheHits = new Counter({ name: 'reward_result_cache_hits_total', help: 'Items answered from the result cache without the model.', registers: [this.registry] });
+  readonly resultCacheMisses = new Counter({ name: 'reward_result_cache_misses_total', help: 'Items the result cache did not hold, sent to the model (not counted while RESULT_CACHE_ITEMS is 0).', registers: [this.registry] });
+  readonly resultCacheItems = new Gauge({ name: 'reward_result_cache_items', help: 'Logits held by the result cache.', registers: [this.registry] });
+  readonly collapsedItems = new Counter({ name: 'reward_collapsed_items_total', help: 'Items that shared the model run of an identical item in the same batch.', registers: [this.registry] });
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });

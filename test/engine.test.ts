@@ -82,7 +82,8 @@ describe('engine on the tiny model', () => {
 
   it('the same pair gets the same raw score alone and inside batches of any shape', async () => {
     const model = await tinyModel(md);
-    const service = await buildApp({ config: loadConfig({ MAX_WAIT_MS: '20', MAX_PADDING_SHARE: '1' }), modelDir: md, model });
+    // No result cache: the target must run in every batch, not be answered from its first score.
+    const service = await buildApp({ config: loadConfig({ MAX_WAIT_MS: '20', MAX_PADDING_SHARE: '1', RESULT_CACHE_ITEMS: '0' }), modelDir: md, model });
     try {
       await service.warmUp;
       const target = { question: 'Reverse a list.', response: fence('def rev(xs):\n    return xs[::-1]\n') };
@@ -109,7 +110,9 @@ describe('engine on the tiny model', () => {
     try {
       await service.warmUp;
       const item = { question: 'q', response: fence('x = 1\n') };
-      const crashed = await service.app.inject({ method: 'POST', url: '/score', payload: { items: [item, item, item] } });
+      // Three distinct rows: identical ones would run as one row and never reach the crash.
+      const three = [1, 2, 3].map((n) => ({ question: 'q', response: fence(`x = ${n}\n`) }));
+      const crashed = await service.app.inject({ method: 'POST', url: '/score', payload: { items: three } });
       assert.equal(crashed.statusCode, 503);
       assert.equal(crashed.json().code, 'model_unavailable');
       assert.ok(crashed.headers['retry-after']);

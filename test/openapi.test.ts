@@ -164,8 +164,9 @@ describe('every scoring route answers a full queue with 503 and Retry-After', ()
   let service: RewardApp;
   const model = new FakeModel();
   before(async () => {
-    // One item runs while four wait, and the queue holds four: any further item is refused.
-    service = await fakeApp({ MAX_QUEUE_ITEMS: '4', RETRY_AFTER_S: '7' }, model);
+    // One item runs while four wait, and the queue holds four: any further item is refused. Every
+    // case sends the same item, which must reach the model each time: no result cache.
+    service = await fakeApp({ MAX_QUEUE_ITEMS: '4', RETRY_AFTER_S: '7', RESULT_CACHE_ITEMS: '0' }, model);
   });
   after(() => service.shutdown());
 

@@ -257,6 +257,7 @@ describe('operational routes', () => {
       'reward_batch_items_bucket', 'reward_batch_tokens_bucket', 'reward_tokens_total{kind="real"}', 'reward_tokens_total{kind="padding"}',
       'reward_queue_duration_seconds_bucket', 'reward_inference_duration_seconds_bucket', 'reward_tokenization_duration_seconds_bucket',
       'reward_truncated_items_total', 'process_resident_memory_bytes', 'nodejs_eventloop_lag_seconds',
+      'reward_result_cache_hits_total', 'reward_result_cache_misses_total', 'reward_result_cache_items', 'reward_collapsed_items_total',
     ]) assert.ok(res.body.includes(name), name);
   });
 
