@@ -51,6 +51,7 @@ export async function buildApp(opts: AppOptions): Promise<RewardApp> {
     maxPaddingShare: config.MAX_PADDING_SHARE,
     maxWaitMs: config.MAX_WAIT_MS,
     maxQueueItems: config.MAX_QUEUE_ITEMS,
+    admissionTimeoutMs: config.ADMISSION_TIMEOUT_MS,
     padTokenId: modelDir.padTokenId,
     retryAfterS: config.RETRY_AFTER_S,
   }, metrics);
@@ -76,7 +77,7 @@ export async function buildApp(opts: AppOptions): Promise<RewardApp> {
     );
   // After the server has closed, so no request is still being prepared.
   app.addHook('onClose', async () => preparer.close());
-  const scorer = new Scorer(preparer, queue, metrics, config.MAX_QUEUE_ITEMS, config.RETRY_AFTER_S);
+  const scorer = new Scorer(preparer, queue, metrics);
   registerErrorHandling(app, metrics);
   registerAuth(app, config.API_KEY);
   // While draining, answers close their keep-alive connection so the server can finish closing.
@@ -105,6 +106,7 @@ export async function buildApp(opts: AppOptions): Promise<RewardApp> {
       max_padding_share: config.MAX_PADDING_SHARE,
       max_wait_ms: config.MAX_WAIT_MS,
       max_queue_items: config.MAX_QUEUE_ITEMS,
+      admission_timeout_ms: config.ADMISSION_TIMEOUT_MS,
       max_client_batch: config.MAX_CLIENT_BATCH,
       prep_threads: config.PREP_THREADS,
     },

@@ -165,7 +165,7 @@ describe('every scoring route answers a full queue with 503 and Retry-After', ()
   const model = new FakeModel();
   before(async () => {
     // One item runs while four wait, and the queue holds four: any further item is refused.
-    service = await fakeApp({ MAX_QUEUE_ITEMS: '4', RETRY_AFTER_S: '7' }, model);
+    service = await fakeApp({ MAX_QUEUE_ITEMS: '4', ADMISSION_TIMEOUT_MS: '0', RETRY_AFTER_S: '7' }, model);
   });
   after(() => service.shutdown());
 

@@ -14,6 +14,8 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
   FST_ERR_VALIDATION: 'invalid_request',
 };
 
+const EXPECTED_503: ReadonlySet<ErrorCode> = new Set(['overloaded', 'shutting_down']);
+
 export interface ErrorBody {
   error: string;
   code: ErrorCode;
@@ -46,7 +48,9 @@ export function sendError(reply: FastifyReply, metrics: Metrics, err: unknown): 
 export function registerErrorHandling(app: FastifyInstance, metrics: Metrics): void {
   app.setErrorHandler((err, request: FastifyRequest, reply) => {
     const { status } = toErrorBody(err);
-    if (status >= 500) request.log.error({ err }, 'request failed');
+    // Overload and drain are the service working as designed: one line, no stack, for each.
+    if (err instanceof ServiceError && EXPECTED_503.has(err.code)) request.log.warn({ code: err.code, url: request.url }, err.message);
+    else if (status >= 500) request.log.error({ err }, 'request failed');
     return sendError(reply, metrics, err);
   });
   app.setNotFoundHandler((request, reply) =>
