@@ -46,6 +46,21 @@ describe('POST /classify', () => {
     for (const h of ['x-queue-time', 'x-tokenization-time', 'x-inference-time']) assert.ok(h in res.headers, h);
   });
 
+  it('veRL\'s SGLang path: POST /v1/embeddings {"model", "input"} → data[i].embedding[0] is the raw logit of the text as given', async () => {
+    const inputs = [templated('def add(a, b):\n    return a + b'), 'not templated at all'];
+    const res = await service.app.inject({ method: 'POST', url: '/v1/embeddings', payload: { model: 'rm', input: inputs } });
+    assert.equal(res.statusCode, 200, res.body);
+    const body = res.json();
+    assert.deepEqual(body.data, inputs.map((t, index) => ({ object: 'embedding', index, embedding: [logitOf(t)] })));
+    const tokens = inputs.reduce((s, t) => s + encoder.encodeText(t).ids.length, 0);
+    assert.deepEqual(body.usage, { prompt_tokens: tokens, total_tokens: tokens });
+    const single = await service.app.inject({ method: 'POST', url: '/v1/embeddings', payload: { input: inputs[0] } });
+    assert.deepEqual(single.json().data, [{ object: 'embedding', index: 0, embedding: [logitOf(inputs[0])] }]);
+    const empty = await service.app.inject({ method: 'POST', url: '/v1/embeddings', payload: { input: [''] } });
+    assert.equal(empty.statusCode, 400);
+    assert.match(empty.json().error, /input\/0/);
+  });
+
   it('vLLM 0.11.2 and later: "use_activation": false, a list of inputs, one entry each in order', async () => {
     const inputs = [templated('x = 1'), 'not templated at all', templated('def f(:')];
     const body = (await classify({ model: 'm', input: inputs, use_activation: false, add_special_tokens: false })).json();
