@@ -4,6 +4,7 @@ import { BatchQueue } from './batch/queue.ts';
 import { batchAttentionBudget, batchTokenBudget, type Config } from './config.ts';
 import { registerAuth } from './http/auth.ts';
 import { registerErrorHandling } from './http/errors.ts';
+import { registerTransport } from './http/transport.ts';
 import docsRoutes from './http/routes/docs.ts';
 import healthRoutes, { type HealthContext, type Lifecycle } from './http/routes/health.ts';
 import localizationRoutes from './http/routes/localization.ts';
@@ -79,6 +80,7 @@ export async function buildApp(opts: AppOptions): Promise<RewardApp> {
   app.addHook('onClose', async () => preparer.close());
   const scorer = new Scorer(preparer, queue, metrics);
   registerErrorHandling(app, metrics);
+  registerTransport(app);
   registerAuth(app, config.API_KEY);
   // While draining, answers close their keep-alive connection so the server can finish closing.
   app.addHook('onSend', async (_request, reply) => {

@@ -12,6 +12,9 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
   FST_ERR_CTP_EMPTY_JSON_BODY: 'invalid_request',
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'invalid_request',
   FST_ERR_VALIDATION: 'invalid_request',
+  // A gzip or deflate request body that does not inflate.
+  Z_DATA_ERROR: 'invalid_request',
+  Z_BUF_ERROR: 'invalid_request',
 };
 
 const EXPECTED_503: ReadonlySet<ErrorCode> = new Set(['overloaded', 'shutting_down']);
