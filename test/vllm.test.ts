@@ -8,6 +8,7 @@
 // {"model", "text": [templated conversations]} and reads each item's embedding[0].
 // Auth and overload for this route are in openapi.test.ts, with every other route's.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import type { RewardApp } from '../src/app.ts';
 import { PromptEncoder } from '../src/prompt/prompt.ts';
@@ -59,6 +60,20 @@ describe('POST /classify', () => {
     const empty = await service.app.inject({ method: 'POST', url: '/v1/embeddings', payload: { input: [''] } });
     assert.equal(empty.statusCode, 400);
     assert.match(empty.json().error, /input\/0/);
+  });
+
+  it('/v1/classify answers as /classify; GET /v1/models names the model and MAX_LENGTH; GET /version gives package.json\'s version', async () => {
+    const input = templated('x = 1');
+    const v1 = await service.app.inject({ method: 'POST', url: '/v1/classify', payload: { input, use_activation: false } });
+    assert.equal(v1.statusCode, 200, v1.body);
+    assert.deepEqual(v1.json().data, [{ index: 0, label: 'LABEL_0', probs: [logitOf(input)], num_classes: 1 }]);
+    const models = (await service.app.inject({ method: 'GET', url: '/v1/models' })).json();
+    assert.equal(models.object, 'list');
+    assert.equal(models.data.length, 1);
+    assert.equal(models.data[0].id, 'fake-rm');
+    assert.equal(models.data[0].max_model_len, 4096);
+    const version = (await service.app.inject({ method: 'GET', url: '/version' })).json();
+    assert.equal(version.version, JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version);
   });
 
   it('vLLM 0.11.2 and later: "use_activation": false, a list of inputs, one entry each in order', async () => {
