@@ -1,6 +1,7 @@
 // TRL's GRPOTrainer with clients/python/trl_reward.py as its reward functions (sync and async), for
-// 2 steps on a tiny random Qwen2 policy made here, against the live service, with datasets in the
-// plain and the conversational format. Every reward the functions returned equals /v1/score's for
+// 2 steps on a tiny random Qwen2 policy made here, against the service listening on a local port
+// (the app with the deterministic fake model, so that it starts in seconds on a loaded machine),
+// with datasets in the plain and the conversational format. Every reward the functions returned equals /v1/score's for
 // the question and the completion the trainer generated, and the trainer logged them.
 // Needs PARITY_PYTHON: a python with torch, transformers, datasets and trl.
 import assert from 'node:assert/strict';
@@ -10,7 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
-import { ROOT, startService, type ServiceProcess } from '../support/service-process.ts';
+import type { RewardApp } from '../../src/app.ts';
+import { fakeApp } from '../support/app.ts';
+import { ROOT } from '../support/service-process.ts';
 import { TOKENIZER_DIR } from '../support/fakes.ts';
 
 const PYTHON = process.env.PARITY_PYTHON;
@@ -25,14 +28,16 @@ const text = (value: unknown, role: string): string => {
 };
 
 describe('TRL GRPOTrainer with the client\'s reward functions', () => {
-  let service: ServiceProcess | undefined;
+  let service: RewardApp | undefined;
+  let base = '';
   let result: Record<'plain' | 'conversational', Run>;
   const work = mkdtempSync(join(tmpdir(), 'trl-grpo-'));
 
   before(async () => {
     if (!PYTHON) throw new Error('PARITY_PYTHON is not set: run npm run test:parity, which makes the venv with scripts/requirements-parity.txt');
-    service = await startService();
-    const env = { ...process.env, CODE_REWARD_URL: service.base, TOKENIZERS_PARALLELISM: 'false' };
+    service = await fakeApp();
+    base = await service.app.listen({ host: '127.0.0.1', port: 0 });
+    const env = { ...process.env, CODE_REWARD_URL: base, TOKENIZERS_PARALLELISM: 'false' };
     const run = await promisify(execFile)(PYTHON, [join(ROOT, 'test/parity/trl_grpo.py'), join(ROOT, 'clients/python'), TOKENIZER_DIR, work],
       { encoding: 'utf8', env, timeout: 600_000, maxBuffer: 64 * 1024 * 1024 });
     const line = run.stdout.split('\n').find((l) => l.startsWith('RESULT '));
@@ -41,7 +46,7 @@ describe('TRL GRPOTrainer with the client\'s reward functions', () => {
   });
 
   after(async () => {
-    await service?.stop();
+    await service?.shutdown();
     rmSync(work, { recursive: true, force: true });
   });
 
@@ -55,7 +60,7 @@ describe('TRL GRPOTrainer with the client\'s reward functions', () => {
         assert.equal(call.rewards.length, 4);
         if (format === 'conversational') assert.ok(Array.isArray(call.prompts[0]));
         const items = call.prompts.map((p, i) => ({ question: text(p, 'user'), response: text(call.completions[i], 'assistant') }));
-        const res = await fetch(service!.base + '/v1/score', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ items }) });
+        const res = await fetch(base + '/v1/score', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ items }) });
         assert.deepEqual(call.rewards, (await res.json()).results.map((r: { reward: number }) => r.reward));
       }
       assert.equal(logged.length, 2);
