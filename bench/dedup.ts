@@ -91,6 +91,7 @@ async function main(): Promise<void> {
     maxPaddingShare: config.MAX_PADDING_SHARE,
     maxWaitMs: config.MAX_WAIT_MS,
     maxQueueItems: 1 << 20,
+    admissionTimeoutMs: 0,
     padTokenId: md.padTokenId,
     retryAfterS: 1,
   };

@@ -6,6 +6,7 @@ import { createEngine } from './engine.ts';
 import { registerAuth } from './http/auth.ts';
 import { registerErrorHandling } from './http/errors.ts';
 import { registerJsonBodyParser } from './http/json-body.ts';
+import { registerTransport } from './http/transport.ts';
 import docsRoutes from './http/routes/docs.ts';
 import healthRoutes, { type HealthContext, type Lifecycle } from './http/routes/health.ts';
 import localizationRoutes from './http/routes/localization.ts';
@@ -57,6 +58,7 @@ export async function buildApp(opts: AppOptions): Promise<RewardApp> {
   app.addHook('onClose', async () => preparer.close());
   registerErrorHandling(app, metrics);
   registerJsonBodyParser(app);
+  registerTransport(app);
   registerAuth(app, config.API_KEY);
   // While draining, answers close their keep-alive connection so the server can finish closing.
   app.addHook('onSend', async (_request, reply) => {
@@ -84,6 +86,7 @@ export async function buildApp(opts: AppOptions): Promise<RewardApp> {
       max_padding_share: config.MAX_PADDING_SHARE,
       max_wait_ms: config.MAX_WAIT_MS,
       max_queue_items: config.MAX_QUEUE_ITEMS,
+      admission_timeout_ms: config.ADMISSION_TIMEOUT_MS,
       max_client_batch: config.MAX_CLIENT_BATCH,
       prep_threads: config.PREP_THREADS,
     },

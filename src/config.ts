@@ -26,8 +26,9 @@ export const SPECS = {
   MAX_BATCH_ITEMS: { kind: 'int', default: 256, min: 1, help: 'Item cap of one model batch.' },
   MAX_PADDING_SHARE: { kind: 'float', default: 0.1, min: 0, max: 1, help: 'Largest padding share of a batch: low keeps CPU work useful; raise it on GPUs, where bigger batches matter more than padding.' },
   MAX_WAIT_MS: { kind: 'int', default: 2, min: 0, max: 10000, help: 'How long an idle model waits for a partial batch to fill: latency traded for batch size.' },
-  MAX_QUEUE_ITEMS: { kind: 'int', default: 4096, min: 1, help: 'Items allowed to wait; beyond this, requests are refused at once with 503 and Retry-After.' },
-  MAX_CLIENT_BATCH: { kind: 'int', default: 4096, min: 1, help: 'Items allowed in one request (422 above).' },
+  MAX_QUEUE_ITEMS: { kind: 'int', default: 4096, min: 1, help: 'Items admitted to the batch queue at once; a request that does not fit waits for room in arrival order (ADMISSION_TIMEOUT_MS) and is admitted in parts.' },
+  ADMISSION_TIMEOUT_MS: { kind: 'int', default: 60000, min: 0, max: 600000, help: 'How long a request may wait for room in the queue before a 503 with Retry-After (a request admitted in part is never refused); 0 refuses at once. Default: well within the 180 s timeout of OpenRLHF\'s client.' },
+  MAX_CLIENT_BATCH: { kind: 'int', default: 16384, min: 1, help: 'Items allowed in one request (422 above). Sized by memory: the token ids of a waiting request take up to MAX_CLIENT_BATCH x MAX_LENGTH x 4 bytes, 256 MiB at the defaults; enough for a whole OpenRLHF rollout batch (rollout_batch_size x n_samples_per_prompt).' },
   BODY_LIMIT: { kind: 'int', default: 32 * MiB, min: 1024, help: 'Request body limit in bytes (413 above).' },
   INTRA_OP_THREADS: { kind: 'int', default: 0, min: 0, help: 'ONNX Runtime intra-op threads; 0 lets ONNX Runtime choose (all cores).' },
   PREP_THREADS: { kind: 'int', default: DEFAULT_PREP_THREADS, min: 0, max: 64, help: 'Threads that extract, check syntax and tokenize, each with its own tokenizer (~100 MiB); 0 does that work on the event loop. Default: cores - 1, from 1 to 4.' },
@@ -107,6 +108,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: readonly 
   const config = out as Config;
   if (config.MAX_BATCH_TOKENS !== 0 && config.MAX_BATCH_TOKENS < config.MAX_LENGTH) {
     throw new ConfigError('MAX_BATCH_TOKENS', `must be at least MAX_LENGTH (${config.MAX_LENGTH}) so one full-length item fits a batch`);
+  }
+  if (config.ADMISSION_TIMEOUT_MS !== 0 && config.ADMISSION_TIMEOUT_MS <= config.MAX_WAIT_MS) {
+    throw new ConfigError('ADMISSION_TIMEOUT_MS', `must be 0 or more than MAX_WAIT_MS (${config.MAX_WAIT_MS}): room frees only when a batch starts, which can take MAX_WAIT_MS`);
   }
   return config;
 }

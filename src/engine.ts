@@ -33,6 +33,7 @@ export async function createEngine(config: Config, modelDir: ModelDir, model: Re
     maxPaddingShare: config.MAX_PADDING_SHARE,
     maxWaitMs: config.MAX_WAIT_MS,
     maxQueueItems: config.MAX_QUEUE_ITEMS,
+    admissionTimeoutMs: config.ADMISSION_TIMEOUT_MS,
     padTokenId: modelDir.padTokenId,
     retryAfterS: config.RETRY_AFTER_S,
   }, metrics);
@@ -45,7 +46,7 @@ export async function createEngine(config: Config, modelDir: ModelDir, model: Re
       config.PREP_THREADS,
       log,
     );
-  const scorer = new Scorer(preparer, queue, metrics, config.MAX_QUEUE_ITEMS, config.RETRY_AFTER_S);
+  const scorer = new Scorer(preparer, queue, metrics);
   return { metrics, queue, preparer, scorer, maxBatchTokens, maxBatchAttention };
 }
 

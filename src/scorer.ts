@@ -6,7 +6,6 @@ import type { Metrics } from './metrics.ts';
 import type { ItemStatus, Preparer, ScoreItem } from './prep/prepare.ts';
 import type { Prompt } from './prompt/prompt.ts';
 import { shapeReward, type Shaping } from './shape/shaping.ts';
-import { OverloadedError } from './errors.ts';
 
 export type { ItemStatus, ScoreItem } from './prep/prepare.ts';
 
@@ -22,7 +21,9 @@ export interface ItemResult {
 
 export interface Timing {
   tokenizationMs: number;
-  /** Longest wait of any item of the request before its batch started. */
+  /** How long the request waited for room in the queue before its first items were admitted. */
+  admissionMs: number;
+  /** Longest wait of any item of the request before its batch started, from its admission. */
   queueMs: number;
   /** Longest model time of the batches the request's items ran in. */
   inferenceMs: number;
@@ -45,12 +46,9 @@ export class Scorer {
     private readonly preparer: Preparer,
     private readonly queue: BatchQueue,
     private readonly metrics: Metrics,
-    private readonly maxQueueItems: number,
-    private readonly retryAfterS: number,
   ) {}
 
   async score(items: readonly ScoreItem[], extraction: ExtractionMode, shaping: Shaping, signal?: AbortSignal): Promise<ScoreOutcome> {
-    this.checkRoom(items.length);
     const started = performance.now();
     const prepared = await this.preparer.prepare(items, extraction, shaping, signal);
     const tokenizationMs = performance.now() - started;
@@ -89,7 +87,6 @@ export class Scorer {
 
   /** Already-templated texts, tokenized as given (special tokens added when asked): raw logits, no extraction, no shaping. */
   async scoreTexts(texts: readonly string[], signal?: AbortSignal, addSpecialTokens = false): Promise<RawOutcome> {
-    this.checkRoom(texts.length);
     const started = performance.now();
     const prompts = await this.preparer.encodeTexts(texts, signal, addSpecialTokens);
     const tokenizationMs = performance.now() - started;
@@ -99,23 +96,20 @@ export class Scorer {
     return { logits: scored.map((s) => s.logit), prompts, timing: { tokenizationMs, ...summarize(scored) } };
   }
 
-  /** Refuses before tokenizing when the queue is already full; the queue checks again at admission. */
-  private checkRoom(items: number): void {
-    if (this.queue.size + items > this.maxQueueItems) throw new OverloadedError(this.queue.size, this.maxQueueItems, this.retryAfterS);
-  }
-
   private async run(prompts: Prompt[], signal?: AbortSignal): Promise<Scored[]> {
     if (prompts.length === 0) return [];
     return Promise.all(this.queue.submit(prompts.map((p) => p.ids), signal));
   }
 }
 
-function summarize(scored: readonly Scored[]): { queueMs: number; inferenceMs: number } {
+function summarize(scored: readonly Scored[]): { admissionMs: number; queueMs: number; inferenceMs: number } {
+  let admissionMs = 0;
   let queueMs = 0;
   let inferenceMs = 0;
   for (const s of scored) {
+    admissionMs = Math.max(admissionMs, s.admissionMs);
     queueMs = Math.max(queueMs, s.queueMs);
     inferenceMs = Math.max(inferenceMs, s.inferenceMs);
   }
-  return { queueMs, inferenceMs };
+  return { admissionMs, queueMs, inferenceMs };
 }

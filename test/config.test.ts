@@ -12,7 +12,8 @@ describe('config', () => {
     assert.equal(c.MODEL_NICE, 10);
     assert.equal(c.MAX_WAIT_MS, 2);
     assert.equal(c.MAX_QUEUE_ITEMS, 4096);
-    assert.equal(c.MAX_CLIENT_BATCH, 4096);
+    assert.equal(c.MAX_CLIENT_BATCH, 16384);
+    assert.equal(c.ADMISSION_TIMEOUT_MS, 60000);
     assert.equal(c.BODY_LIMIT, 32 * 1024 * 1024);
     assert.equal(c.EXECUTION_PROVIDER, 'auto');
     assert.equal(c.MODEL_DIR, DEFAULT_MODEL_DIR);

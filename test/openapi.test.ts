@@ -166,14 +166,14 @@ describe('every scoring route answers a full queue with 503 and Retry-After', ()
   before(async () => {
     // One item runs while four wait, and the queue holds four: any further item is refused. Every
     // case sends the same item, which must reach the model each time: no result cache.
-    service = await fakeApp({ MAX_QUEUE_ITEMS: '4', RETRY_AFTER_S: '7', RESULT_CACHE_ITEMS: '0' }, model);
+    service = await fakeApp({ MAX_QUEUE_ITEMS: '4', ADMISSION_TIMEOUT_MS: '0', RETRY_AFTER_S: '7', RESULT_CACHE_ITEMS: '0' }, model);
   });
   after(() => service.shutdown());
 
   // The localization reward runs no model: it never waits in the queue.
   const scoring = operations.filter((o) => o.method === 'POST' && o.path !== '/v1/localization');
   it('covers every POST route that runs the model, and each documents the 503', () => {
-    assert.deepEqual(scoring.map((o) => o.path).sort(), ['/classify', '/get_reward', '/rerank', '/score', '/v1/rank', '/v1/score']);
+    assert.deepEqual(scoring.map((o) => o.path).sort(), ['/classify', '/get_reward', '/rerank', '/score', '/v1/classify', '/v1/embeddings', '/v1/rank', '/v1/score']);
     for (const { op } of scoring) assert.ok('503' in op.responses);
   });
 

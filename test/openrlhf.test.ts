@@ -8,6 +8,8 @@
 // `rewards` when absent) and the per-sample lists under `extra_logs`.
 // Auth and overload for this route are in openapi.test.ts, with every other route's.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { Template } from '@huggingface/jinja';
 import { after, before, describe, it } from 'node:test';
 import type { RewardApp } from '../src/app.ts';
 import { CHATML, recoverQuestion, recoverResponse, templateMarkers, type TurnMarkers } from '../src/http/routes/openrlhf-query.ts';
@@ -124,6 +126,39 @@ describe('POST /get_reward', () => {
     assert.deepEqual(body.rewards, await rankRewards(prompt, [answers[0]]));
   });
 
+  it('unknown keys, as newer clients may add, are ignored', async () => {
+    const prompt = chatPrompt(question);
+    const res = await getReward({ query: [prompt + answers[0]], prompts: [prompt], labels: [''], metadata: [{ id: 1 }], eos_token: '<|im_end|>' });
+    assert.equal(res.statusCode, 200, res.body);
+    assert.deepEqual(res.json().rewards, await rankRewards(question, [answers[0]]));
+  });
+
+  // Each policy chat format, its prompt rendered from the format's real chat template (Jinja), sent
+  // whole and with its front cut off as OpenRLHF sends an over-long prompt: the reward equals
+  // /v1/rank's for the question and the answer.
+  const formats: [string, { chat_template: string; bos_token: string; eos_token: string }][] = [
+    ['ChatML (Qwen3, the served model)', { chat_template: tokenizerModelDir().chatTemplate, bos_token: '', eos_token: '<|im_end|>' }],
+    ...['llama3', 'deepseek', 'gemma3', 'mistral', 'phi3'].map((name): [string, { chat_template: string; bos_token: string; eos_token: string }] =>
+      [name, JSON.parse(readFileSync(new URL(`./fixtures/chat-templates/${name}.json`, import.meta.url), 'utf8'))]),
+  ];
+  const longQuestion = 'Write a Python function add(a, b) that returns the sum of a and b. ' + 'It must handle integers and floats alike. '.repeat(20) + 'Explain nothing.';
+  for (const [name, format] of formats) {
+    it(`chat format ${name}: whole and front-truncated prompts score as /v1/rank`, async () => {
+      const render = (messages: object[]) => new Template(format.chat_template).render({ messages, add_generation_prompt: true, bos_token: format.bos_token, eos_token: format.eos_token });
+      const prompt = render([{ role: 'user', content: longQuestion }]);
+      assert.ok(prompt.includes(longQuestion));
+      const truncated = prompt.slice(Math.floor(prompt.length / 2));
+      const query = [prompt + answers[0] + format.eos_token, truncated + answers[1] + format.eos_token, truncated.slice(3) + answers[0]];
+      const res = await getReward({ query, prompts: [prompt, prompt, prompt] });
+      assert.equal(res.statusCode, 200, res.body);
+      assert.deepEqual(res.json().rewards, await rankRewards(longQuestion, [answers[0], answers[1], answers[0]]));
+      // A multi-turn prompt: the question is the last user turn.
+      const turns = render([{ role: 'user', content: 'Hi' }, { role: 'assistant', content: 'Hello' }, { role: 'user', content: question }]);
+      const multi = await getReward({ query: [turns + answers[0] + format.eos_token], prompts: [turns] });
+      assert.deepEqual(multi.json().rewards, await rankRewards(question, [answers[0]]));
+    });
+  }
+
   const prompt = chatPrompt(question);
   const bad: [string, object, number, RegExp][] = [
     ['query missing', { prompts: [prompt] }, 400, /query/],
@@ -133,7 +168,6 @@ describe('POST /get_reward', () => {
     ['a query not a string', { query: [prompt, 3], prompts: [prompt, prompt] }, 400, /query\/1/],
     ['prompts and queries do not pair up', { query: [prompt + 'a', prompt + 'b'], prompts: [prompt] }, 400, /prompts.*pair/],
     ['a query that does not start with its prompt', { query: [prompt + 'a', 'a'], prompts: [prompt, prompt] }, 400, /query\/1.*prompts\/1/],
-    ['unknown field', { query: [prompt], prompts: [prompt], label: [] }, 400, /label|additional/],
     ['more queries than MAX_CLIENT_BATCH', { query: Array(9).fill(prompt), prompts: Array(9).fill(prompt) }, 422, /query: 9 items/],
   ];
   for (const [what, payload, status, message] of bad) {

@@ -5,13 +5,14 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { fakeApp } from './support/app.ts';
 import { FakeModel } from './support/fakes.ts';
+import { until } from './support/until.ts';
 
 const fence = (code: string) => '```python\n' + code + '\n```';
 
 describe('overload', () => {
   it('a burst of 200 concurrent requests gets only 200s and 503s with Retry-After, then recovers', async () => {
     const model = new FakeModel({ delayMs: 20 });
-    const service = await fakeApp({ MAX_QUEUE_ITEMS: '16', MAX_BATCH_ITEMS: '4', RETRY_AFTER_S: '2' }, model);
+    const service = await fakeApp({ MAX_QUEUE_ITEMS: '16', MAX_BATCH_ITEMS: '4', ADMISSION_TIMEOUT_MS: '0', RETRY_AFTER_S: '2' }, model);
     try {
       const burst = await Promise.all(Array.from({ length: 200 }, (_, i) => service.app.inject({
         method: 'POST',
@@ -31,6 +32,52 @@ describe('overload', () => {
       assert.equal(service.queue.size, 0);
       const after = await service.app.inject({ method: 'POST', url: '/score', payload: { items: Array.from({ length: 16 }, () => ({ question: 'q', response: fence('z = 1') })) } });
       assert.equal(after.statusCode, 200, 'the full queue is available again the moment the burst ends');
+    } finally {
+      await service.shutdown();
+    }
+  });
+});
+
+describe('admission under mixed load', () => {
+  it('MAX_QUEUE_ITEMS 64: one 8,192-query OpenRLHF request and 256 single-query callers are all answered 200, none waits past ADMISSION_TIMEOUT_MS', async () => {
+    const timeoutMs = 30_000;
+    const model = new FakeModel({ delayMs: 3 });
+    const service = await fakeApp({ MAX_QUEUE_ITEMS: '64', ADMISSION_TIMEOUT_MS: String(timeoutMs), RETRY_AFTER_S: '1' }, model);
+    const prompt = '<|im_start|>user\nAdd two numbers.<|im_end|>\n<|im_start|>assistant\n';
+    const query = (i: number) => prompt + fence(`def add(a, b):\n    return a + b + ${i}`) + '<|im_end|>';
+    try {
+      let bigDone = false;
+      const big = service.app.inject({
+        method: 'POST', url: '/get_reward',
+        payload: { query: Array.from({ length: 8192 }, (_, i) => query(i)), prompts: Array(8192).fill(prompt) },
+      }).finally(() => (bigDone = true));
+      // The callers start once the big request holds the queue and waits for more room; each sends
+      // one query at a time, the next when the last is answered (8 at most), while the big one runs.
+      await until(() => service.queue.waitingItems > 0);
+      const answers: { statusCode: number; admissionMs: number }[] = [];
+      let answeredWhileBigRan = 0;
+      const callers = Array.from({ length: 256 }, async (_, c) => {
+        for (let n = 0; n < 8 && !bigDone; n++) {
+          const r = await service.app.inject({ method: 'POST', url: '/get_reward', payload: { query: [query(100_000 + c)], prompts: [prompt] } });
+          answers.push({ statusCode: r.statusCode, admissionMs: Number(r.headers['x-admission-time']) });
+          assert.equal(r.statusCode, 200, r.body);
+          if (!bigDone) answeredWhileBigRan++;
+        }
+      });
+      await Promise.all(callers);
+      // Small requests were not held behind the big one.
+      assert.ok(answeredWhileBigRan >= 128, `${answeredWhileBigRan} single-query requests answered while the big one ran`);
+      const bigReply = await big;
+      assert.equal(bigReply.statusCode, 200, bigReply.body);
+      assert.equal(bigReply.json().rewards.length, 8192);
+      answers.push({ statusCode: bigReply.statusCode, admissionMs: Number(bigReply.headers['x-admission-time']) });
+      assert.ok(answers.length > 256);
+      assert.ok(answers.every((a) => a.statusCode === 200));
+      const longest = Math.max(...answers.map((a) => a.admissionMs));
+      assert.ok(answers.every((a) => Number.isFinite(a.admissionMs)));
+      assert.ok(longest < timeoutMs, `a request waited ${longest} ms for admission`);
+      console.log(`# ${answers.length} requests (${answeredWhileBigRan} single-query ones answered while the big one ran), all 200; longest admission wait ${longest.toFixed(0)} ms (timeout ${timeoutMs} ms)`);
+      assert.equal(service.queue.size + service.queue.waitingItems, 0);
     } finally {
       await service.shutdown();
     }

@@ -1,9 +1,12 @@
-// clients/python against the live service (a real process) with Debian's /usr/bin/python3 and its
-// python3-requests: score and rank give the service's numbers, errors raise at once, 503 is retried
-// after Retry-After (against a stub that refuses once), a dead replica is skipped, and the veRL
-// compute_score function scores a rollout the way veRL calls it.
+// clients/python against the live service (a real process) with /usr/bin/python3 and its standard
+// library only: score and rank give the service's numbers, errors raise at once, 503 is retried
+// after Retry-After (against a stub that refuses once), a dead replica is skipped, the veRL reward
+// functions score rollouts in each form veRL calls them (per rollout, batch keywords, awaited with
+// the reward loop's extra keywords), and the TRL reward functions score GRPOTrainer's arguments
+// in the plain and the conversational format, sync and async. (A real GRPOTrainer run is in
+// test/parity/trl.test.ts.)
 import assert from 'node:assert/strict';
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
@@ -21,7 +24,8 @@ const DRIVER = `
 import json, sys, time
 sys.path.insert(0, sys.argv[1])
 from code_reward_client import CodeRewardClient, RewardServiceError
-import verl_reward
+import asyncio, inspect
+import verl_reward, trl_reward
 
 args = json.loads(sys.argv[2])
 out = {}
@@ -45,6 +49,31 @@ try:
     verl_reward.compute_score("codescaler", args["responses"][0], "", {})
 except ValueError as e:
     out["verl_error"] = str(e)
+out["ascore"] = asyncio.run(live.ascore([(args["question"], r) for r in args["responses"]]))
+
+n = len(args["responses"])
+batch_kwargs = dict(data_sources=["codescaler"] * n, solution_strs=args["responses"], ground_truths=[""] * n,
+                    extra_infos=[{"question": args["question"], "index": i} for i in range(n)])
+out["verl_batch"] = verl_reward.compute_score_batch(**batch_kwargs)
+out["verl_batch_by_name"] = verl_reward.compute_score(**batch_kwargs)
+out["verl_async_is_coroutine"] = inspect.iscoroutinefunction(verl_reward.compute_score_async)
+async def verl_async():
+    return await asyncio.gather(*[verl_reward.compute_score_async(
+        data_source="codescaler", solution_str=r, ground_truth="", extra_info={"question": args["question"]},
+        reward_router_address=None, reward_model_tokenizer=None) for r in args["responses"]])
+out["verl_async"] = asyncio.run(verl_async())
+
+# GRPOTrainer's call: prompts, completions, completion_ids, dataset columns and trainer objects as keywords.
+extras = dict(completion_ids=[[1, 2]] * n, trainer_state=object(), log_extra=lambda *a: None, log_metric=lambda *a: None)
+plain = dict(prompts=[args["question"]] * n, completions=args["responses"])
+conversational = dict(
+    prompts=[[{"role": "system", "content": "Be terse."}, {"role": "user", "content": args["question"]}]] * n,
+    completions=[[{"role": "assistant", "content": r}] for r in args["responses"]])
+out["trl_plain"] = trl_reward.code_reward(**plain, **extras)
+out["trl_conversational"] = trl_reward.code_reward(**conversational, **extras)
+out["trl_async_is_coroutine"] = inspect.iscoroutinefunction(trl_reward.code_reward_async)
+out["trl_async"] = asyncio.run(trl_reward.code_reward_async(**conversational, **extras))
+out["trl_question_column"] = trl_reward.code_reward(prompts=["a prompt the question column overrides"] * n, completions=args["responses"], question=[args["question"]] * n, **extras)
 print(json.dumps(out))
 `;
 
@@ -55,10 +84,6 @@ describe('Python client (clients/python)', () => {
   let out: Record<string, any> = {};
 
   before(async () => {
-    const probe = spawnSync(PYTHON, ['-c', 'import requests'], { encoding: 'utf8' });
-    if (probe.status !== 0) {
-      throw new Error(`${PYTHON} cannot import requests (${probe.error?.message ?? probe.stderr.trim().split('\n').at(-1)}): run .ci/run, which installs the Debian package python3-requests`);
-    }
     service = await startService();
     // A stub replica that refuses its first request with 503 and Retry-After: 1, then answers.
     stub = createServer((req, res) => {
@@ -117,5 +142,26 @@ describe('Python client (clients/python)', () => {
   it('veRL compute_score(data_source, solution_str, ground_truth, extra_info) scores extra_info["question"]', () => {
     assert.deepEqual(out.verl, { score: out.score[0].reward, valid: 1, truncated: 0 });
     assert.match(out.verl_error, /extra_info needs the problem statement under 'question'/);
+  });
+
+  it('ascore gives score\'s results from asyncio', () => {
+    assert.deepEqual(out.ascore, out.score);
+  });
+
+  it('veRL batch form (compute_score_batch, or compute_score with the batch keywords) and the awaited form give the per-rollout results', () => {
+    const expected = out.score.map((r: { reward: number; valid: boolean; truncated: boolean }) => ({ score: r.reward, valid: r.valid ? 1 : 0, truncated: r.truncated ? 1 : 0 }));
+    assert.deepEqual(out.verl_batch, expected);
+    assert.deepEqual(out.verl_batch_by_name, expected);
+    assert.equal(out.verl_async_is_coroutine, true);
+    assert.deepEqual(out.verl_async, expected);
+  });
+
+  it('TRL reward functions: plain and conversational prompts, sync and async, give /v1/score\'s rewards', () => {
+    const rewards = out.score.map((r: { reward: number }) => r.reward);
+    assert.deepEqual(out.trl_plain, rewards);
+    assert.deepEqual(out.trl_conversational, rewards);
+    assert.equal(out.trl_async_is_coroutine, true);
+    assert.deepEqual(out.trl_async, rewards);
+    assert.deepEqual(out.trl_question_column, rewards);
   });
 });

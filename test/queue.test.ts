@@ -5,7 +5,7 @@ import { CancelledError, OverloadedError } from '../src/errors.ts';
 import { FakeModel, fakeLogit } from './support/fakes.ts';
 import { until } from './support/until.ts';
 
-const OPTS: QueueOptions = { maxBatchTokens: 64, maxBatchAttention: 0, maxBatchItems: 8, maxPaddingShare: 1, maxWaitMs: 2, maxQueueItems: 100, padTokenId: 151643, retryAfterS: 1 };
+const OPTS: QueueOptions = { maxBatchTokens: 64, maxBatchAttention: 0, maxBatchItems: 8, maxPaddingShare: 1, maxWaitMs: 2, maxQueueItems: 100, admissionTimeoutMs: 1000, padTokenId: 151643, retryAfterS: 1 };
 
 function prompt(len: number, salt = 0): Int32Array {
   return Int32Array.from({ length: len }, (_, i) => (i * 7 + salt * 13 + 1) % 5000);
@@ -82,15 +82,88 @@ describe('BatchQueue', () => {
     assert.equal(model.batches[0].rows.some((r) => r.length === 30), true);
   });
 
-  it('refuses at once, all or nothing, when the queue is full', async () => {
-    const model = new FakeModel({ delayMs: 20 });
+  it('admits a request larger than the queue in parts and answers all of it', async () => {
+    const model = new FakeModel({ delayMs: 2 });
     const q = new BatchQueue(model, { ...OPTS, maxQueueItems: 5 });
-    const accepted = q.submit([prompt(3), prompt(4), prompt(5)]);
-    assert.throws(() => q.submit([prompt(3), prompt(3), prompt(3)]), OverloadedError);
-    const more = q.submit([prompt(2)]);
-    const scored = await Promise.all([...accepted, ...more]);
-    assert.equal(scored.length, 4);
-    assert.equal(model.batches.reduce((s, b) => s + b.batchSize, 0), 4);
+    const prompts = Array.from({ length: 23 }, (_, i) => prompt(1 + (i % 6), i));
+    const scored = await Promise.all(q.submit(prompts));
+    prompts.forEach((p, i) => assert.equal(scored[i].logit, Math.fround(fakeLogit(p))));
+    assert.equal(model.batches.reduce((s, b) => s + b.batchSize, 0), 23);
+  });
+
+  it('a full queue: with ADMISSION_TIMEOUT_MS 0 a request that gets no room is refused at once; one that gets some is finished', async () => {
+    const model = new FakeModel();
+    let release!: () => void;
+    model.gate = new Promise<void>((r) => (release = r));
+    const q = new BatchQueue(model, { ...OPTS, maxQueueItems: 2, admissionTimeoutMs: 0 });
+    const running = q.submit([prompt(3)]);
+    await until(() => model.running === 1);
+    const partial = q.submit([prompt(3, 1), prompt(3, 2), prompt(3, 3), prompt(3, 4)]);
+    assert.equal(q.size, 2);
+    await assert.rejects(Promise.all(q.submit([prompt(2)])), OverloadedError);
+    model.gate = undefined;
+    release();
+    assert.equal((await Promise.all([...running, ...partial])).length, 5);
+  });
+
+  it('a request that gets no room within ADMISSION_TIMEOUT_MS is refused with Retry-After; it waited that long', async () => {
+    const model = new FakeModel();
+    let release!: () => void;
+    model.gate = new Promise<void>((r) => (release = r));
+    const q = new BatchQueue(model, { ...OPTS, maxQueueItems: 2, maxBatchItems: 1, admissionTimeoutMs: 80 });
+    const held = q.submit([prompt(3), prompt(3, 1), prompt(3, 2)]);
+    await until(() => model.running === 1 && q.size === 2);
+    const t0 = performance.now();
+    const refused = await Promise.all(q.submit([prompt(2)])).then(() => undefined, (e: unknown) => e);
+    assert.ok(refused instanceof OverloadedError, String(refused));
+    assert.equal(refused.retryAfterS, 1);
+    assert.ok(performance.now() - t0 >= 75, `refused after ${(performance.now() - t0).toFixed(0)} ms`);
+    model.gate = undefined;
+    release();
+    assert.equal((await Promise.all(held)).length, 3);
+  });
+
+  it('a waiting request is admitted as room frees, in arrival order, and reports how long it waited', async () => {
+    const model = new FakeModel();
+    let release!: () => void;
+    model.gate = new Promise<void>((r) => (release = r));
+    const q = new BatchQueue(model, { ...OPTS, maxQueueItems: 2, maxBatchItems: 1 });
+    const first = q.submit([prompt(3), prompt(3, 1), prompt(3, 2)]);
+    await until(() => model.running === 1 && q.size === 2);
+    const second = q.submit([prompt(2, 5)]);
+    const third = q.submit([prompt(2, 6)]);
+    await new Promise((r) => setTimeout(r, 30));
+    assert.equal(q.waitingItems, 2);
+    model.gate = undefined;
+    release();
+    const [s2, s3] = await Promise.all([second[0], third[0]]);
+    assert.ok(s2.admissionMs >= 25 && s3.admissionMs >= 20, `${s2.admissionMs} ${s3.admissionMs}`);
+    const order = model.batches.map((b) => b.rows[0].join(','));
+    assert.ok(order.indexOf(Array.from(prompt(2, 5)).join(',')) < order.indexOf(Array.from(prompt(2, 6)).join(',')), 'arrival order');
+    await Promise.all(first);
+  });
+
+  it('a large request holds at most half the queue while others wait: later small requests are not starved by it, nor it by them', async () => {
+    const model = new FakeModel({ delayMs: 1 });
+    const q = new BatchQueue(model, { ...OPTS, maxQueueItems: 8, maxBatchItems: 4 });
+    const large = q.submit(Array.from({ length: 200 }, (_, i) => prompt(4, i)));
+    let largeDone = false;
+    const largeAll = Promise.all(large).then(() => (largeDone = true));
+    // A stream of small requests, each sent when the previous is answered, for as long as the large one runs.
+    let smallAnswered = 0;
+    let smallBeforeLargeDone = 0;
+    const callers = Array.from({ length: 6 }, async (_, c) => {
+      while (!largeDone) {
+        await Promise.all(q.submit([prompt(4, 1000 + c)]));
+        smallAnswered++;
+        if (!largeDone) smallBeforeLargeDone++;
+      }
+    });
+    await Promise.all([largeAll, ...callers]);
+    assert.ok(smallBeforeLargeDone >= 6, `only ${smallBeforeLargeDone} small requests answered while the large one ran`);
+    // The large one gets its share too: it finishes although small requests never stop arriving.
+    assert.ok(smallAnswered > 0);
+    assert.equal(q.size + q.waitingItems, 0);
   });
 
   it('drops items whose client went away before they run', async () => {

@@ -159,9 +159,9 @@ describe('POST /score', () => {
     }
   });
 
-  it('503 with Retry-After at once when the queue is full, and recovers', async () => {
+  it('503 with Retry-After at once when the queue is full and ADMISSION_TIMEOUT_MS is 0, and recovers', async () => {
     const slow = new FakeModel();
-    const small = await fakeApp({ MAX_QUEUE_ITEMS: '2', RETRY_AFTER_S: '3' }, slow);
+    const small = await fakeApp({ MAX_QUEUE_ITEMS: '2', ADMISSION_TIMEOUT_MS: '0', RETRY_AFTER_S: '3' }, slow);
     try {
       const item = { question: 'q', response: fence('x = 1\n') };
       let release!: () => void;
@@ -244,7 +244,7 @@ describe('operational routes', () => {
     assert.equal(info.max_length, 4096);
     // Not CUDA, so the CPU token budget; prep threads as this machine's default.
     assert.deepEqual(info.batching, {
-      max_batch_tokens: 4096, max_batch_attention: 1024 * 1024, max_batch_items: 77, max_padding_share: 0.1, max_wait_ms: 2, max_queue_items: 4096, max_client_batch: 4096, prep_threads: loadConfig({}).PREP_THREADS,
+      max_batch_tokens: 4096, max_batch_attention: 1024 * 1024, max_batch_items: 77, max_padding_share: 0.1, max_wait_ms: 2, max_queue_items: 4096, admission_timeout_ms: 60000, max_client_batch: 16384, prep_threads: loadConfig({}).PREP_THREADS,
     });
   });
 

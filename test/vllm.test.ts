@@ -8,6 +8,7 @@
 // {"model", "text": [templated conversations]} and reads each item's embedding[0].
 // Auth and overload for this route are in openapi.test.ts, with every other route's.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import type { RewardApp } from '../src/app.ts';
 import { PromptEncoder } from '../src/prompt/prompt.ts';
@@ -44,6 +45,35 @@ describe('POST /classify', () => {
     assert.deepEqual(body.data, [{ index: 0, label: 'LABEL_0', probs: [logitOf(input)], num_classes: 1 }]);
     assert.deepEqual(body.usage, { prompt_tokens: tokens, total_tokens: tokens, completion_tokens: 0 });
     for (const h of ['x-queue-time', 'x-tokenization-time', 'x-inference-time']) assert.ok(h in res.headers, h);
+  });
+
+  it('veRL\'s SGLang path: POST /v1/embeddings {"model", "input"} → data[i].embedding[0] is the raw logit of the text as given', async () => {
+    const inputs = [templated('def add(a, b):\n    return a + b'), 'not templated at all'];
+    const res = await service.app.inject({ method: 'POST', url: '/v1/embeddings', payload: { model: 'rm', input: inputs } });
+    assert.equal(res.statusCode, 200, res.body);
+    const body = res.json();
+    assert.deepEqual(body.data, inputs.map((t, index) => ({ object: 'embedding', index, embedding: [logitOf(t)] })));
+    const tokens = inputs.reduce((s, t) => s + encoder.encodeText(t).ids.length, 0);
+    assert.deepEqual(body.usage, { prompt_tokens: tokens, total_tokens: tokens });
+    const single = await service.app.inject({ method: 'POST', url: '/v1/embeddings', payload: { input: inputs[0] } });
+    assert.deepEqual(single.json().data, [{ object: 'embedding', index: 0, embedding: [logitOf(inputs[0])] }]);
+    const empty = await service.app.inject({ method: 'POST', url: '/v1/embeddings', payload: { input: [''] } });
+    assert.equal(empty.statusCode, 400);
+    assert.match(empty.json().error, /input\/0/);
+  });
+
+  it('/v1/classify answers as /classify; GET /v1/models names the model and MAX_LENGTH; GET /version gives package.json\'s version', async () => {
+    const input = templated('x = 1');
+    const v1 = await service.app.inject({ method: 'POST', url: '/v1/classify', payload: { input, use_activation: false } });
+    assert.equal(v1.statusCode, 200, v1.body);
+    assert.deepEqual(v1.json().data, [{ index: 0, label: 'LABEL_0', probs: [logitOf(input)], num_classes: 1 }]);
+    const models = (await service.app.inject({ method: 'GET', url: '/v1/models' })).json();
+    assert.equal(models.object, 'list');
+    assert.equal(models.data.length, 1);
+    assert.equal(models.data[0].id, 'fake-rm');
+    assert.equal(models.data[0].max_model_len, 4096);
+    const version = (await service.app.inject({ method: 'GET', url: '/version' })).json();
+    assert.equal(version.version, JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version);
   });
 
   it('vLLM 0.11.2 and later: "use_activation": false, a list of inputs, one entry each in order', async () => {

@@ -57,6 +57,7 @@ export async function scorePairs(md: ModelDir, pairs: readonly Pair[], opts: Sco
     maxPaddingShare: 1,
     maxWaitMs: defaults.MAX_WAIT_MS,
     maxQueueItems: Math.max(pairs.length, 1),
+    admissionTimeoutMs: defaults.ADMISSION_TIMEOUT_MS,
     padTokenId: md.padTokenId,
     retryAfterS: 1,
   });

@@ -1,4 +1,4 @@
-"""A small client for code-reward-service (needs only `requests`).
+"""A small client for code-reward-service (Python standard library only).
 
     from code_reward_client import CodeRewardClient
     client = CodeRewardClient("http://reward:8080")            # or CODE_REWARD_URL
@@ -8,20 +8,25 @@
 Overload (503), a gateway error (502, 504), a refused connection or a time-out is retried with
 exponential backoff and jitter; a 503's Retry-After is honoured. Several base URLs (a list, or
 CODE_REWARD_URL="http://a:8080,http://b:8080") are used in turn, and a retry moves to the next one.
-Other errors raise RewardServiceError at once: they would fail again.
+Other errors raise RewardServiceError at once: they would fail again. Each thread keeps its own
+keep-alive connection per replica; `ascore`, `arank` and `apost` run the same calls off the event
+loop for asyncio callers.
 """
 
 from __future__ import annotations
 
+import asyncio
 import email.utils
+import gzip
+import http.client
 import itertools
+import json
 import os
 import random
 import threading
 import time
+import urllib.parse
 from typing import Any, Iterable, Sequence
-
-import requests
 
 RETRY_STATUSES = frozenset({502, 503, 504})
 
@@ -74,7 +79,7 @@ class CodeRewardClient:
         self.max_backoff_s = max_backoff_s
         self._next_url = itertools.cycle(range(len(self.base_urls)))
         self._lock = threading.Lock()
-        # requests.Session is not documented as thread-safe: one per thread (trainers call from pools).
+        # http.client connections are not thread-safe: one per thread and replica (trainers call from pools).
         self._local = threading.local()
 
     def score(
@@ -101,45 +106,80 @@ class CodeRewardClient:
         body = {"question": question, "responses": list(responses), "extraction": extraction, "shaping": shaping}
         return self.post("/v1/rank", body)
 
+    async def ascore(self, items: Iterable[tuple[str, str] | dict[str, str]], **kwargs: str) -> list[dict[str, Any]]:
+        return await asyncio.to_thread(self.score, list(items), **kwargs)
+
+    async def arank(self, question: str, responses: Sequence[str], **kwargs: str) -> dict[str, Any]:
+        return await asyncio.to_thread(self.rank, question, list(responses), **kwargs)
+
+    async def apost(self, path: str, body: dict[str, Any]) -> Any:
+        return await asyncio.to_thread(self.post, path, body)
+
     def post(self, path: str, body: dict[str, Any]) -> Any:
-        headers = {"authorization": f"Bearer {self.api_key}"} if self.api_key else {}
+        payload = json.dumps(body).encode()
+        headers = {"content-type": "application/json", "accept-encoding": "gzip"}
+        if self.api_key:
+            headers["authorization"] = f"Bearer {self.api_key}"
         for attempt in range(self.max_retries + 1):
-            url = self._url() + path
+            base = self._url()
             last = attempt == self.max_retries
             try:
-                response = self._session().post(url, json=body, headers=headers, timeout=self.timeout_s)
-            except (requests.ConnectionError, requests.Timeout):
+                status, response_headers, data = self._send(base, path, payload, headers)
+            except (OSError, http.client.HTTPException):
+                # Refused, reset or timed out: the connection is gone; the next attempt opens a new one.
+                self._drop(base)
                 if last:
                     raise
                 time.sleep(self._backoff(attempt))
                 continue
-            if response.status_code in RETRY_STATUSES and not last:
-                wait = retry_after_seconds(response.headers.get("retry-after"))
+            if status in RETRY_STATUSES and not last:
+                wait = retry_after_seconds(response_headers.get("retry-after"))
                 # Never sooner than the server asked; jitter so that refused clients do not return together.
                 time.sleep(self._backoff(attempt) if wait is None else wait + random.uniform(0, self.backoff_s))
                 continue
-            if response.status_code >= 400:
-                raise _error_of(response)
-            return response.json()
+            if status >= 400:
+                raise _error_of(status, data)
+            return json.loads(data)
         raise AssertionError("unreachable")
+
+    def _send(self, base: str, path: str, payload: bytes, headers: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
+        connection = self._connection(base)
+        prefix = urllib.parse.urlsplit(base).path
+        connection.request("POST", prefix + path, body=payload, headers=headers)
+        response = connection.getresponse()
+        data = response.read()
+        response_headers = {k.lower(): v for k, v in response.getheaders()}
+        if response_headers.get("content-encoding") == "gzip":
+            data = gzip.decompress(data)
+        if response_headers.get("connection", "").lower() == "close":
+            self._drop(base)
+        return response.status, response_headers, data
+
+    def _connection(self, base: str) -> http.client.HTTPConnection:
+        connections = self._local.__dict__.setdefault("connections", {})
+        connection = connections.get(base)
+        if connection is None:
+            url = urllib.parse.urlsplit(base)
+            cls = http.client.HTTPSConnection if url.scheme == "https" else http.client.HTTPConnection
+            connection = connections[base] = cls(url.hostname, url.port, timeout=self.timeout_s)
+        return connection
+
+    def _drop(self, base: str) -> None:
+        connection = self._local.__dict__.get("connections", {}).pop(base, None)
+        if connection is not None:
+            connection.close()
 
     def _url(self) -> str:
         with self._lock:
             return self.base_urls[next(self._next_url)]
 
-    def _session(self) -> requests.Session:
-        session = getattr(self._local, "session", None)
-        if session is None:
-            session = self._local.session = requests.Session()
-        return session
-
     def _backoff(self, attempt: int) -> float:
         return random.uniform(0.5, 1.0) * min(self.max_backoff_s, self.backoff_s * 2**attempt)
 
 
-def _error_of(response: requests.Response) -> RewardServiceError:
+def _error_of(status: int, data: bytes) -> RewardServiceError:
     try:
-        body = response.json()
-        return RewardServiceError(response.status_code, str(body.get("code", "")), str(body.get("error", "")))
-    except ValueError:
-        return RewardServiceError(response.status_code, "", response.text[:500])
+        body = json.loads(data)
+        return RewardServiceError(status, str(body.get("code", "")), str(body.get("error", "")))
+    except (ValueError, AttributeError):
+        return RewardServiceError(status, "", data[:500].decode(errors="replace"))

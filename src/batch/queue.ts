@@ -7,6 +7,12 @@
 // oldest live entry (no starvation) and grows around it among entries of similar length; it stops at
 // MAX_BATCH_TOKENS padded tokens, MAX_BATCH_ATTENTION rows × length², MAX_BATCH_ITEMS items, or
 // MAX_PADDING_SHARE padding. A single item always makes a batch.
+//
+// Admission: a request whose items do not all fit the free queue waits in arrival order for room,
+// and is admitted in parts as batches leave the queue, so a request larger than MAX_QUEUE_ITEMS
+// still runs. While other requests wait, one request holds at most half the queue, so a large one
+// neither starves small ones nor is starved by them. A request that gets no room at all within
+// ADMISSION_TIMEOUT_MS is refused with 503 and Retry-After; one admitted in part is never refused.
 import { CancelledError, InferenceFailedError, OverloadedError, ServiceError, ShuttingDownError } from '../errors.ts';
 import type { Metrics } from '../metrics.ts';
 import type { ModelBatch, RewardModel } from '../model/reward-model.ts';
@@ -20,12 +26,16 @@ export interface QueueOptions {
   maxBatchItems: number;
   maxWaitMs: number;
   maxQueueItems: number;
+  /** How long a request may wait for its first items to be admitted before a 503; 0: refused at once. */
+  admissionTimeoutMs: number;
   padTokenId: number;
   retryAfterS: number;
 }
 
 export interface Scored {
   logit: number;
+  /** Time the item's request waited before any of its items was admitted to the queue. */
+  admissionMs: number;
   queueMs: number;
   inferenceMs: number;
 }
@@ -35,8 +45,25 @@ interface Entry {
   ids: Int32Array;
   enqueuedAt: number;
   signal?: AbortSignal;
+  ticket: Ticket;
   resolve(r: Scored): void;
   reject(e: Error): void;
+}
+
+/** One submitted request: its items not yet admitted, and how many of its admitted ones still wait. */
+interface Ticket {
+  prompts: readonly Int32Array[];
+  settle: { resolve(r: Scored): void; reject(e: Error): void }[];
+  /** Index of the next prompt to admit. */
+  next: number;
+  /** Items admitted and not yet in a running batch. */
+  queued: number;
+  arrivedAt: number;
+  /** When its first items were admitted; undefined while none has been. */
+  admittedAt?: number;
+  signal?: AbortSignal;
+  timer?: ReturnType<typeof setTimeout>;
+  onAbort?: () => void;
 }
 
 interface Batch {
@@ -54,6 +81,8 @@ export class BatchQueue {
   private closed = false;
   private wakeUp: (() => void) | null = null;
   private idleWaiters: (() => void)[] = [];
+  /** Requests with items not yet admitted, in arrival order. */
+  private waiting: Ticket[] = [];
 
   constructor(
     private readonly model: RewardModel,
@@ -68,33 +97,105 @@ export class BatchQueue {
     return this.pending.length + (this.prefetched?.entries.length ?? 0);
   }
 
+  /** Items of waiting requests not yet admitted to the queue. */
+  get waitingItems(): number {
+    return this.waiting.reduce((n, t) => n + t.prompts.length - t.next, 0);
+  }
+
   /**
-   * Admits all prompts or none: refused at once with OverloadedError when they do not fit, so
-   * nothing accepted is ever dropped for lack of room.
+   * One promise per prompt. Prompts that do not fit wait for room (see the admission rules above);
+   * when none of them is admitted within ADMISSION_TIMEOUT_MS, all reject with OverloadedError.
    */
   submit(prompts: readonly Int32Array[], signal?: AbortSignal): Promise<Scored>[] {
     if (this.closed) throw new ShuttingDownError(this.opts.retryAfterS);
-    if (this.size + prompts.length > this.opts.maxQueueItems) {
-      throw new OverloadedError(this.size, this.opts.maxQueueItems, this.opts.retryAfterS);
-    }
     const bad = prompts.find((ids) => ids.length === 0 || ids.length > this.opts.maxBatchTokens);
     if (bad) throw new RangeError(`a prompt of ${bad.length} tokens cannot be batched (budget ${this.opts.maxBatchTokens})`);
+    const ticket: Ticket = { prompts, settle: [], next: 0, queued: 0, arrivedAt: performance.now(), signal };
+    const promises = prompts.map((): Promise<Scored> => new Promise((resolve, reject) => ticket.settle.push({ resolve, reject })));
+    if (prompts.length === 0) return promises;
+    this.waiting.push(ticket);
+    this.admit();
+    if (ticket.next < prompts.length) this.wait(ticket);
+    return promises;
+  }
+
+  /** Arms the timeout and the client's abort for a ticket still waiting for room. */
+  private wait(ticket: Ticket): void {
+    if (ticket.admittedAt === undefined) {
+      const refuse = () => this.abandon(ticket, new OverloadedError(this.size, this.opts.maxQueueItems, this.opts.retryAfterS));
+      if (this.opts.admissionTimeoutMs === 0) return refuse();
+      ticket.timer = setTimeout(() => {
+        if (ticket.admittedAt === undefined) refuse();
+      }, this.opts.admissionTimeoutMs);
+    }
+    if (ticket.signal?.aborted) return this.abandon(ticket, new CancelledError());
+    if (ticket.signal) {
+      ticket.onAbort = () => this.abandon(ticket, new CancelledError());
+      ticket.signal.addEventListener('abort', ticket.onAbort, { once: true });
+    }
+  }
+
+  /** Takes a ticket out of the waiting line, failing its items not yet admitted. */
+  private abandon(ticket: Ticket, err: Error): void {
+    const at = this.waiting.indexOf(ticket);
+    if (at < 0) return;
+    this.waiting.splice(at, 1);
+    this.release(ticket);
+    for (let i = ticket.next; i < ticket.prompts.length; i++) ticket.settle[i].reject(err);
+    if (err instanceof CancelledError) this.metrics?.droppedItems.inc(ticket.prompts.length - ticket.next);
+    // Its share of the queue may have been what held the others back.
+    this.admit();
+    this.notifyIdle();
+  }
+
+  private release(ticket: Ticket): void {
+    clearTimeout(ticket.timer);
+    if (ticket.onAbort) ticket.signal?.removeEventListener('abort', ticket.onAbort);
+  }
+
+  /**
+   * Gives free queue room to waiting requests in arrival order. While more than one waits, a request
+   * takes room only up to half the queue (counting its items already queued), so the next in line
+   * always gets some of each batch's worth of room.
+   */
+  private admit(): void {
+    let room = this.opts.maxQueueItems - this.size;
+    if (room <= 0 || this.waiting.length === 0) return;
+    const share = Math.max(1, Math.floor(this.opts.maxQueueItems / 2));
     const now = performance.now();
-    const promises = prompts.map(
-      (ids) => new Promise<Scored>((resolve, reject) => {
-        this.pending.push({ seq: this.seq++, ids, enqueuedAt: now, signal, resolve, reject });
-      }),
-    );
+    for (const ticket of [...this.waiting]) {
+      if (room <= 0) break;
+      const limit = this.waiting.length > 1 ? Math.min(room, share - ticket.queued) : room;
+      const take = Math.min(limit, ticket.prompts.length - ticket.next);
+      if (take <= 0) continue;
+      if (ticket.admittedAt === undefined) ticket.admittedAt = now;
+      const admissionMs = ticket.admittedAt - ticket.arrivedAt;
+      for (let i = ticket.next; i < ticket.next + take; i++) {
+        const { resolve, reject } = ticket.settle[i];
+        this.pending.push({
+          seq: this.seq++, ids: ticket.prompts[i], enqueuedAt: now, signal: ticket.signal, ticket,
+          resolve: (r) => resolve({ ...r, admissionMs }), reject,
+        });
+      }
+      ticket.next += take;
+      ticket.queued += take;
+      room -= take;
+      if (ticket.next === ticket.prompts.length) {
+        this.waiting.splice(this.waiting.indexOf(ticket), 1);
+        this.release(ticket);
+      }
+    }
     this.metrics?.queueItems.set(this.size);
     this.wake();
-    return promises;
   }
 
   /** Stops admitting; resolves once everything admitted has been answered. */
   async drain(): Promise<void> {
     this.closed = true;
+    // Requests admitted in part are accepted work and finish; those with nothing admitted go elsewhere.
+    for (const ticket of this.waiting.filter((t) => t.admittedAt === undefined)) this.abandon(ticket, new ShuttingDownError(this.opts.retryAfterS));
     this.wake();
-    if (this.size === 0 && this.running === 0) return;
+    if (this.size === 0 && this.running === 0 && this.waiting.length === 0) return;
     await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
   }
 
@@ -129,7 +230,7 @@ export class BatchQueue {
       this.dropCancelled();
       if (this.pending.length === 0) {
         if (this.running === 0) this.notifyIdle();
-        if (this.closed) return null;
+        if (this.closed && this.waiting.length === 0) return null;
         await this.sleep(Infinity);
         continue;
       }
@@ -142,6 +243,9 @@ export class BatchQueue {
   }
 
   private async run(batch: Batch): Promise<void> {
+    // The batch has left the queue: its room goes to the requests waiting for it.
+    for (const e of batch.entries) e.ticket.queued--;
+    this.admit();
     const live = batch.entries.filter((e) => !this.cancelled(e));
     if (live.length === 0) return;
     if (live.length !== batch.entries.length) batch = { ...batch, entries: live, seqLen: Math.max(...live.map((e) => e.ids.length)) };
@@ -157,7 +261,7 @@ export class BatchQueue {
       const logits = await prediction;
       const inferenceMs = performance.now() - started;
       this.record(batch, started, inferenceMs);
-      batch.entries.forEach((e, i) => e.resolve({ logit: logits[i], queueMs: started - e.enqueuedAt, inferenceMs }));
+      batch.entries.forEach((e, i) => e.resolve({ logit: logits[i], admissionMs: 0, queueMs: started - e.enqueuedAt, inferenceMs }));
     } catch (err) {
       const failure = err instanceof ServiceError ? err : new InferenceFailedError((err as Error).message);
       for (const e of batch.entries) e.reject(failure);
@@ -193,7 +297,13 @@ export class BatchQueue {
   }
 
   private dropCancelled(): void {
-    if (this.pending.some((e) => e.signal?.aborted)) this.pending = this.pending.filter((e) => !this.cancelled(e));
+    if (!this.pending.some((e) => e.signal?.aborted)) return;
+    this.pending = this.pending.filter((e) => {
+      if (!this.cancelled(e)) return true;
+      e.ticket.queued--;
+      return false;
+    });
+    this.admit();
   }
 
   private putBack(batch: Batch): void {
@@ -271,7 +381,7 @@ export class BatchQueue {
   }
 
   private notifyIdle(): void {
-    if (this.running > 0 || this.size > 0) return;
+    if (this.running > 0 || this.size > 0 || this.waiting.length > 0) return;
     const waiters = this.idleWaiters;
     this.idleWaiters = [];
     for (const w of waiters) w();

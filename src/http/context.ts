@@ -27,6 +27,7 @@ export function clientSignal(request: FastifyRequest, reply: FastifyReply): Abor
 }
 
 export function setTimingHeaders(reply: FastifyReply, t: Timing): void {
+  reply.header('x-admission-time', t.admissionMs.toFixed(1));
   reply.header('x-tokenization-time', t.tokenizationMs.toFixed(1));
   reply.header('x-queue-time', t.queueMs.toFixed(1));
   reply.header('x-inference-time', t.inferenceMs.toFixed(1));

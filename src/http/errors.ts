@@ -14,10 +14,14 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
   FST_ERR_CTP_EMPTY_JSON_BODY: 'invalid_request',
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'invalid_request',
   FST_ERR_VALIDATION: 'invalid_request',
+  // A gzip or deflate request body that does not inflate.
+  Z_DATA_ERROR: 'invalid_request',
+  Z_BUF_ERROR: 'invalid_request',
 };
 
 /** Methods a 405 may list in Allow. */
 const METHODS: HTTPMethods[] = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'];
+const EXPECTED_503: ReadonlySet<ErrorCode> = new Set(['overloaded', 'shutting_down']);
 
 export interface ErrorBody {
   error: string;
@@ -83,7 +87,9 @@ export function registerErrorHandling(app: FastifyInstance, metrics: Metrics): v
   const ctx: ErrorContext = { bodyLimit: app.initialConfig.bodyLimit };
   app.setErrorHandler((err, request: FastifyRequest, reply) => {
     const { status } = toErrorBody(err, ctx);
-    if (status >= 500) request.log.error({ err }, 'request failed');
+    // Overload and drain are the service working as designed: one line, no stack, for each.
+    if (err instanceof ServiceError && EXPECTED_503.has(err.code)) request.log.warn({ code: err.code, url: request.url }, err.message);
+    else if (status >= 500) request.log.error({ err }, 'request failed');
     return sendError(reply, metrics, err, ctx);
   });
   // A path that exists under other methods is a 405 naming them (GET /score: the route is POST).

@@ -1,7 +1,10 @@
 // OpenRLHF sends the decoded prompt+response ("query") and the prompt, not (question, response):
 // this module splits them back. The question is the last user turn of the prompt, found with the
-// turn markers of ChatML and of the model's own chat template; the response is the query after the
-// prompt, less a trailing end-of-turn token.
+// turn markers of the model's own chat template or of the policy chat formats in CHAT_FORMATS; the
+// response is the query after the prompt, less a trailing end-of-turn token. OpenRLHF cuts an
+// over-long prompt's tokens from the front but still sends the whole prompt, so a query may start
+// inside its prompt: then the response is what follows the prompt's tail in the query, or else what
+// follows the last assistant header.
 
 export interface TurnMarkers {
   /** Text that opens a user turn, e.g. `<|im_start|>user\n`. */
@@ -11,6 +14,32 @@ export interface TurnMarkers {
 }
 
 export const CHATML: TurnMarkers = { opener: '<|im_start|>user\n', closer: '<|im_end|>' };
+
+/** The markers of one policy chat format, as its chat template writes them. */
+export interface ChatFormat {
+  name: string;
+  user: TurnMarkers;
+  /** Text that opens the assistant turn (what add_generation_prompt appends). */
+  assistant: string;
+  /** Tokens a generation in this format may end with. */
+  ends: readonly string[];
+  /** The template pads the user content with spaces (Mistral's `[INST] q [/INST]`): trim them. */
+  trim?: boolean;
+}
+
+/** Chat formats of the policies people train, most specific first (Phi-4's ChatML variant before ChatML). */
+export const CHAT_FORMATS: readonly ChatFormat[] = [
+  { name: 'phi-4', user: { opener: '<|im_start|>user<|im_sep|>', closer: '<|im_end|>' }, assistant: '<|im_start|>assistant<|im_sep|>', ends: ['<|im_end|>', '<|endoftext|>'] },
+  { name: 'chatml (Qwen)', user: CHATML, assistant: '<|im_start|>assistant\n', ends: ['<|im_end|>', '<|endoftext|>'] },
+  { name: 'llama-3', user: { opener: '<|start_header_id|>user<|end_header_id|>\n\n', closer: '<|eot_id|>' }, assistant: '<|start_header_id|>assistant<|end_header_id|>\n\n', ends: ['<|eot_id|>', '<|eom_id|>', '<|end_of_text|>'] },
+  { name: 'deepseek (V3, R1, R1-distill)', user: { opener: '<\uff5cUser\uff5c>', closer: '<\uff5cAssistant\uff5c>' }, assistant: '<\uff5cAssistant\uff5c>', ends: ['<\uff5cend\u2581of\u2581sentence\uff5c>'] },
+  { name: 'gemma (2, 3)', user: { opener: '<start_of_turn>user\n', closer: '<end_of_turn>' }, assistant: '<start_of_turn>model\n', ends: ['<end_of_turn>', '<eos>'] },
+  { name: 'phi-3', user: { opener: '<|user|>\n', closer: '<|end|>' }, assistant: '<|assistant|>\n', ends: ['<|end|>', '<|endoftext|>'] },
+  { name: 'mistral', user: { opener: '[INST]', closer: '[/INST]' }, assistant: '[/INST]', ends: ['</s>'], trim: true },
+];
+
+/** Every end token of the chat formats, for stripping the end of a generation. */
+export const FORMAT_END_TOKENS: readonly string[] = [...new Set(CHAT_FORMATS.flatMap((f) => f.ends))];
 
 const QUESTION_SENTINEL = '\u0001question\u0001';
 const CODE_SENTINEL = '\u0001code\u0001';
@@ -62,18 +91,51 @@ export function recoverQuestion(prompt: string, markers: readonly TurnMarkers[])
     if (at < 0) continue;
     const start = at + opener.length;
     const end = closer === '' ? -1 : prompt.indexOf(closer, start);
-    return prompt.slice(start, end < 0 ? undefined : end);
+    const question = prompt.slice(start, end < 0 ? undefined : end);
+    return CHAT_FORMATS.some((f) => f.trim && f.user.opener === opener) ? question.trim() : question;
   }
   return prompt;
 }
 
-/** The query after the prompt, less trailing end-of-turn tokens; undefined when the query does not start with the prompt. */
-export function recoverResponse(query: string, prompt: string, endTokens: readonly string[]): string | undefined {
-  if (!query.startsWith(prompt)) return undefined;
+/**
+ * The query after the prompt, less trailing end-of-turn tokens. A query that does not start with
+ * its prompt (OpenRLHF cut the prompt's tokens from the front) is matched against the prompt's
+ * tail, else split after its last assistant header; undefined when neither finds the response.
+ */
+export function recoverResponse(query: string, prompt: string, endTokens: readonly string[], assistantHeaders: readonly string[] = []): string | undefined {
+  const start = query.startsWith(prompt) ? prompt.length : (truncatedPromptEnd(query, prompt) ?? afterAssistantHeader(query, prompt, assistantHeaders));
+  if (start === undefined) return undefined;
   const tokens = endTokens.filter((t) => t !== '');
-  let response = query.slice(prompt.length);
+  let response = query.slice(start);
   for (let token = tokens.find((t) => response.endsWith(t)); token; token = tokens.find((t) => response.endsWith(t))) {
     response = response.slice(0, -token.length);
   }
   return response;
+}
+
+/**
+ * Where the prompt ends in a query that holds only the prompt's tail: the query, less a few
+ * leading characters a cut token may have decoded differently, starts with a suffix of the prompt.
+ */
+function truncatedPromptEnd(query: string, prompt: string): number | undefined {
+  for (let skip = 0; skip <= 4 && skip < query.length; skip++) {
+    const anchor = query.slice(skip, skip + 32);
+    if (anchor.length < 8) return undefined;
+    for (let at = prompt.indexOf(anchor); at >= 0; at = prompt.indexOf(anchor, at + 1)) {
+      const tail = prompt.slice(at);
+      if (query.startsWith(tail, skip)) return skip + tail.length;
+    }
+  }
+  return undefined;
+}
+
+/** After the last assistant header in the query, of those the prompt ends with. */
+function afterAssistantHeader(query: string, prompt: string, assistantHeaders: readonly string[]): number | undefined {
+  let best: number | undefined;
+  for (const header of assistantHeaders) {
+    if (header === '' || !prompt.trimEnd().endsWith(header.trimEnd())) continue;
+    const at = query.lastIndexOf(header);
+    if (at >= 0 && (best === undefined || at + header.length > best)) best = at + header.length;
+  }
+  return best;
 }

@@ -6,7 +6,7 @@ import { InvalidRequestError, TooManyItemsError } from '../../errors.ts';
 import type { ModelDir } from '../../model/model-dir.ts';
 import { scoringErrorResponses } from '../schemas.ts';
 import { clientSignal, setTimingHeaders, type RouteContext } from '../context.ts';
-import { CHATML, recoverQuestion, recoverResponse, templateMarkers, type TurnMarkers } from './openrlhf-query.ts';
+import { CHAT_FORMATS, FORMAT_END_TOKENS, recoverQuestion, recoverResponse, templateMarkers, type TurnMarkers } from './openrlhf-query.ts';
 
 interface GetRewardBody {
   query: string[];
@@ -17,7 +17,7 @@ interface GetRewardBody {
 const getRewardBodySchema = {
   type: 'object',
   required: ['query', 'prompts'],
-  additionalProperties: false,
+  // Open: newer OpenRLHF releases add keys; what is not used here is ignored.
   properties: {
     query: { type: 'array', minItems: 1, items: { type: 'string' }, description: 'Decoded prompt+response, special tokens kept.' },
     prompts: { type: 'array', minItems: 1, items: { type: 'string' }, description: 'The prompt each query starts with.' },
@@ -47,10 +47,11 @@ function tokenContent(value: unknown): string {
 }
 
 export default async function openrlhfRoutes(app: FastifyInstance, ctx: RouteContext): Promise<void> {
-  const endTokens = ['<|im_end|>', '<|endoftext|>', tokenContent(ctx.modelDir.tokenizerConfig.eos_token)];
-  // The model's own turn markers, read once from one rendering of its template.
+  const endTokens = [...FORMAT_END_TOKENS, tokenContent(ctx.modelDir.tokenizerConfig.eos_token)];
+  // The model's own turn markers, read once from one rendering of its template, then the policies' formats.
   const own = await templateMarkers((q, c) => ctx.preparer.renderChat(q, c), ctx.modelDir.specialTokens);
-  const markers: TurnMarkers[] = own ? [own, CHATML] : [CHATML];
+  const markers: TurnMarkers[] = [...(own ? [own] : []), ...CHAT_FORMATS.map((f) => f.user)];
+  const assistantHeaders = CHAT_FORMATS.map((f) => f.assistant);
 
   app.post<{ Body: GetRewardBody }>('/get_reward', {
     schema: { body: getRewardBodySchema, response: { 200: getRewardResponseSchema, ...scoringErrorResponses } },
@@ -59,8 +60,8 @@ export default async function openrlhfRoutes(app: FastifyInstance, ctx: RouteCon
     if (query.length !== prompts.length) throw new InvalidRequestError(`body/prompts: ${prompts.length} prompts for ${query.length} queries; they must pair up`);
     if (query.length > ctx.config.MAX_CLIENT_BATCH) throw new TooManyItemsError('query', query.length, ctx.config.MAX_CLIENT_BATCH);
     const items = query.map((q, i) => {
-      const response = recoverResponse(q, prompts[i], endTokens);
-      if (response === undefined) throw new InvalidRequestError(`body/query/${i}: does not start with body/prompts/${i}`);
+      const response = recoverResponse(q, prompts[i], endTokens, assistantHeaders);
+      if (response === undefined) throw new InvalidRequestError(`body/query/${i}: neither starts with body/prompts/${i} nor holds its tail or an assistant turn`);
       return { question: recoverQuestion(prompts[i], markers), response };
     });
     const outcome = await ctx.scorer.score(items, 'single_block', 'softplus', clientSignal(request, reply));

@@ -3,11 +3,14 @@
 // extraction and no shaping, and the raw logit comes back.
 //   vLLM:   {"model", "input": str | [str], "activation" | "use_activation": bool} → {"data": [{"probs": [score]}]}
 //   SGLang: {"model", "text": str | [str]}                                          → [{"embedding": [score]}]
+// POST /v1/embeddings, OpenAI's shape as SGLang serves a reward model through it (veRL's SGLang
+// path): {"model", "input": str | [str]} → {"data": [{"embedding": [score]}]}, the same raw logit.
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { InvalidRequestError, TooManyItemsError } from '../../errors.ts';
 import { sigmoid } from '../../shape/shaping.ts';
-import { scoringErrorResponses } from '../schemas.ts';
+import { errorSchema, scoringErrorResponses } from '../schemas.ts';
 import { clientSignal, setTimingHeaders, type RouteContext } from '../context.ts';
 
 interface ClassifyBody {
@@ -93,11 +96,79 @@ function requestTexts(body: ClassifyBody): { field: 'input' | 'text'; list: stri
   return { field, list, single: typeof value === 'string' };
 }
 
+const embeddingsBodySchema = {
+  type: 'object',
+  required: ['input'],
+  properties: {
+    model: { type: 'string', description: 'Accepted and ignored: the service serves one model.' },
+    input: { ...texts, description: 'Templated text(s), tokenized as given.' },
+  },
+} as const;
+
+const embeddingsResponseSchema = {
+  type: 'object',
+  required: ['object', 'data', 'model', 'usage'],
+  properties: {
+    object: { type: 'string' },
+    data: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['object', 'index', 'embedding'],
+        properties: { object: { type: 'string' }, index: { type: 'integer' }, embedding: { type: 'array', items: { type: 'number' } } },
+      },
+    },
+    model: { type: 'string' },
+    usage: {
+      type: 'object',
+      required: ['prompt_tokens', 'total_tokens'],
+      properties: { prompt_tokens: { type: 'integer' }, total_tokens: { type: 'integer' } },
+    },
+  },
+} as const;
+
+const modelsResponseSchema = {
+  type: 'object',
+  required: ['object', 'data'],
+  properties: {
+    object: { type: 'string' },
+    data: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['id', 'object', 'created', 'owned_by', 'root', 'max_model_len'],
+        properties: {
+          id: { type: 'string' },
+          object: { type: 'string' },
+          created: { type: 'integer' },
+          owned_by: { type: 'string' },
+          root: { type: 'string' },
+          parent: { type: 'null' },
+          max_model_len: { type: 'integer' },
+        },
+      },
+    },
+  },
+} as const;
+
+const versionResponseSchema = { type: 'object', required: ['version'], properties: { version: { type: 'string' } } } as const;
+
+/** The service's version, from package.json (two levels above both src/http/routes and dist/http/routes). */
+const VERSION: string = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')).version;
+
 export default async function vllmRoutes(app: FastifyInstance, ctx: RouteContext): Promise<void> {
+  const started = Math.floor(Date.now() / 1000);
+  // What vLLM-compatible clients read first: the served model's name and its context length.
+  app.get('/v1/models', { schema: { response: { 200: modelsResponseSchema, 401: errorSchema } } }, async () => ({
+    object: 'list',
+    data: [{ id: ctx.modelName, object: 'model', created: started, owned_by: 'code-reward-service', root: ctx.modelName, parent: null, max_model_len: ctx.config.MAX_LENGTH }],
+  }));
+  app.get('/version', { schema: { response: { 200: versionResponseSchema, 401: errorSchema } } }, async () => ({ version: VERSION }));
+
   const id2label = (ctx.modelDir.config.id2label ?? {}) as Record<string, string>;
   const label = id2label['0'] ?? 'LABEL_0';
 
-  app.post<{ Body: ClassifyBody }>('/classify', {
+  for (const url of ['/classify', '/v1/classify']) app.post<{ Body: ClassifyBody }>(url, {
     schema: { body: classifyBodySchema, response: { 200: classifyResponseSchema, ...scoringErrorResponses } },
   }, async (request, reply) => {
     const { field, list, single } = requestTexts(request.body);
@@ -122,6 +193,22 @@ export default async function vllmRoutes(app: FastifyInstance, ctx: RouteContext
       model: ctx.modelName,
       data: outcome.logits.map((logit, index) => ({ index, label, probs: [activate ? sigmoid(logit) : logit], num_classes: 1 })),
       usage: { prompt_tokens: promptTokens, total_tokens: promptTokens, completion_tokens: 0 },
+    };
+  });
+
+  app.post<{ Body: { model?: string; input: string | string[] } }>('/v1/embeddings', {
+    schema: { body: embeddingsBodySchema, response: { 200: embeddingsResponseSchema, ...scoringErrorResponses } },
+  }, async (request, reply) => {
+    const { list } = requestTexts({ input: request.body.input });
+    if (list.length > ctx.config.MAX_CLIENT_BATCH) throw new TooManyItemsError('input', list.length, ctx.config.MAX_CLIENT_BATCH);
+    const outcome = await ctx.scorer.scoreTexts(list, clientSignal(request, reply));
+    setTimingHeaders(reply, outcome.timing);
+    const promptTokens = outcome.prompts.reduce((s, p) => s + p.ids.length, 0);
+    return {
+      object: 'list',
+      data: outcome.logits.map((logit, index) => ({ object: 'embedding', index, embedding: [logit] })),
+      model: ctx.modelName,
+      usage: { prompt_tokens: promptTokens, total_tokens: promptTokens },
     };
   });
 }
