@@ -177,6 +177,20 @@ class CodeRewardClient:
         return random.uniform(0.5, 1.0) * min(self.max_backoff_s, self.backoff_s * 2**attempt)
 
 
+_shared: CodeRewardClient | None = None
+_shared_lock = threading.Lock()
+
+
+def shared_client() -> CodeRewardClient:
+    """One client per process, configured from the environment, for reward functions that trainers
+    call as plain functions (veRL's compute_score, TRL's reward functions)."""
+    global _shared
+    with _shared_lock:
+        if _shared is None:
+            _shared = CodeRewardClient()
+        return _shared
+
+
 def _error_of(status: int, data: bytes) -> RewardServiceError:
     try:
         body = json.loads(data)

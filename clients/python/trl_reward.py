@@ -24,23 +24,11 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-import threading
 from typing import Any, Sequence
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from code_reward_client import CodeRewardClient  # noqa: E402
-
-_client: CodeRewardClient | None = None
-_client_lock = threading.Lock()
-
-
-def _shared_client() -> CodeRewardClient:
-    global _client
-    with _client_lock:
-        if _client is None:
-            _client = CodeRewardClient()
-        return _client
+from code_reward_client import shared_client  # noqa: E402
 
 
 def _text(value: Any) -> str:
@@ -67,7 +55,7 @@ def _completion_text(completion: Any) -> str:
 def _rewards(prompts: Sequence[Any], completions: Sequence[Any], questions: Sequence[Any] | None) -> list[float]:
     asked = list(questions) if questions is not None else [None] * len(prompts)
     pairs = [(q if isinstance(q, str) and q else _text(p), _completion_text(c)) for p, c, q in zip(prompts, completions, asked, strict=True)]
-    return _shared_client().rewards(
+    return shared_client().rewards(
         pairs,
         extraction=os.environ.get("CODE_REWARD_EXTRACTION", "single_block"),
         shaping=os.environ.get("CODE_REWARD_SHAPING", "softplus"),

@@ -30,23 +30,11 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-import threading
 from typing import Any, Sequence
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from code_reward_client import CodeRewardClient  # noqa: E402
-
-_client: CodeRewardClient | None = None
-_client_lock = threading.Lock()
-
-
-def _shared_client() -> CodeRewardClient:
-    global _client
-    with _client_lock:
-        if _client is None:
-            _client = CodeRewardClient()
-        return _client
+from code_reward_client import shared_client  # noqa: E402
 
 
 def _question(data_source: str, extra_info: dict[str, Any] | None) -> str:
@@ -59,7 +47,7 @@ def _question(data_source: str, extra_info: dict[str, Any] | None) -> str:
 
 def _score_many(data_sources: Sequence[str], solution_strs: Sequence[str], extra_infos: Sequence[dict[str, Any] | None]) -> list[dict[str, float]]:
     pairs = [(_question(source, info), solution) for source, solution, info in zip(data_sources, solution_strs, extra_infos, strict=True)]
-    results = _shared_client().score(
+    results = shared_client().score(
         pairs,
         extraction=os.environ.get("CODE_REWARD_EXTRACTION", "single_block"),
         shaping=os.environ.get("CODE_REWARD_SHAPING", "softplus"),
