@@ -126,3 +126,73 @@ describe('POST /classify', () => {
     });
   }
 });
+
+// vLLM's /score bodies (vllm/entrypoints/pooling/scoring/protocol.py): {text_1, text_2} or the newer
+// {queries, documents}, each a string or a list; 1 to 1, 1 to N broadcast, N to N. The first text is
+// the question, the second the response. Answered {id, object: "list", created, model,
+// data: [{index, object: "score", score}], usage}; `score` is the reward /v1/score gives the pair.
+describe('POST /score and /v1/score with vLLM score bodies', () => {
+  let service: RewardApp;
+  before(async () => {
+    service = await fakeApp({ MAX_CLIENT_BATCH: '3' });
+  });
+  after(() => service.shutdown());
+
+  const fence = (code: string) => '```python\n' + code + '```';
+  const responses = [fence('def add(a, b):\n    return a + b\n'), 'I cannot.', fence('def add(a, b):\n    return a - b\n')];
+  const post = (url: string, payload: object) => service.app.inject({ method: 'POST', url, payload });
+  const rewardsOf = async (items: { question: string; response: string }[]) =>
+    (await post('/v1/score', { items })).json().results.map((r: { reward: number }) => r.reward);
+
+  it('text_1 str, text_2 list: the question broadcast to each response; score is /v1/score\'s reward, 0 for invalid code', async () => {
+    for (const url of ['/score', '/v1/score']) {
+      const res = await post(url, { model: 'rm', text_1: 'Add two numbers.', text_2: responses, use_activation: null, truncate_prompt_tokens: -1 });
+      assert.equal(res.statusCode, 200, res.body);
+      const body = res.json();
+      const expected = await rewardsOf(responses.map((response) => ({ question: 'Add two numbers.', response })));
+      assert.deepEqual(body.data, expected.map((score: number, index: number) => ({ index, object: 'score', score })));
+      assert.equal(body.data[1].score, 0, 'no code block');
+      assert.ok(body.data[0].score > 0);
+      assert.match(body.id, /^score-[0-9a-f]{32}$/);
+      assert.equal(body.object, 'list');
+      assert.equal(body.model, 'fake-rm');
+      assert.ok(Math.abs(body.created - Date.now() / 1000) < 60);
+      const tokens = (await post('/v1/score', { items: responses.map((response) => ({ question: 'Add two numbers.', response })) })).json().usage.prompt_tokens;
+      assert.deepEqual(body.usage, { prompt_tokens: tokens, total_tokens: tokens, completion_tokens: 0 });
+      for (const h of ['x-queue-time', 'x-tokenization-time', 'x-inference-time']) assert.ok(h in res.headers, h);
+    }
+  });
+
+  it('queries/documents: N to N in order, and 1 to 1 with plain strings', async () => {
+    const questions = ['Add two numbers.', 'Subtract two numbers.'];
+    const pair = [responses[0], responses[2]];
+    const res = (await post('/score', { queries: questions, documents: pair })).json();
+    assert.deepEqual(res.data.map((d: { score: number }) => d.score), await rewardsOf(questions.map((question, i) => ({ question, response: pair[i] }))));
+    const one = (await post('/score', { text_1: questions[1], text_2: pair[0] })).json();
+    assert.deepEqual(one.data, [{ index: 0, object: 'score', score: (await rewardsOf([{ question: questions[1], response: pair[0] }]))[0] }]);
+  });
+
+  it('a body with items keeps this service\'s answer', async () => {
+    const body = (await post('/score', { items: [{ question: 'q', response: responses[0] }] })).json();
+    assert.deepEqual(Object.keys(body).sort(), ['model', 'results', 'usage']);
+  });
+
+  const bad: [string, object, number, RegExp][] = [
+    ['text_2 missing', { text_1: 'q' }, 400, /text_2 is required/],
+    ['documents missing', { queries: ['q'] }, 400, /documents is required/],
+    ['both shapes', { items: [{ question: 'q', response: 'r' }], text_1: 'q', text_2: 'r' }, 400, /not both/],
+    ['both vLLM spellings', { text_1: 'q', text_2: 'r', queries: 'q', documents: 'r' }, 400, /not both/],
+    ['2 questions for 3 responses', { text_1: ['a', 'b'], text_2: ['x', 'y', 'z'] }, 400, /body\/text_1: 2 texts for 3/],
+    ['a text not a string', { text_1: 'q', text_2: ['r', 7] }, 400, /body\/text_2/],
+    ['an empty list', { queries: [], documents: 'r' }, 400, /body\/queries/],
+    ['a positive truncate_prompt_tokens', { text_1: 'q', text_2: 'r', truncate_prompt_tokens: 10 }, 400, /truncate_prompt_tokens/],
+    ['more pairs than MAX_CLIENT_BATCH', { text_1: 'q', text_2: ['a', 'b', 'c', 'd'] }, 422, /text_2: 4 items/],
+  ];
+  for (const [what, payload, status, message] of bad) {
+    it(`${status} naming the field: ${what}`, async () => {
+      const res = await post('/v1/score', payload);
+      assert.equal(res.statusCode, status, res.body);
+      assert.match(res.json().error, message);
+    });
+  }
+});
