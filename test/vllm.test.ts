@@ -84,14 +84,52 @@ describe('POST /classify', () => {
     assert.equal(body.usage.prompt_tokens, inputs.reduce((s, t) => s + encoder.encodeText(t).ids.length, 0));
   });
 
-  it('sigmoid only when activation is asked for; raw when it is false, null or absent', async () => {
+  it('sigmoid unless activation is turned off, as vLLM defaults for one label; use_activation wins over activation and softmax', async () => {
     const input = templated('x = 1');
-    for (const flags of [{ activation: true }, { use_activation: true }]) {
+    for (const flags of [{}, { activation: true }, { use_activation: true }, { activation: null }, { use_activation: null }, { use_activation: true, activation: false }]) {
       assert.equal((await classify({ input, ...flags })).json().data[0].probs[0], sigmoid(logitOf(input)), JSON.stringify(flags));
     }
-    for (const flags of [{}, { activation: null }, { use_activation: false }, { activation: false, use_activation: null }]) {
+    for (const flags of [{ use_activation: false }, { activation: false }, { softmax: false }, { activation: false, use_activation: null }, { use_activation: false, activation: true }]) {
       assert.equal((await classify({ input, ...flags })).json().data[0].probs[0], logitOf(input), JSON.stringify(flags));
     }
+  });
+
+  // vLLM's CompletionRequestMixin: input is list[int] | list[list[int]] | str | list[str].
+  it('token ids: one list or a list of lists, scored as given (no special tokens added)', async () => {
+    const texts = [templated('x = 1'), templated('y = 2')];
+    const ids = texts.map((t) => Array.from(encoder.encodeText(t).ids));
+    const one = (await classify({ input: ids[0], use_activation: false })).json();
+    assert.deepEqual(one.data, [{ index: 0, label: 'LABEL_0', probs: [Math.fround(fakeLogit(ids[0]))], num_classes: 1 }]);
+    assert.deepEqual(one.usage.prompt_tokens, ids[0].length);
+    const both = (await classify({ input: ids, use_activation: false })).json();
+    assert.deepEqual(both.data.map((d: { probs: number[] }) => d.probs[0]), ids.map((x) => Math.fround(fakeLogit(x))));
+    assert.deepEqual(both.data.map((d: { probs: number[] }) => d.probs[0]), texts.map(logitOf), 'the same as the text tokenized as given');
+  });
+
+  // vLLM's ChatRequestMixin: one conversation, rendered with the served model's template, add_special_tokens false.
+  it('messages: rendered with the model\'s chat template, then scored as that text', async () => {
+    const code = 'def add(a, b):\n    return a + b';
+    const messages = [{ role: 'user', content: 'Add two numbers.' }, { role: 'assistant', content: code }];
+    const res = await classify({ model: 'rm', messages, use_activation: false });
+    assert.equal(res.statusCode, 200, res.body);
+    assert.deepEqual(res.json().data, [{ index: 0, label: 'LABEL_0', probs: [logitOf(templated(code))], num_classes: 1 }]);
+    const parts = [{ role: 'user', content: [{ type: 'text', text: 'Add two numbers.' }] }, { role: 'assistant', content: code }];
+    assert.equal((await classify({ messages: parts, use_activation: false })).json().data[0].probs[0], logitOf(templated(code)), 'text parts');
+    const withPrompt = (await classify({ messages: messages.slice(0, 1), add_generation_prompt: true, use_activation: false })).json();
+    assert.equal(withPrompt.data[0].probs[0], logitOf(encoder.renderMessages(messages.slice(0, 1), true)));
+  });
+
+  // vLLM keeps the last truncate_prompt_tokens tokens (its tokenizer truncates from the left); -1 is the maximum length.
+  it('truncate_prompt_tokens keeps the last N tokens; -1 means MAX_LENGTH', async () => {
+    const input = templated('def add(a, b):\n    return a + b');
+    const ids = Array.from(encoder.encodeText(input, true).ids);
+    const kept = (await classify({ input, truncate_prompt_tokens: 5, use_activation: false })).json();
+    assert.equal(kept.data[0].probs[0], Math.fround(fakeLogit(ids.slice(-5))));
+    assert.equal(kept.usage.prompt_tokens, 5);
+    const idsKept = (await classify({ input: ids, truncate_prompt_tokens: 3, use_activation: false })).json();
+    assert.equal(idsKept.data[0].probs[0], Math.fround(fakeLogit(ids.slice(-3))));
+    const all = (await classify({ input, truncate_prompt_tokens: -1, use_activation: false })).json();
+    assert.equal(all.data[0].probs[0], Math.fround(fakeLogit(ids)));
   });
 
   it('SGLang: {"model", "text": [str]} → one {"embedding": [logit]} per text; a single string gives one object', async () => {
@@ -113,7 +151,16 @@ describe('POST /classify', () => {
     ['both input and text', { input: 'a', text: 'a' }, 400, /exactly one of input/],
     ['input not text', { input: 42 }, 400, /body\/input/],
     ['an empty list', { input: [] }, 400, /body\/input/],
-    ['token ids instead of text', { input: [[1, 2, 3]] }, 400, /body\/input/],
+    ['a negative token id', { input: [[1, 2], [3, -4]] }, 400, /body\/input\/1\/1: token id -4/],
+    ['an empty token list', { input: [[1], []] }, 400, /body\/input/],
+    ['token ids mixed with text', { input: [1, 'a'] }, 400, /body\/input/],
+    ['truncate_prompt_tokens above MAX_LENGTH', { input: 'a', truncate_prompt_tokens: 4097 }, 400, /truncate_prompt_tokens: 4097 is outside 1\.\.4096/],
+    ['truncate_prompt_tokens 0', { input: 'a', truncate_prompt_tokens: 0 }, 400, /truncate_prompt_tokens/],
+    ['truncate_prompt_tokens below -1', { input: 'a', truncate_prompt_tokens: -2 }, 400, /truncate_prompt_tokens/],
+    ['messages and input', { input: 'a', messages: [{ role: 'user', content: 'q' }] }, 400, /exactly one of input/],
+    ['a message without role', { messages: [{ content: 'q' }] }, 400, /role/],
+    ['an image part', { messages: [{ role: 'user', content: [{ type: 'image_url' }] }] }, 400, /body\/messages\/0\/content\/0: only text parts/],
+    ['more token lists than MAX_CLIENT_BATCH', { input: [[1], [2], [3], [4]] }, 422, /input: 4 items/],
     ['activation not a boolean', { input: 'a', activation: 'no' }, 400, /activation/],
     ['more texts than MAX_CLIENT_BATCH', { input: ['a', 'b', 'c', 'd'] }, 422, /input: 4 items/],
   ];
