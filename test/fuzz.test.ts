@@ -61,7 +61,7 @@ const anyValue: fc.Arbitrary<Json> = fc.oneof(
 const FIELD_NAMES = [
   'items', 'question', 'response', 'responses', 'extraction', 'shaping', 'query', 'prompts', 'labels', 'input', 'text',
   'texts', 'activation', 'use_activation', 'raw_scores', 'truncate', 'model', 'locations', 'prediction_text', 'gold',
-  'text_1', 'text_2', 'queries', 'documents', 'top_n', 'messages', 'role', 'content', 'truncate_prompt_tokens',
+  'text_1', 'text_2', 'queries', 'documents', 'top_n', 'messages', 'role', 'content', 'truncate_prompt_tokens', 'prompt', 'tokens',
   'weights', 'file', 'class_name', 'function_name', 'patch', 'files', 'file_changes', '__proto__', 'constructor', 'prototype',
 ];
 /** Objects built from the routes' own field names, so the fuzzer gets past the first check. */

@@ -243,3 +243,60 @@ describe('POST /score and /v1/score with vLLM score bodies', () => {
     });
   }
 });
+
+// vLLM's /tokenize (TokenizeCompletionRequest / TokenizeChatRequest) and /detokenize.
+describe('POST /tokenize and /detokenize', () => {
+  let service: RewardApp;
+  let encoder: PromptEncoder;
+  before(async () => {
+    service = await fakeApp({ MAX_LENGTH: '64', MAX_BATCH_TOKENS: '256' });
+    encoder = new PromptEncoder(tokenizerModelDir(), 100_000);
+  });
+  after(() => service.shutdown());
+  const post = (url: string, payload: object) => service.app.inject({ method: 'POST', url, payload });
+
+  it('prompt: every token (no truncation at MAX_LENGTH), special tokens added by default; count and max_model_len', async () => {
+    const prompt = 'def add(a, b):\n    return a + b\n'.repeat(10);
+    const res = await post('/tokenize', { model: 'rm', prompt });
+    assert.equal(res.statusCode, 200, res.body);
+    const ids = Array.from(encoder.encodeText(prompt, true).ids);
+    assert.ok(ids.length > 64, 'longer than MAX_LENGTH');
+    assert.deepEqual(res.json(), { count: ids.length, max_model_len: 64, tokens: ids, token_strs: null });
+  });
+
+  it('messages: the chat template with the generation prompt, as vLLM\'s /tokenize; token_strs when asked', async () => {
+    const messages = [{ role: 'user', content: 'Add two numbers.' }];
+    const body = (await post('/tokenize', { messages, return_token_strs: true })).json();
+    assert.deepEqual(body.tokens, Array.from(encoder.encodeText(encoder.renderMessages(messages, true)).ids));
+    assert.equal(body.token_strs.length, body.count);
+    assert.equal(body.token_strs[0], '<|im_start|>');
+    const noPrompt = (await post('/tokenize', { messages, add_generation_prompt: false })).json();
+    assert.deepEqual(noPrompt.tokens, Array.from(encoder.encodeText(encoder.renderMessages(messages, false)).ids));
+  });
+
+  it('/detokenize gives the text back, special tokens kept', async () => {
+    const text = '<|im_start|>user\nAdd two numbers: "é"<|im_end|>\n';
+    const tokens = (await post('/tokenize', { prompt: text })).json().tokens;
+    const res = await post('/detokenize', { model: 'rm', tokens });
+    assert.equal(res.statusCode, 200, res.body);
+    assert.deepEqual(res.json(), { prompt: text });
+  });
+
+  const bad: [string, string, object, RegExp][] = [
+    ['/tokenize', 'neither prompt nor messages', { model: 'm' }, /prompt or messages/],
+    ['/tokenize', 'both prompt and messages', { prompt: 'a', messages: [{ role: 'user', content: 'q' }] }, /prompt or messages/],
+    ['/tokenize', 'prompt not a string', { prompt: 3 }, /body\/prompt/],
+    ['/detokenize', 'tokens missing', {}, /tokens/],
+    ['/detokenize', 'a token id outside the vocabulary', { tokens: [750, 99999999] }, /body\/tokens\/1: token id 99999999/],
+    ['/detokenize', 'a negative token id', { tokens: [-1] }, /body\/tokens\/0/],
+    ['/detokenize', 'a token not an integer', { tokens: [1.5] }, /body\/tokens\/0/],
+  ];
+  for (const [url, what, payload, message] of bad) {
+    it(`${url}: 400 naming the field: ${what}`, async () => {
+      const res = await post(url, payload);
+      assert.equal(res.statusCode, 400, res.body);
+      assert.equal(res.json().code, 'invalid_request');
+      assert.match(res.json().error, message);
+    });
+  }
+});

@@ -59,6 +59,25 @@ export class PromptEncoder {
     return truncateIds(this.tokenizer.encode(text, { add_special_tokens: addSpecialTokens }), this.maxLength, keepLast);
   }
 
+  /** vLLM's /tokenize: every token, no truncation. */
+  tokenize(text: string, addSpecialTokens: boolean): number[] {
+    return this.tokenizer.encode(text, { add_special_tokens: addSpecialTokens });
+  }
+
+  /** vLLM's /detokenize: special tokens kept, as transformers' decode by default. */
+  decode(ids: number[]): string {
+    return this.tokenizer.decode(ids, { skip_special_tokens: false });
+  }
+
+  /**
+   * Each id's token as the vocabulary spells it (vLLM's token_strs), undefined for an id the tokenizer
+   * does not know. transformers.js keeps this lookup on its inner tokenizer.
+   */
+  tokenStrings(ids: readonly number[]): (string | undefined)[] {
+    const inner = (this.tokenizer as unknown as { _tokenizer: { id_to_token(id: number): string | undefined } })._tokenizer;
+    return ids.map((id) => inner.id_to_token(id));
+  }
+
   /** The template over any conversation (vLLM's messages), as transformers' apply_chat_template renders it. */
   renderMessages(messages: { role: string; content: string }[], addGenerationPrompt: boolean): string {
     return this.template.render(messages, addGenerationPrompt);

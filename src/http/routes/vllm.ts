@@ -12,7 +12,7 @@ import type { FastifyInstance } from 'fastify';
 import { InvalidRequestError, TooManyItemsError } from '../../errors.ts';
 import { sigmoid } from '../../shape/shaping.ts';
 import { ChatTemplate } from '../../prompt/python-jinja.ts';
-import { truncateIds, type Prompt } from '../../prompt/prompt.ts';
+import { PromptEncoder, truncateIds, type Prompt } from '../../prompt/prompt.ts';
 import type { RawOutcome } from '../../scorer.ts';
 import { errorSchema, scoringErrorResponses } from '../schemas.ts';
 import { clientSignal, setTimingHeaders, type RouteContext } from '../context.ts';
@@ -172,6 +172,16 @@ function messageText(message: ChatMessage, i: number): string {
   }).join('\n');
 }
 
+/** vLLM's messages through the model's template; a template that raises is the request's fault (a 400). */
+function renderMessages(template: ChatTemplate, messages: ChatMessage[], addGenerationPrompt: boolean): string {
+  const plain = messages.map((m, i) => ({ role: m.role, content: messageText(m, i) }));
+  try {
+    return template.render(plain, addGenerationPrompt);
+  } catch (err) {
+    throw new InvalidRequestError(`body/messages: the chat template refused them: ${(err as Error).message}`);
+  }
+}
+
 const embeddingsBodySchema = {
   type: 'object',
   required: ['input'],
@@ -227,6 +237,42 @@ const modelsResponseSchema = {
   },
 } as const;
 
+// vLLM's /tokenize: TokenizeCompletionRequest {prompt, add_special_tokens = true} or TokenizeChatRequest
+// {messages, add_generation_prompt = true, add_special_tokens = false}; every token, no truncation.
+const tokenizeBodySchema = {
+  type: 'object',
+  properties: {
+    model: { type: 'string', description: 'Accepted and ignored: the service serves one model.' },
+    prompt: { type: 'string', description: 'Text, tokenized as given.' },
+    messages: { ...classifyBodySchema.properties.messages, description: "One conversation, rendered with the model's chat template." },
+    add_special_tokens: { type: 'boolean', description: "Default true with prompt, false with messages, as vLLM's." },
+    add_generation_prompt: { type: 'boolean', default: true, description: 'With messages; true by default, as vLLM\'s /tokenize.' },
+    return_token_strs: { type: ['boolean', 'null'], default: false },
+  },
+} as const;
+
+const tokenizeResponseSchema = {
+  type: 'object',
+  required: ['count', 'max_model_len', 'tokens', 'token_strs'],
+  properties: {
+    count: { type: 'integer' },
+    max_model_len: { type: 'integer' },
+    tokens: { type: 'array', items: { type: 'integer' } },
+    token_strs: { type: ['array', 'null'], items: { type: 'string' } },
+  },
+} as const;
+
+const detokenizeBodySchema = {
+  type: 'object',
+  required: ['tokens'],
+  properties: {
+    model: { type: 'string', description: 'Accepted and ignored: the service serves one model.' },
+    tokens: { type: 'array', items: { type: 'integer' } },
+  },
+} as const;
+
+const detokenizeResponseSchema = { type: 'object', required: ['prompt'], properties: { prompt: { type: 'string' } } } as const;
+
 const versionResponseSchema = { type: 'object', required: ['version'], properties: { version: { type: 'string' } } } as const;
 
 /** The service's version, from package.json (two levels above both src/http/routes and dist/http/routes). */
@@ -261,13 +307,7 @@ export default async function vllmRoutes(app: FastifyInstance, ctx: RouteContext
     const keepLast = keepLastOf(body.truncate_prompt_tokens, ctx.config.MAX_LENGTH);
     if (body.messages !== undefined) {
       if (body.input !== undefined || body.text !== undefined) throw new InvalidRequestError('body: exactly one of input (vLLM), messages (vLLM) or text (SGLang) is required');
-      const messages = body.messages.map((m, i) => ({ role: m.role, content: messageText(m, i) }));
-      let rendered: string;
-      try {
-        rendered = template.render(messages, body.add_generation_prompt === true);
-      } catch (err) {
-        throw new InvalidRequestError(`body/messages: the chat template refused them: ${(err as Error).message}`);
-      }
+      const rendered = renderMessages(template, body.messages, body.add_generation_prompt === true);
       // vLLM's chat requests leave special tokens to the template.
       return ctx.scorer.scoreTexts([rendered], signal, body.add_special_tokens === true, keepLast);
     }
@@ -310,6 +350,30 @@ export default async function vllmRoutes(app: FastifyInstance, ctx: RouteContext
       data: outcome.logits.map((logit, index) => ({ index, label, probs: [activate ? sigmoid(logit) : logit], num_classes: 1 })),
       usage: { prompt_tokens: promptTokens, total_tokens: promptTokens, completion_tokens: 0 },
     };
+  });
+
+  // The tokenizer on the event loop, built on first use: these routes serve one text at a time.
+  let encoder: PromptEncoder | undefined;
+  const tokenizer = () => (encoder ??= new PromptEncoder(ctx.modelDir, ctx.config.MAX_LENGTH));
+
+  app.post<{ Body: { prompt?: string; messages?: ChatMessage[]; add_special_tokens?: boolean; add_generation_prompt: boolean; return_token_strs?: boolean | null } }>('/tokenize', {
+    schema: { body: tokenizeBodySchema, response: { 200: tokenizeResponseSchema, 400: errorSchema, 401: errorSchema, 413: errorSchema } },
+  }, async (request) => {
+    const body = request.body;
+    if ((body.prompt === undefined) === (body.messages === undefined)) throw new InvalidRequestError('body: exactly one of prompt or messages is required');
+    const text = body.messages !== undefined ? renderMessages(template, body.messages, body.add_generation_prompt) : body.prompt!;
+    const tokens = tokenizer().tokenize(text, body.add_special_tokens ?? body.messages === undefined);
+    const strs = body.return_token_strs ? tokenizer().tokenStrings(tokens).map((t) => t ?? '') : null;
+    return { count: tokens.length, max_model_len: ctx.config.MAX_LENGTH, tokens, token_strs: strs };
+  });
+
+  app.post<{ Body: { model?: string; tokens: number[] } }>('/detokenize', {
+    schema: { body: detokenizeBodySchema, response: { 200: detokenizeResponseSchema, 400: errorSchema, 401: errorSchema, 413: errorSchema } },
+  }, async (request) => {
+    const { tokens } = request.body;
+    const unknown = tokenizer().tokenStrings(tokens).findIndex((t) => t === undefined);
+    if (unknown >= 0) throw new InvalidRequestError(`body/tokens/${unknown}: token id ${tokens[unknown]} is not in the vocabulary`);
+    return { prompt: tokenizer().decode(tokens) };
   });
 
   app.post<{ Body: { model?: string; input: string | string[] } }>('/v1/embeddings', {
