@@ -13,8 +13,9 @@ import { after, before, describe, it } from 'node:test';
 import type { RewardApp } from '../src/app.ts';
 import { PromptEncoder } from '../src/prompt/prompt.ts';
 import { sigmoid } from '../src/shape/shaping.ts';
-import { fakeApp } from './support/app.ts';
-import { fakeLogit, tokenizerModelDir } from './support/fakes.ts';
+import { buildApp } from '../src/app.ts';
+import { fakeApp, testConfig } from './support/app.ts';
+import { FakeModel, fakeLogit, tokenizerModelDir } from './support/fakes.ts';
 
 describe('POST /classify', () => {
   let service: RewardApp;
@@ -143,6 +144,19 @@ describe('POST /classify', () => {
     assert.deepEqual(single.embedding, [logitOf(texts[0])]);
   });
 
+  it('token ids are checked against config.json\'s vocab_size when it has one', async () => {
+    const small = await buildApp({ config: testConfig(), modelDir: { ...tokenizerModelDir(), config: { num_labels: 1, vocab_size: 1000 } }, model: new FakeModel() });
+    try {
+      await small.warmUp;
+      const res = await small.app.inject({ method: 'POST', url: '/classify', payload: { input: [999, 1000] } });
+      assert.equal(res.statusCode, 400);
+      assert.match(res.json().error, /body\/input\/1: token id 1000 is outside the vocabulary \(0\.\.999\)/);
+      assert.equal((await small.app.inject({ method: 'POST', url: '/classify', payload: { input: [0, 999] } })).statusCode, 200);
+    } finally {
+      await small.shutdown();
+    }
+  });
+
   const bad: [string, object, number, RegExp][] = [
     ['an empty input', { model: 'm', input: '' }, 400, /body\/input: empty text/],
     ['an empty text in a list', { model: 'm', input: ['a', ''] }, 400, /body\/input\/1: empty text/],
@@ -152,6 +166,7 @@ describe('POST /classify', () => {
     ['input not text', { input: 42 }, 400, /body\/input/],
     ['an empty list', { input: [] }, 400, /body\/input/],
     ['a negative token id', { input: [[1, 2], [3, -4]] }, 400, /body\/input\/1\/1: token id -4/],
+    ['a token id the tokenizer does not know (no vocab_size in config.json)', { input: [750, 99999999] }, 400, /body\/input\/1: token id 99999999 is outside the vocabulary/],
     ['an empty token list', { input: [[1], []] }, 400, /body\/input/],
     ['token ids mixed with text', { input: [1, 'a'] }, 400, /body\/input/],
     ['truncate_prompt_tokens above MAX_LENGTH', { input: 'a', truncate_prompt_tokens: 4097 }, 400, /truncate_prompt_tokens: 4097 is outside 1\.\.4096/],

@@ -290,11 +290,22 @@ export default async function vllmRoutes(app: FastifyInstance, ctx: RouteContext
   const id2label = (ctx.modelDir.config.id2label ?? {}) as Record<string, string>;
   const label = id2label['0'] ?? 'LABEL_0';
   const vocabSize = Number(ctx.modelDir.config.vocab_size);
+  // The tokenizer on the event loop, built on first use, for /tokenize, /detokenize and id checks.
+  let encoder: PromptEncoder | undefined;
+  const tokenizer = () => (encoder ??= new PromptEncoder(ctx.modelDir, ctx.config.MAX_LENGTH));
   const template = new ChatTemplate(ctx.modelDir.chatTemplate, ctx.modelDir.tokenizerConfig);
 
   /** Token ids checked (an id outside the vocabulary would fail the model, not the request) and cut to fit. */
+  // The model's embedding size when config.json gives it (it may exceed the tokenizer's vocabulary);
+  // otherwise the ids the tokenizer knows.
+  const knownId = (ids: number[]): ((id: number, k: number) => boolean) => {
+    if (Number.isFinite(vocabSize)) return (id) => id >= 0 && id < vocabSize;
+    const strs = tokenizer().tokenStrings(ids);
+    return (_id, k) => strs[k] !== undefined;
+  };
   const idPrompts = (lists: number[][], flat: boolean, keepLast: number | undefined): Prompt[] => lists.map((ids, i) => {
-    const bad = ids.findIndex((id) => id < 0 || (Number.isFinite(vocabSize) && id >= vocabSize));
+    const known = knownId(ids);
+    const bad = ids.findIndex((id, k) => !known(id, k));
     if (bad >= 0) {
       const range = Number.isFinite(vocabSize) ? ` (0..${vocabSize - 1})` : '';
       throw new InvalidRequestError(`body/input/${flat ? '' : `${i}/`}${bad}: token id ${ids[bad]} is outside the vocabulary${range}`);
@@ -351,10 +362,6 @@ export default async function vllmRoutes(app: FastifyInstance, ctx: RouteContext
       usage: { prompt_tokens: promptTokens, total_tokens: promptTokens, completion_tokens: 0 },
     };
   });
-
-  // The tokenizer on the event loop, built on first use: these routes serve one text at a time.
-  let encoder: PromptEncoder | undefined;
-  const tokenizer = () => (encoder ??= new PromptEncoder(ctx.modelDir, ctx.config.MAX_LENGTH));
 
   app.post<{ Body: { prompt?: string; messages?: ChatMessage[]; add_special_tokens?: boolean; add_generation_prompt: boolean; return_token_strs?: boolean | null } }>('/tokenize', {
     schema: { body: tokenizeBodySchema, response: { 200: tokenizeResponseSchema, 400: errorSchema, 401: errorSchema, 413: errorSchema } },
