@@ -37,6 +37,7 @@ const ONE_TO_ONE: Record<string, (req: Json, res: Json) => [number, number]> = {
   '/get_reward': (req, res) => [len(req.query), len(res.rewards)],
   '/classify': classifyResults,
   '/v1/classify': classifyResults,
+  '/pooling': classifyResults,
   '/rerank': rerankResults,
   '/v1/rerank': rerankResults,
   '/v2/rerank': rerankResults,

@@ -315,3 +315,41 @@ describe('POST /tokenize and /detokenize', () => {
     });
   }
 });
+
+// vLLM's /pooling (PoolingCompletionRequest / PoolingChatRequest) on a sequence classifier.
+describe('POST /pooling', () => {
+  let service: RewardApp;
+  let encoder: PromptEncoder;
+  before(async () => {
+    service = await fakeApp();
+    encoder = new PromptEncoder(tokenizerModelDir(), 4096);
+  });
+  after(() => service.shutdown());
+  const post = (payload: object) => service.app.inject({ method: 'POST', url: '/pooling', payload });
+
+  it('each entry\'s data is /classify\'s probs: sigmoid by default, the logit with use_activation false', async () => {
+    const inputs = [encoder.renderChat('Add two numbers.', 'x = 1'), 'not templated'];
+    const res = await post({ model: 'rm', input: inputs });
+    assert.equal(res.statusCode, 200, res.body);
+    const body = res.json();
+    const classified = (await service.app.inject({ method: 'POST', url: '/classify', payload: { input: inputs } })).json();
+    assert.deepEqual(body.data, classified.data.map((d: { index: number; probs: number[] }) => ({ index: d.index, object: 'pooling', data: d.probs })));
+    assert.ok(body.data.every((d: { data: number[] }) => d.data[0] > 0 && d.data[0] < 1), 'a sigmoid');
+    assert.match(body.id, /^pool-[0-9a-f]{32}$/);
+    assert.deepEqual(body.usage, classified.usage);
+    const raw = (await post({ input: inputs, use_activation: false, task: 'classify' })).json();
+    assert.deepEqual(raw.data.map((d: { data: number[] }) => d.data[0]), inputs.map((t) => Math.fround(fakeLogit(encoder.encodeText(t, true).ids))));
+  });
+
+  for (const [what, payload, message] of [
+    ['SGLang\'s text', { text: 'a' }, /body\/text/],
+    ['another task', { input: 'a', task: 'embed' }, /task/],
+    ['no input', {}, /input/],
+  ] as [string, object, RegExp][]) {
+    it(`400 naming the field: ${what}`, async () => {
+      const res = await post(payload);
+      assert.equal(res.statusCode, 400, res.body);
+      assert.match(res.json().error, message);
+    });
+  }
+});

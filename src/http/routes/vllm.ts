@@ -16,6 +16,7 @@ import { PromptEncoder, truncateIds, type Prompt } from '../../prompt/prompt.ts'
 import type { RawOutcome } from '../../scorer.ts';
 import { errorSchema, scoringErrorResponses } from '../schemas.ts';
 import { clientSignal, setTimingHeaders, type RouteContext } from '../context.ts';
+import { vllmId } from '../vllm-pairs.ts';
 
 type ContentPart = { type: string; text?: string };
 interface ChatMessage {
@@ -181,6 +182,34 @@ function renderMessages(template: ChatTemplate, messages: ChatMessage[], addGene
     throw new InvalidRequestError(`body/messages: the chat template refused them: ${(err as Error).message}`);
   }
 }
+
+const poolingBodySchema = {
+  type: 'object',
+  properties: {
+    ...classifyBodySchema.properties,
+    task: { type: ['string', 'null'], enum: ['classify', null], description: "The served model's only pooling task." },
+  },
+} as const;
+
+const poolingResponseSchema = {
+  type: 'object',
+  required: ['id', 'object', 'created', 'model', 'data', 'usage'],
+  properties: {
+    id: { type: 'string' },
+    object: { type: 'string' },
+    created: { type: 'integer' },
+    model: { type: 'string' },
+    data: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['index', 'object', 'data'],
+        properties: { index: { type: 'integer' }, object: { type: 'string' }, data: { type: 'array', items: { type: 'number' } } },
+      },
+    },
+    usage: vllmResponseSchema.properties.usage,
+  },
+} as const;
 
 const embeddingsBodySchema = {
   type: 'object',
@@ -381,6 +410,27 @@ export default async function vllmRoutes(app: FastifyInstance, ctx: RouteContext
     const unknown = tokenizer().tokenStrings(tokens).findIndex((t) => t === undefined);
     if (unknown >= 0) throw new InvalidRequestError(`body/tokens/${unknown}: token id ${tokens[unknown]} is not in the vocabulary`);
     return { prompt: tokenizer().decode(tokens) };
+  });
+
+  // vLLM's /pooling: the same inputs as /classify's vLLM form; a sequence classifier pools with its
+  // classify task, so each entry's data is /classify's probs.
+  app.post<{ Body: ClassifyBody & { task?: string | null } }>('/pooling', {
+    schema: { body: poolingBodySchema, response: { 200: poolingResponseSchema, ...scoringErrorResponses } },
+  }, async (request, reply) => {
+    const body = request.body;
+    if (body.text !== undefined) throw new InvalidRequestError('body/text: /pooling takes input or messages, as vLLM');
+    const outcome = await scoreVllm(body, clientSignal(request, reply));
+    setTimingHeaders(reply, outcome.timing);
+    const activate = body.use_activation ?? body.softmax ?? body.activation ?? true;
+    const promptTokens = outcome.prompts.reduce((n, p) => n + p.ids.length, 0);
+    return {
+      id: vllmId('pool'),
+      object: 'list',
+      created: Math.floor(Date.now() / 1000),
+      model: ctx.modelName,
+      data: outcome.logits.map((logit, index) => ({ index, object: 'pooling', data: [activate ? sigmoid(logit) : logit] })),
+      usage: { prompt_tokens: promptTokens, total_tokens: promptTokens, completion_tokens: 0 },
+    };
   });
 
   app.post<{ Body: { model?: string; input: string | string[] } }>('/v1/embeddings', {
