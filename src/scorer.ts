@@ -86,10 +86,14 @@ export class Scorer {
   }
 
   /** Already-templated texts, tokenized as given (special tokens added when asked): raw logits, no extraction, no shaping. */
-  async scoreTexts(texts: readonly string[], signal?: AbortSignal, addSpecialTokens = false): Promise<RawOutcome> {
+  async scoreTexts(texts: readonly string[], signal?: AbortSignal, addSpecialTokens = false, keepLast?: number): Promise<RawOutcome> {
     const started = performance.now();
-    const prompts = await this.preparer.encodeTexts(texts, signal, addSpecialTokens);
-    const tokenizationMs = performance.now() - started;
+    const prompts = await this.preparer.encodeTexts(texts, signal, addSpecialTokens, keepLast);
+    return this.scorePrompts(prompts, signal, performance.now() - started);
+  }
+
+  /** Prompts already tokenized (vLLM's token-id input): raw logits, no extraction, no shaping. */
+  async scorePrompts(prompts: Prompt[], signal?: AbortSignal, tokenizationMs = 0): Promise<RawOutcome> {
     for (const p of prompts) if (p.truncated) this.metrics.truncated.inc();
     this.metrics.tokenizationDuration.observe(tokenizationMs / 1000);
     const scored = await this.run(prompts, signal);

@@ -16,13 +16,31 @@ type Json = any;
 const len = (v: unknown) => (Array.isArray(v) ? v.length : typeof v === 'string' ? 1 : -1);
 
 /** For a 200, how many results the request asked for and how many came back. */
+/** vLLM's score pairs: one per second text (the first is broadcast or paired in order). */
+const scorePairs = (req: Json, res: Json): [number, number] =>
+  (req.items !== undefined ? [len(req.items), len(res.results)] : [len(req.text_2 ?? req.documents), len(res.data)]);
+/** vLLM's classify inputs: texts, one token list or several, or one conversation. */
+const classifyInputs = (req: Json): number =>
+  (req.messages !== undefined ? 1 : Array.isArray(req.input) && typeof req.input[0] === 'number' ? 1 : len(req.input ?? req.text));
+/** SGLang answers a list per list and one object for one string; vLLM a data list. */
+const classifyResults = (req: Json, res: Json): [number, number] =>
+  [classifyInputs(req), Array.isArray(res) ? res.length : res.data === undefined ? 1 : len(res.data)];
+const rerankResults = (req: Json, res: Json): [number, number] => {
+  if (req.texts !== undefined) return [len(req.texts), len(res)];
+  const n = len(req.documents);
+  return [req.top_n > 0 ? Math.min(req.top_n, n) : n, len(res.results)];
+};
 const ONE_TO_ONE: Record<string, (req: Json, res: Json) => [number, number]> = {
-  '/score': (req, res) => [len(req.items), len(res.results)],
-  '/v1/score': (req, res) => [len(req.items), len(res.results)],
+  '/score': scorePairs,
+  '/v1/score': scorePairs,
   '/v1/rank': (req, res) => [len(req.responses), len(res.results)],
   '/get_reward': (req, res) => [len(req.query), len(res.rewards)],
-  '/classify': (req, res) => [len(req.input ?? req.text), len(res.data)],
-  '/rerank': (req, res) => [len(req.texts), len(res)],
+  '/classify': classifyResults,
+  '/v1/classify': classifyResults,
+  '/pooling': classifyResults,
+  '/rerank': rerankResults,
+  '/v1/rerank': rerankResults,
+  '/v2/rerank': rerankResults,
   '/v1/localization': (req, res) => [len(req.items), len(res.results)],
 };
 
@@ -44,6 +62,7 @@ const anyValue: fc.Arbitrary<Json> = fc.oneof(
 const FIELD_NAMES = [
   'items', 'question', 'response', 'responses', 'extraction', 'shaping', 'query', 'prompts', 'labels', 'input', 'text',
   'texts', 'activation', 'use_activation', 'raw_scores', 'truncate', 'model', 'locations', 'prediction_text', 'gold',
+  'text_1', 'text_2', 'queries', 'documents', 'top_n', 'messages', 'role', 'content', 'truncate_prompt_tokens', 'prompt', 'tokens',
   'weights', 'file', 'class_name', 'function_name', 'patch', 'files', 'file_changes', '__proto__', 'constructor', 'prototype',
 ];
 /** Objects built from the routes' own field names, so the fuzzer gets past the first check. */

@@ -170,10 +170,11 @@ describe('every scoring route answers a full queue with 503 and Retry-After', ()
   });
   after(() => service.shutdown());
 
-  // The localization reward runs no model: it never waits in the queue.
-  const scoring = operations.filter((o) => o.method === 'POST' && o.path !== '/v1/localization');
+  // The localization reward and the tokenizer routes run no model: they never wait in the queue.
+  const NO_MODEL = new Set(['/v1/localization', '/tokenize', '/detokenize']);
+  const scoring = operations.filter((o) => o.method === 'POST' && !NO_MODEL.has(o.path));
   it('covers every POST route that runs the model, and each documents the 503', () => {
-    assert.deepEqual(scoring.map((o) => o.path).sort(), ['/classify', '/get_reward', '/rerank', '/score', '/v1/classify', '/v1/embeddings', '/v1/rank', '/v1/score']);
+    assert.deepEqual(scoring.map((o) => o.path).sort(), ['/classify', '/get_reward', '/pooling', '/rerank', '/score', '/v1/classify', '/v1/embeddings', '/v1/rank', '/v1/rerank', '/v1/score', '/v2/rerank']);
     for (const { op } of scoring) assert.ok('503' in op.responses);
   });
 

@@ -24,8 +24,11 @@ describe('POST /rerank', () => {
     fence('def add(a, b)\n    return a + b\n'),
   ];
   const rerank = (payload: object) => service.app.inject({ method: 'POST', url: '/rerank', payload });
-  const scoreOf = async () =>
-    (await service.app.inject({ method: 'POST', url: '/v1/score', payload: { items: texts.map((response) => ({ question: query, response })) } })).json().results;
+  const scoreAll = async () =>
+    (await service.app.inject({ method: 'POST', url: '/v1/score', payload: { items: texts.map((response) => ({ question: query, response })) } })).json();
+  const scoreOf = Object.assign(async () => (await scoreAll()).results, { usage: async () => (await scoreAll()).usage });
+  /** Indices best first, equal scores in input order, computed here from the scores themselves. */
+  const rerankOrder = (scores: number[]) => scores.map((_, i) => i).sort((a, b) => scores[b] - scores[a] || a - b);
 
   it('sigmoid of the logit by default, sorted highest first; invalid code scores 0 and ranks last', async () => {
     const res = await rerank({ query, texts });
@@ -91,6 +94,53 @@ describe('POST /rerank', () => {
       const res = await rerank(payload);
       assert.equal(res.statusCode, status);
       assert.equal(res.json().code, status === 400 ? 'invalid_request' : 'too_many_items');
+      assert.match(res.json().error, message);
+    });
+  }
+
+  // vLLM's RerankRequest (vllm/entrypoints/pooling/scoring/protocol.py), as Jina's and Cohere's clients send it.
+  it('documents (vLLM, Jina, Cohere) on /rerank, /v1/rerank, /v2/rerank: vLLM\'s shape, relevance_score is the reward, best first', async () => {
+    const rewards = (await scoreOf()).map((r: { reward: number }) => r.reward);
+    const order = rerankOrder(rewards);
+    for (const url of ['/rerank', '/v1/rerank', '/v2/rerank']) {
+      const res = await service.app.inject({ method: 'POST', url, payload: { model: 'rm', query, documents: texts, use_activation: null } });
+      assert.equal(res.statusCode, 200, res.body);
+      const body = res.json();
+      assert.match(body.id, /^rerank-[0-9a-f]{32}$/);
+      assert.equal(body.model, 'fake-rm');
+      assert.deepEqual(body.results, order.map((index) => ({ index, document: { text: texts[index] }, relevance_score: rewards[index] })));
+      assert.deepEqual(body.results.slice(-2).map((r: { index: number }) => r.index), [1, 3], 'invalid code last, in input order');
+      const tokens = (await scoreOf.usage()).prompt_tokens;
+      assert.deepEqual(body.usage, { prompt_tokens: tokens, total_tokens: tokens });
+    }
+    const top = (await rerank({ query, documents: texts, top_n: 2 })).json();
+    assert.deepEqual(top.results.map((r: { index: number }) => r.index), order.slice(0, 2));
+    for (const top_n of [0, -1]) {
+      const all = (await rerank({ query, documents: texts, top_n })).json();
+      assert.equal(all.results.length, texts.length, 'top_n 0 or negative means all, as vLLM');
+    }
+  });
+
+  it('/v1/rerank and /v2/rerank with texts answer as TEI', async () => {
+    const tei = (await rerank({ query, texts })).json();
+    for (const url of ['/v1/rerank', '/v2/rerank']) {
+      assert.deepEqual((await service.app.inject({ method: 'POST', url, payload: { query, texts } })).json(), tei, url);
+    }
+  });
+
+  const badVllm: [string, object, number, RegExp][] = [
+    ['both texts and documents', { query, texts, documents: texts }, 400, /exactly one of texts/],
+    ['neither texts nor documents', { query }, 400, /texts.*documents/],
+    ['documents empty', { query, documents: [] }, 400, /documents/],
+    ['a document not a string', { query, documents: ['a', 3] }, 400, /documents\/1/],
+    ['top_n not an integer', { query, documents: texts, top_n: 1.5 }, 400, /top_n/],
+    ['a positive truncate_prompt_tokens', { query, documents: texts, truncate_prompt_tokens: 8 }, 400, /truncate_prompt_tokens/],
+    ['more documents than MAX_CLIENT_BATCH', { query, documents: Array(5).fill('x') }, 422, /documents: 5 items/],
+  ];
+  for (const [what, payload, status, message] of badVllm) {
+    it(`${status} naming the field (vLLM body): ${what}`, async () => {
+      const res = await service.app.inject({ method: 'POST', url: '/v1/rerank', payload });
+      assert.equal(res.statusCode, status, res.body);
       assert.match(res.json().error, message);
     });
   }

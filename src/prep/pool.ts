@@ -22,7 +22,7 @@ export interface PrepInit extends TokenizerFiles {
 type Work =
   | { kind: 'close' }
   | { kind: 'items'; items: ScoreItem[]; extraction: ExtractionMode; shaping: Shaping }
-  | { kind: 'texts'; texts: string[]; addSpecialTokens: boolean }
+  | { kind: 'texts'; texts: string[]; addSpecialTokens: boolean; keepLast?: number }
   | { kind: 'render'; question: string; code: string }
   | { kind: 'localize'; items: LocalizationItem[]; offset: number; weights: LocalizationWeights };
 export type PrepRequest = Work & { id: number };
@@ -90,8 +90,8 @@ export class PrepPool implements Preparer {
     return this.submit(items.length, (s, e) => ({ kind: 'items', items: items.slice(s, e), extraction, shaping }), signal) as Promise<PreparedItem[]>;
   }
 
-  encodeTexts(texts: readonly string[], signal?: AbortSignal, addSpecialTokens = false): Promise<Prompt[]> {
-    return this.submit(texts.length, (s, e) => ({ kind: 'texts', texts: texts.slice(s, e), addSpecialTokens }), signal) as Promise<Prompt[]>;
+  encodeTexts(texts: readonly string[], signal?: AbortSignal, addSpecialTokens = false, keepLast?: number): Promise<Prompt[]> {
+    return this.submit(texts.length, (s, e) => ({ kind: 'texts', texts: texts.slice(s, e), addSpecialTokens, keepLast }), signal) as Promise<Prompt[]>;
   }
 
   async renderChat(question: string, code: string): Promise<string> {

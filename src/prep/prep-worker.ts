@@ -16,7 +16,7 @@ function answer(req: Exclude<PrepRequest, { kind: 'close' }>): PrepResponse {
       return { id: req.id, kind: 'items', items };
     }
     case 'texts':
-      return { id: req.id, kind: 'texts', prompts: req.texts.map((t) => encoder.encodeText(t, req.addSpecialTokens)) };
+      return { id: req.id, kind: 'texts', prompts: req.texts.map((t) => encoder.encodeText(t, req.addSpecialTokens, req.keepLast)) };
     case 'render':
       return { id: req.id, kind: 'render', text: encoder.renderChat(req.question, req.code) };
     case 'localize':

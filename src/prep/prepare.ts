@@ -28,7 +28,7 @@ export interface PreparedItem {
 export interface Preparer {
   prepare(items: readonly ScoreItem[], extraction: ExtractionMode, shaping: Shaping, signal?: AbortSignal): Promise<PreparedItem[]>;
   /** Already-templated texts, tokenized as given (plus the tokenizer's special tokens when asked). */
-  encodeTexts(texts: readonly string[], signal?: AbortSignal, addSpecialTokens?: boolean): Promise<Prompt[]>;
+  encodeTexts(texts: readonly string[], signal?: AbortSignal, addSpecialTokens?: boolean, keepLast?: number): Promise<Prompt[]>;
   renderChat(question: string, code: string): Promise<string>;
   /** CodeScout's localization reward; bad input rejects with the LocalizationInputError of the first bad item. */
   localize(body: LocalizationBody, signal?: AbortSignal): Promise<LocalizationResponse>;
@@ -73,8 +73,8 @@ export class InlinePreparer implements Preparer {
     return inSlices(items.length, (s, e) => items.slice(s, e).map((item) => prepareItem(this.encoder, item, extraction, shaping)));
   }
 
-  encodeTexts(texts: readonly string[], _signal?: AbortSignal, addSpecialTokens = false): Promise<Prompt[]> {
-    return inSlices(texts.length, (s, e) => texts.slice(s, e).map((text) => this.encoder.encodeText(text, addSpecialTokens)));
+  encodeTexts(texts: readonly string[], _signal?: AbortSignal, addSpecialTokens = false, keepLast?: number): Promise<Prompt[]> {
+    return inSlices(texts.length, (s, e) => texts.slice(s, e).map((text) => this.encoder.encodeText(text, addSpecialTokens, keepLast)));
   }
 
   async renderChat(question: string, code: string): Promise<string> {

@@ -55,9 +55,42 @@ export class PromptEncoder {
    * tokenizer's post-processor, as vLLM does by default: Llama 3's prepends <|begin_of_text|>, which
    * veRL cuts off the text it sends for that reason; Qwen's adds nothing.
    */
-  encodeText(text: string, addSpecialTokens = false): Prompt {
-    const all = this.tokenizer.encode(text, { add_special_tokens: addSpecialTokens });
-    const truncated = all.length > this.maxLength;
-    return { ids: Int32Array.from(truncated ? all.slice(0, this.maxLength) : all), truncated };
+  encodeText(text: string, addSpecialTokens = false, keepLast?: number): Prompt {
+    return truncateIds(this.tokenizer.encode(text, { add_special_tokens: addSpecialTokens }), this.maxLength, keepLast);
   }
+
+  /** vLLM's /tokenize: every token, no truncation. */
+  tokenize(text: string, addSpecialTokens: boolean): number[] {
+    return this.tokenizer.encode(text, { add_special_tokens: addSpecialTokens });
+  }
+
+  /** vLLM's /detokenize: special tokens kept, as transformers' decode by default. */
+  decode(ids: number[]): string {
+    return this.tokenizer.decode(ids, { skip_special_tokens: false });
+  }
+
+  /**
+   * Each id's token as the vocabulary spells it (vLLM's token_strs), undefined for an id the tokenizer
+   * does not know. transformers.js keeps this lookup on its inner tokenizer.
+   */
+  tokenStrings(ids: readonly number[]): (string | undefined)[] {
+    const inner = (this.tokenizer as unknown as { _tokenizer: { id_to_token(id: number): string | undefined } })._tokenizer;
+    return ids.map((id) => inner.id_to_token(id));
+  }
+
+  /** The template over any conversation (vLLM's messages), as transformers' apply_chat_template renders it. */
+  renderMessages(messages: { role: string; content: string }[], addGenerationPrompt: boolean): string {
+    return this.template.render(messages, addGenerationPrompt);
+  }
+}
+
+/**
+ * Token ids cut to fit: right-truncated at maxLength, as the reward model was trained; or, when
+ * keepLast is given (vLLM's truncate_prompt_tokens), only the last keepLast tokens, as vLLM keeps them.
+ */
+export function truncateIds(all: ArrayLike<number>, maxLength: number, keepLast?: number): Prompt {
+  const ids = Int32Array.from(all);
+  if (keepLast !== undefined) return { ids: ids.length > keepLast ? ids.slice(ids.length - keepLast) : ids, truncated: ids.length > keepLast };
+  const truncated = ids.length > maxLength;
+  return { ids: truncated ? ids.slice(0, maxLength) : ids, truncated };
 }

@@ -1,22 +1,33 @@
 // POST /score and /v1/score: a batch of (question, response) pairs in, rewards out, input order.
+// The same paths take vLLM's score bodies ({text_1, text_2} or {queries, documents}), told apart by
+// their fields: a body with `items` is this service's; vLLM's are answered in vLLM's score shape.
 import type { FastifyInstance } from 'fastify';
-import { TooManyItemsError } from '../../errors.ts';
+import { InvalidRequestError, TooManyItemsError } from '../../errors.ts';
 import type { ExtractionMode } from '../../extract/fences.ts';
 import type { ScoreItem } from '../../scorer.ts';
 import type { Shaping } from '../../shape/shaping.ts';
 import { extractionSchema, itemResultSchema, scoringErrorResponses, shapingSchema } from '../schemas.ts';
 import { clientSignal, setTimingHeaders, type RouteContext } from '../context.ts';
+import { checkPairTruncation, pairTexts, vllmId, vllmPassiveFields, vllmTextsSchema, type VllmPassive } from '../vllm-pairs.ts';
 
-export interface ScoreBody {
-  items: ScoreItem[];
+export interface ScoreBody extends VllmPassive {
+  items?: ScoreItem[];
   extraction: ExtractionMode;
   shaping: Shaping;
   model?: string;
+  text_1?: string | string[];
+  text_2?: string | string[];
+  queries?: string | string[];
+  documents?: string | string[];
 }
 
+/** The vLLM pair fields, in the two spellings vLLM accepts. */
+const VLLM_SHAPES: [string, string][] = [['text_1', 'text_2'], ['queries', 'documents']];
+
+// One object schema for both shapes, so a wrong field is named by the validator; which shape a body
+// is, and that it is exactly one, is checked in the handler.
 export const scoreBodySchema = {
   type: 'object',
-  required: ['items'],
   additionalProperties: false,
   properties: {
     items: {
@@ -31,10 +42,15 @@ export const scoreBodySchema = {
     extraction: extractionSchema,
     shaping: shapingSchema,
     model: { type: 'string', description: 'Accepted and ignored: the service serves one model.' },
+    text_1: { ...vllmTextsSchema, description: "vLLM: the question(s)." },
+    text_2: { ...vllmTextsSchema, description: "vLLM: the response(s); the code is extracted from each." },
+    queries: { ...vllmTextsSchema, description: "vLLM (newer spelling of text_1): the question(s)." },
+    documents: { ...vllmTextsSchema, description: "vLLM (newer spelling of text_2): the response(s)." },
+    ...vllmPassiveFields,
   },
 } as const;
 
-export const scoreResponseSchema = {
+const serviceScoreResponseSchema = {
   type: 'object',
   required: ['model', 'results', 'usage'],
   properties: {
@@ -48,16 +64,69 @@ export const scoreResponseSchema = {
   },
 } as const;
 
+const vllmScoreResponseSchema = {
+  type: 'object',
+  required: ['id', 'object', 'created', 'model', 'data', 'usage'],
+  properties: {
+    id: { type: 'string' },
+    object: { type: 'string' },
+    created: { type: 'integer' },
+    model: { type: 'string' },
+    data: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['index', 'object', 'score'],
+        properties: { index: { type: 'integer' }, object: { type: 'string' }, score: { type: 'number' } },
+      },
+    },
+    usage: {
+      type: 'object',
+      required: ['prompt_tokens', 'total_tokens', 'completion_tokens'],
+      properties: { prompt_tokens: { type: 'integer' }, total_tokens: { type: 'integer' }, completion_tokens: { type: 'integer' } },
+    },
+  },
+} as const;
+
+export const scoreResponseSchema = { anyOf: [serviceScoreResponseSchema, vllmScoreResponseSchema] } as const;
+
+/** The body's pairs and whether it came in vLLM's shape; exactly one shape, complete, or a 400 naming the fields. */
+function bodyPairs(body: ScoreBody): { items: ScoreItem[]; vllm: boolean } {
+  const given = VLLM_SHAPES.filter(([a, b]) => body[a as keyof ScoreBody] !== undefined || body[b as keyof ScoreBody] !== undefined);
+  if (body.items !== undefined) {
+    if (given.length > 0) throw new InvalidRequestError(`body: items (this service's shape) or ${given[0].join('/')} (vLLM's), not both`);
+    return { items: body.items, vllm: false };
+  }
+  if (given.length === 0) throw new InvalidRequestError("body: items is required (or vLLM's text_1 and text_2, or queries and documents)");
+  if (given.length > 1) throw new InvalidRequestError('body: text_1/text_2 or queries/documents, not both');
+  const [first, second] = given[0] as [keyof ScoreBody, keyof ScoreBody];
+  for (const name of [first, second]) if (body[name] === undefined) throw new InvalidRequestError(`body: ${name} is required with ${name === first ? second : first}`);
+  checkPairTruncation(body);
+  return { items: pairTexts(body[first] as string | string[], body[second] as string | string[], [first, second]), vllm: true };
+}
+
 export default async function scoreRoutes(app: FastifyInstance, ctx: RouteContext): Promise<void> {
   for (const url of ['/score', '/v1/score']) {
     app.post<{ Body: ScoreBody }>(url, {
       schema: { body: scoreBodySchema, response: { 200: scoreResponseSchema, ...scoringErrorResponses } },
     }, async (request, reply) => {
-      const { items, extraction, shaping } = request.body;
-      if (items.length > ctx.config.MAX_CLIENT_BATCH) throw new TooManyItemsError('items', items.length, ctx.config.MAX_CLIENT_BATCH);
+      const { items, vllm } = bodyPairs(request.body);
+      const field = vllm ? (request.body.text_2 !== undefined ? 'text_2' : 'documents') : 'items';
+      if (items.length > ctx.config.MAX_CLIENT_BATCH) throw new TooManyItemsError(field, items.length, ctx.config.MAX_CLIENT_BATCH);
+      // vLLM's shape takes extraction and shaping too: a vLLM client sends neither and gets the defaults.
+      const { extraction, shaping } = request.body;
       const outcome = await ctx.scorer.score(items, extraction, shaping, clientSignal(request, reply));
       setTimingHeaders(reply, outcome.timing);
-      return { model: ctx.modelName, results: outcome.results, usage: outcome.usage };
+      if (!vllm) return { model: ctx.modelName, results: outcome.results, usage: outcome.usage };
+      const tokens = outcome.usage.prompt_tokens;
+      return {
+        id: vllmId('score'),
+        object: 'list',
+        created: Math.floor(Date.now() / 1000),
+        model: ctx.modelName,
+        data: outcome.results.map((r, index) => ({ index, object: 'score', score: r.reward })),
+        usage: { prompt_tokens: tokens, total_tokens: tokens, completion_tokens: 0 },
+      };
     });
   }
 }

@@ -2,17 +2,23 @@
 // candidate response, scored as /v1/score scores it (extraction included) and sorted best first.
 // Invalid code keeps its floor: its score is 0, which is below every valid candidate's sigmoid and
 // softplus, so it ranks last whatever raw_scores says.
+// The same handler serves /v1/rerank and /v2/rerank, and takes vLLM's (Jina's, Cohere's) body,
+// {model, query, documents, top_n}: called with `documents` it answers in vLLM's rerank shape, whose
+// relevance_score is the reward (see vllm-pairs.ts); called with `texts` it answers as TEI.
 import type { FastifyInstance } from 'fastify';
-import { ServiceError, TooManyItemsError } from '../../errors.ts';
+import { InvalidRequestError, ServiceError, TooManyItemsError } from '../../errors.ts';
 import type { ExtractionMode } from '../../extract/fences.ts';
 import { sigmoid } from '../../shape/shaping.ts';
 import { extractionSchema, scoringErrorResponses } from '../schemas.ts';
 import { clientSignal, setTimingHeaders, type RouteContext } from '../context.ts';
 import { rankIndices } from './rank.ts';
+import { checkPairTruncation, vllmId, vllmPassiveFields, type VllmPassive } from '../vllm-pairs.ts';
 
-interface RerankBody {
+interface RerankBody extends VllmPassive {
   query: string;
-  texts: string[];
+  texts?: string[];
+  documents?: string[];
+  top_n?: number;
   raw_scores: boolean;
   truncate: boolean | null;
   return_text: boolean;
@@ -22,10 +28,13 @@ interface RerankBody {
 // Open to unknown fields, as TEI is (it ignores what it does not know).
 const rerankBodySchema = {
   type: 'object',
-  required: ['query', 'texts'],
+  required: ['query'],
   properties: {
     query: { type: 'string', description: 'The question.' },
-    texts: { type: 'array', minItems: 1, items: { type: 'string' }, description: 'Candidate responses; the code is extracted from each.' },
+    texts: { type: 'array', minItems: 1, items: { type: 'string' }, description: 'TEI: candidate responses; the code is extracted from each.' },
+    documents: { type: 'array', minItems: 1, items: { type: 'string' }, description: "vLLM, Jina, Cohere: candidate responses, as texts; answered in vLLM's rerank shape." },
+    top_n: { type: 'integer', description: 'With documents: the best top_n only; 0, negative or absent for all, as vLLM.' },
+    ...vllmPassiveFields,
     raw_scores: { type: 'boolean', default: false, description: 'true: the reward itself (softplus of the logit, 0 for invalid code); false: sigmoid of the logit, 0 for invalid code.' },
     truncate: { type: ['boolean', 'null'], default: true, description: 'false: a prompt longer than MAX_LENGTH is refused with 422 instead of right-truncated (TEI auto-truncates by default).' },
     truncation_direction: { type: 'string', enum: ['Right', 'right'], default: 'Right', description: 'Only right truncation, as the reward model was trained.' },
@@ -34,7 +43,7 @@ const rerankBodySchema = {
   },
 } as const;
 
-const rerankResponseSchema = {
+const teiRerankResponseSchema = {
   type: 'array',
   items: {
     type: 'object',
@@ -43,19 +52,72 @@ const rerankResponseSchema = {
   },
 } as const;
 
+const vllmRerankResponseSchema = {
+  type: 'object',
+  required: ['id', 'model', 'usage', 'results'],
+  properties: {
+    id: { type: 'string' },
+    model: { type: 'string' },
+    usage: {
+      type: 'object',
+      required: ['prompt_tokens', 'total_tokens'],
+      properties: { prompt_tokens: { type: 'integer' }, total_tokens: { type: 'integer' } },
+    },
+    results: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['index', 'document', 'relevance_score'],
+        properties: {
+          index: { type: 'integer' },
+          document: { type: 'object', required: ['text'], properties: { text: { type: 'string' } } },
+          relevance_score: { type: 'number' },
+        },
+      },
+    },
+  },
+} as const;
+
+const rerankResponseSchema = { anyOf: [teiRerankResponseSchema, vllmRerankResponseSchema] } as const;
+
+/** The candidates and the field they came in: exactly one of TEI's texts or vLLM's documents. */
+function candidates(body: RerankBody): { field: 'texts' | 'documents'; list: string[] } {
+  if ((body.texts === undefined) === (body.documents === undefined)) {
+    throw new InvalidRequestError("body: exactly one of texts (TEI) or documents (vLLM) is required");
+  }
+  if (body.documents !== undefined) {
+    checkPairTruncation(body);
+    return { field: 'documents', list: body.documents };
+  }
+  return { field: 'texts', list: body.texts! };
+}
+
 export default async function teiRoutes(app: FastifyInstance, ctx: RouteContext): Promise<void> {
-  app.post<{ Body: RerankBody }>('/rerank', {
+  for (const url of ['/rerank', '/v1/rerank', '/v2/rerank']) app.post<{ Body: RerankBody }>(url, {
     schema: { body: rerankBodySchema, response: { 200: rerankResponseSchema, ...scoringErrorResponses } },
   }, async (request, reply) => {
-    const { query, texts, raw_scores, truncate, return_text, extraction } = request.body;
-    if (texts.length > ctx.config.MAX_CLIENT_BATCH) throw new TooManyItemsError('texts', texts.length, ctx.config.MAX_CLIENT_BATCH);
+    const { query, raw_scores, truncate, return_text, extraction } = request.body;
+    const { field, list: texts } = candidates(request.body);
+    if (texts.length > ctx.config.MAX_CLIENT_BATCH) throw new TooManyItemsError(field, texts.length, ctx.config.MAX_CLIENT_BATCH);
     const outcome = await ctx.scorer.score(texts.map((text) => ({ question: query, response: text })), extraction, 'softplus', clientSignal(request, reply));
     // The length is only known once the prompt is built, so an over-long input is refused after scoring.
     const long = outcome.results.findIndex((r) => r.truncated);
     if (truncate === false && long >= 0) {
-      throw new ServiceError('unprocessable', `body/texts/${long}: the prompt is longer than MAX_LENGTH (${ctx.config.MAX_LENGTH} tokens) and truncate is false`);
+      throw new ServiceError('unprocessable', `body/${field}/${long}: the prompt is longer than MAX_LENGTH (${ctx.config.MAX_LENGTH} tokens) and truncate is false`);
     }
     setTimingHeaders(reply, outcome.timing);
+    if (field === 'documents') {
+      const rewards = outcome.results.map((r) => r.reward);
+      const topN = request.body.top_n ?? 0;
+      const top = topN > 0 ? rankIndices(rewards).slice(0, topN) : rankIndices(rewards);
+      const tokens = outcome.usage.prompt_tokens;
+      return {
+        id: vllmId('rerank'),
+        model: ctx.modelName,
+        usage: { prompt_tokens: tokens, total_tokens: tokens },
+        results: top.map((index) => ({ index, document: { text: texts[index] }, relevance_score: rewards[index] })),
+      };
+    }
     const scores = outcome.results.map((r) => (raw_scores ? r.reward : r.valid && r.raw_score !== null ? sigmoid(r.raw_score) : 0));
     return rankIndices(scores).map((index) => ({ index, score: scores[index], ...(return_text && { text: texts[index] }) }));
   });

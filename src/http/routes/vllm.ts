@@ -1,7 +1,8 @@
 // POST /classify as vLLM and SGLang serve it for sequence classifiers: the text arrives already
 // templated (veRL's reward loop renders the chat itself), so it is tokenized as given, with no
-// extraction and no shaping, and the raw logit comes back.
-//   vLLM:   {"model", "input": str | [str], "activation" | "use_activation": bool} → {"data": [{"probs": [score]}]}
+// extraction and no shaping, and the logit comes back (vLLM: through sigmoid unless told not to).
+//   vLLM:   {"model", "input": str | [str] | [int] | [[int]], "activation" | "use_activation": bool} → {"data": [{"probs": [score]}]}
+//           {"model", "messages": [{role, content}]}: one conversation, rendered with the model's template
 //   SGLang: {"model", "text": str | [str]}                                          → [{"embedding": [score]}]
 // POST /v1/embeddings, OpenAI's shape as SGLang serves a reward model through it (veRL's SGLang
 // path): {"model", "input": str | [str]} → {"data": [{"embedding": [score]}]}, the same raw logit.
@@ -10,16 +11,30 @@ import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { InvalidRequestError, TooManyItemsError } from '../../errors.ts';
 import { sigmoid } from '../../shape/shaping.ts';
+import { ChatTemplate } from '../../prompt/python-jinja.ts';
+import { PromptEncoder, truncateIds, type Prompt } from '../../prompt/prompt.ts';
+import type { RawOutcome } from '../../scorer.ts';
 import { errorSchema, scoringErrorResponses } from '../schemas.ts';
 import { clientSignal, setTimingHeaders, type RouteContext } from '../context.ts';
+import { vllmId } from '../vllm-pairs.ts';
+
+type ContentPart = { type: string; text?: string };
+interface ChatMessage {
+  role: string;
+  content?: string | ContentPart[] | null;
+}
 
 interface ClassifyBody {
   model?: string;
-  input?: string | string[];
+  input?: string | string[] | number[] | number[][];
   text?: string | string[];
+  messages?: ChatMessage[];
   activation?: boolean | null;
+  softmax?: boolean | null;
   use_activation?: boolean | null;
   add_special_tokens?: boolean | null;
+  add_generation_prompt?: boolean;
+  truncate_prompt_tokens?: number | null;
 }
 
 const texts = { anyOf: [{ type: 'string' }, { type: 'array', minItems: 1, items: { type: 'string' } }] } as const;
@@ -30,10 +45,43 @@ const classifyBodySchema = {
   type: 'object',
   properties: {
     model: { type: 'string', description: 'Accepted and ignored: the service serves one model.' },
-    input: { ...texts, description: 'vLLM: templated text(s), tokenized as given.' },
+    input: {
+      anyOf: [
+        ...texts.anyOf,
+        { type: 'array', minItems: 1, items: { type: 'integer' } },
+        { type: 'array', minItems: 1, items: { type: 'array', minItems: 1, items: { type: 'integer' } } },
+      ],
+      description: 'vLLM: templated text(s), tokenized as given, or token ids (one list, or a list of lists).',
+    },
+    messages: {
+      type: 'array',
+      minItems: 1,
+      items: {
+        type: 'object',
+        required: ['role'],
+        properties: {
+          role: { type: 'string' },
+          content: {
+            anyOf: [
+              { type: 'string' },
+              { type: 'null' },
+              { type: 'array', items: { type: 'object', required: ['type'], properties: { type: { type: 'string' }, text: { type: 'string' } } } },
+            ],
+          },
+        },
+      },
+      description: "vLLM: one conversation, rendered with the served model's chat template (no generation prompt unless asked); add_special_tokens defaults to false for it, as vLLM's.",
+    },
+    add_generation_prompt: { type: 'boolean', default: false, description: 'With messages: as apply_chat_template.' },
+    truncate_prompt_tokens: {
+      type: ['integer', 'null'],
+      minimum: -1,
+      description: 'vLLM form: keep only the last N tokens (vLLM truncates from the left); -1 means MAX_LENGTH; above MAX_LENGTH is a 400. Absent: right-truncated at MAX_LENGTH.',
+    },
     text: { ...texts, description: 'SGLang: templated text(s), tokenized as given.' },
-    activation: { type: ['boolean', 'null'], description: 'vLLM before 0.11.2: true applies sigmoid; false or absent gives the raw logit.' },
-    use_activation: { type: ['boolean', 'null'], description: 'vLLM 0.11.2 and later: as activation.' },
+    activation: { type: ['boolean', 'null'], description: 'vLLM before 0.11.2: false gives the raw logit; true, null or absent its sigmoid (vLLM\'s default for one label).' },
+    softmax: { type: ['boolean', 'null'], description: 'Older vLLM: as activation.' },
+    use_activation: { type: ['boolean', 'null'], description: 'vLLM 0.11.2 and later: as activation; it wins over activation and softmax when both are given.' },
     add_special_tokens: {
       type: ['boolean', 'null'],
       description: "vLLM form only: add the tokenizer's special tokens (Llama 3: a leading BOS) as vLLM does; default true. The SGLang form is tokenized as given.",
@@ -84,9 +132,9 @@ const classifyResponseSchema = {
 } as const;
 
 /** The texts of the request and the field they came in, with the empty-text and both/neither checks. */
-function requestTexts(body: ClassifyBody): { field: 'input' | 'text'; list: string[]; single: boolean } {
+function requestTexts(body: { input?: string | string[]; text?: string | string[] }): { field: 'input' | 'text'; list: string[]; single: boolean } {
   if ((body.input === undefined) === (body.text === undefined)) {
-    throw new InvalidRequestError('body: exactly one of input (vLLM) or text (SGLang) is required');
+    throw new InvalidRequestError('body: exactly one of input (vLLM), messages (vLLM) or text (SGLang) is required');
   }
   const field = body.input !== undefined ? 'input' : 'text';
   const value = body[field]!;
@@ -95,6 +143,73 @@ function requestTexts(body: ClassifyBody): { field: 'input' | 'text'; list: stri
   if (empty >= 0) throw new InvalidRequestError(`body/${field}${typeof value === 'string' ? '' : `/${empty}`}: empty text`);
   return { field, list, single: typeof value === 'string' };
 }
+
+/** vLLM's token-id input as lists of ids, or undefined for text input. */
+function tokenIdLists(input: ClassifyBody['input']): number[][] | undefined {
+  if (!Array.isArray(input) || input.length === 0 || typeof input[0] === 'string') return undefined;
+  return typeof input[0] === 'number' ? [input as number[]] : (input as number[][]);
+}
+
+/** vLLM's truncate_prompt_tokens as a count of last tokens to keep, or undefined for none. */
+function keepLastOf(k: number | null | undefined, maxLength: number): number | undefined {
+  if (k === undefined || k === null) return undefined;
+  if (k === -1) return maxLength;
+  if (k < 1 || k > maxLength) {
+    throw new InvalidRequestError(`body/truncate_prompt_tokens: ${k} is outside 1..${maxLength} (MAX_LENGTH); -1 means MAX_LENGTH`);
+  }
+  return k;
+}
+
+/** A message's content as the text the template sees: text parts joined by newlines, as vLLM's "string" content format. */
+function messageText(message: ChatMessage, i: number): string {
+  const { content } = message;
+  if (content === undefined || content === null) return '';
+  if (typeof content === 'string') return content;
+  return content.map((part, k) => {
+    if (part.type !== 'text' || typeof part.text !== 'string') {
+      throw new InvalidRequestError(`body/messages/${i}/content/${k}: only text parts ({"type": "text", "text": ...}) are supported`);
+    }
+    return part.text;
+  }).join('\n');
+}
+
+/** vLLM's messages through the model's template; a template that raises is the request's fault (a 400). */
+function renderMessages(template: ChatTemplate, messages: ChatMessage[], addGenerationPrompt: boolean): string {
+  const plain = messages.map((m, i) => ({ role: m.role, content: messageText(m, i) }));
+  try {
+    return template.render(plain, addGenerationPrompt);
+  } catch (err) {
+    throw new InvalidRequestError(`body/messages: the chat template refused them: ${(err as Error).message}`);
+  }
+}
+
+const poolingBodySchema = {
+  type: 'object',
+  properties: {
+    ...classifyBodySchema.properties,
+    task: { type: ['string', 'null'], enum: ['classify', null], description: "The served model's only pooling task." },
+  },
+} as const;
+
+const poolingResponseSchema = {
+  type: 'object',
+  required: ['id', 'object', 'created', 'model', 'data', 'usage'],
+  properties: {
+    id: { type: 'string' },
+    object: { type: 'string' },
+    created: { type: 'integer' },
+    model: { type: 'string' },
+    data: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['index', 'object', 'data'],
+        properties: { index: { type: 'integer' }, object: { type: 'string' }, data: { type: 'array', items: { type: 'number' } } },
+      },
+    },
+    usage: vllmResponseSchema.properties.usage,
+  },
+} as const;
 
 const embeddingsBodySchema = {
   type: 'object',
@@ -151,6 +266,42 @@ const modelsResponseSchema = {
   },
 } as const;
 
+// vLLM's /tokenize: TokenizeCompletionRequest {prompt, add_special_tokens = true} or TokenizeChatRequest
+// {messages, add_generation_prompt = true, add_special_tokens = false}; every token, no truncation.
+const tokenizeBodySchema = {
+  type: 'object',
+  properties: {
+    model: { type: 'string', description: 'Accepted and ignored: the service serves one model.' },
+    prompt: { type: 'string', description: 'Text, tokenized as given.' },
+    messages: { ...classifyBodySchema.properties.messages, description: "One conversation, rendered with the model's chat template." },
+    add_special_tokens: { type: 'boolean', description: "Default true with prompt, false with messages, as vLLM's." },
+    add_generation_prompt: { type: 'boolean', default: true, description: 'With messages; true by default, as vLLM\'s /tokenize.' },
+    return_token_strs: { type: ['boolean', 'null'], default: false },
+  },
+} as const;
+
+const tokenizeResponseSchema = {
+  type: 'object',
+  required: ['count', 'max_model_len', 'tokens', 'token_strs'],
+  properties: {
+    count: { type: 'integer' },
+    max_model_len: { type: 'integer' },
+    tokens: { type: 'array', items: { type: 'integer' } },
+    token_strs: { type: ['array', 'null'], items: { type: 'string' } },
+  },
+} as const;
+
+const detokenizeBodySchema = {
+  type: 'object',
+  required: ['tokens'],
+  properties: {
+    model: { type: 'string', description: 'Accepted and ignored: the service serves one model.' },
+    tokens: { type: 'array', items: { type: 'integer' } },
+  },
+} as const;
+
+const detokenizeResponseSchema = { type: 'object', required: ['prompt'], properties: { prompt: { type: 'string' } } } as const;
+
 const versionResponseSchema = { type: 'object', required: ['version'], properties: { version: { type: 'string' } } } as const;
 
 /** The service's version, from package.json (two levels above both src/http/routes and dist/http/routes). */
@@ -167,24 +318,69 @@ export default async function vllmRoutes(app: FastifyInstance, ctx: RouteContext
 
   const id2label = (ctx.modelDir.config.id2label ?? {}) as Record<string, string>;
   const label = id2label['0'] ?? 'LABEL_0';
+  const vocabSize = Number(ctx.modelDir.config.vocab_size);
+  // The tokenizer on the event loop, built on first use, for /tokenize, /detokenize and id checks.
+  let encoder: PromptEncoder | undefined;
+  const tokenizer = () => (encoder ??= new PromptEncoder(ctx.modelDir, ctx.config.MAX_LENGTH));
+  const template = new ChatTemplate(ctx.modelDir.chatTemplate, ctx.modelDir.tokenizerConfig);
+
+  /** Token ids checked (an id outside the vocabulary would fail the model, not the request) and cut to fit. */
+  // The model's embedding size when config.json gives it (it may exceed the tokenizer's vocabulary);
+  // otherwise the ids the tokenizer knows.
+  const knownId = (ids: number[]): ((id: number, k: number) => boolean) => {
+    if (Number.isFinite(vocabSize)) return (id) => id >= 0 && id < vocabSize;
+    const strs = tokenizer().tokenStrings(ids);
+    return (_id, k) => strs[k] !== undefined;
+  };
+  const idPrompts = (lists: number[][], flat: boolean, keepLast: number | undefined): Prompt[] => lists.map((ids, i) => {
+    const known = knownId(ids);
+    const bad = ids.findIndex((id, k) => !known(id, k));
+    if (bad >= 0) {
+      const range = Number.isFinite(vocabSize) ? ` (0..${vocabSize - 1})` : '';
+      throw new InvalidRequestError(`body/input/${flat ? '' : `${i}/`}${bad}: token id ${ids[bad]} is outside the vocabulary${range}`);
+    }
+    return truncateIds(ids, ctx.config.MAX_LENGTH, keepLast);
+  });
+
+  /** The vLLM form's inputs scored raw: texts, token ids, or one conversation. */
+  const scoreVllm = async (body: ClassifyBody, signal: AbortSignal): Promise<RawOutcome> => {
+    const keepLast = keepLastOf(body.truncate_prompt_tokens, ctx.config.MAX_LENGTH);
+    if (body.messages !== undefined) {
+      if (body.input !== undefined || body.text !== undefined) throw new InvalidRequestError('body: exactly one of input (vLLM), messages (vLLM) or text (SGLang) is required');
+      const rendered = renderMessages(template, body.messages, body.add_generation_prompt === true);
+      // vLLM's chat requests leave special tokens to the template.
+      return ctx.scorer.scoreTexts([rendered], signal, body.add_special_tokens === true, keepLast);
+    }
+    const lists = tokenIdLists(body.input);
+    if (lists) {
+      if (lists.length > ctx.config.MAX_CLIENT_BATCH) throw new TooManyItemsError('input', lists.length, ctx.config.MAX_CLIENT_BATCH);
+      return ctx.scorer.scorePrompts(idPrompts(lists, typeof (body.input as unknown[])[0] === 'number', keepLast), signal);
+    }
+    const { list } = requestTexts({ input: body.input as string | string[] });
+    if (list.length > ctx.config.MAX_CLIENT_BATCH) throw new TooManyItemsError('input', list.length, ctx.config.MAX_CLIENT_BATCH);
+    // vLLM's /classify tokenizes with add_special_tokens=True unless told otherwise; veRL relies on it
+    // and cuts the template's leading BOS off the text it sends, so that the model sees one BOS.
+    return ctx.scorer.scoreTexts(list, signal, body.add_special_tokens !== false, keepLast);
+  };
 
   for (const url of ['/classify', '/v1/classify']) app.post<{ Body: ClassifyBody }>(url, {
     schema: { body: classifyBodySchema, response: { 200: classifyResponseSchema, ...scoringErrorResponses } },
   }, async (request, reply) => {
-    const { field, list, single } = requestTexts(request.body);
-    if (list.length > ctx.config.MAX_CLIENT_BATCH) throw new TooManyItemsError(field, list.length, ctx.config.MAX_CLIENT_BATCH);
-    // vLLM's /classify tokenizes with add_special_tokens=True unless told otherwise; veRL relies on it
-    // and cuts the template's leading BOS off the text it sends, so that the model sees one BOS.
-    const addSpecialTokens = field === 'input' && request.body.add_special_tokens !== false;
-    const outcome = await ctx.scorer.scoreTexts(list, clientSignal(request, reply), addSpecialTokens);
-    setTimingHeaders(reply, outcome.timing);
-    const tokens = outcome.prompts.map((p) => p.ids.length);
-
-    if (field === 'text') {
-      const items = outcome.logits.map((logit, i) => ({ embedding: [logit], meta_info: { prompt_tokens: tokens[i] } }));
+    const body = request.body;
+    const signal = clientSignal(request, reply);
+    if (body.text !== undefined && body.messages === undefined) {
+      const { list, single } = requestTexts(body as { input?: string | string[]; text?: string | string[] });
+      if (list.length > ctx.config.MAX_CLIENT_BATCH) throw new TooManyItemsError('text', list.length, ctx.config.MAX_CLIENT_BATCH);
+      const outcome = await ctx.scorer.scoreTexts(list, signal);
+      setTimingHeaders(reply, outcome.timing);
+      const items = outcome.logits.map((logit, i) => ({ embedding: [logit], meta_info: { prompt_tokens: outcome.prompts[i].ids.length } }));
       return single ? items[0] : items;
     }
-    const activate = request.body.use_activation === true || request.body.activation === true;
+    const outcome = await scoreVllm(body, signal);
+    setTimingHeaders(reply, outcome.timing);
+    const tokens = outcome.prompts.map((p) => p.ids.length);
+    // vLLM's precedence (get_use_activation) and its default for classification: on, sigmoid for one label.
+    const activate = body.use_activation ?? body.softmax ?? body.activation ?? true;
     const promptTokens = tokens.reduce((s, n) => s + n, 0);
     return {
       id: `classify-${randomUUID().replaceAll('-', '')}`,
@@ -192,6 +388,47 @@ export default async function vllmRoutes(app: FastifyInstance, ctx: RouteContext
       created: Math.floor(Date.now() / 1000),
       model: ctx.modelName,
       data: outcome.logits.map((logit, index) => ({ index, label, probs: [activate ? sigmoid(logit) : logit], num_classes: 1 })),
+      usage: { prompt_tokens: promptTokens, total_tokens: promptTokens, completion_tokens: 0 },
+    };
+  });
+
+  app.post<{ Body: { prompt?: string; messages?: ChatMessage[]; add_special_tokens?: boolean; add_generation_prompt: boolean; return_token_strs?: boolean | null } }>('/tokenize', {
+    schema: { body: tokenizeBodySchema, response: { 200: tokenizeResponseSchema, 400: errorSchema, 401: errorSchema, 413: errorSchema } },
+  }, async (request) => {
+    const body = request.body;
+    if ((body.prompt === undefined) === (body.messages === undefined)) throw new InvalidRequestError('body: exactly one of prompt or messages is required');
+    const text = body.messages !== undefined ? renderMessages(template, body.messages, body.add_generation_prompt) : body.prompt!;
+    const tokens = tokenizer().tokenize(text, body.add_special_tokens ?? body.messages === undefined);
+    const strs = body.return_token_strs ? tokenizer().tokenStrings(tokens).map((t) => t ?? '') : null;
+    return { count: tokens.length, max_model_len: ctx.config.MAX_LENGTH, tokens, token_strs: strs };
+  });
+
+  app.post<{ Body: { model?: string; tokens: number[] } }>('/detokenize', {
+    schema: { body: detokenizeBodySchema, response: { 200: detokenizeResponseSchema, 400: errorSchema, 401: errorSchema, 413: errorSchema } },
+  }, async (request) => {
+    const { tokens } = request.body;
+    const unknown = tokenizer().tokenStrings(tokens).findIndex((t) => t === undefined);
+    if (unknown >= 0) throw new InvalidRequestError(`body/tokens/${unknown}: token id ${tokens[unknown]} is not in the vocabulary`);
+    return { prompt: tokenizer().decode(tokens) };
+  });
+
+  // vLLM's /pooling: the same inputs as /classify's vLLM form; a sequence classifier pools with its
+  // classify task, so each entry's data is /classify's probs.
+  app.post<{ Body: ClassifyBody & { task?: string | null } }>('/pooling', {
+    schema: { body: poolingBodySchema, response: { 200: poolingResponseSchema, ...scoringErrorResponses } },
+  }, async (request, reply) => {
+    const body = request.body;
+    if (body.text !== undefined) throw new InvalidRequestError('body/text: /pooling takes input or messages, as vLLM');
+    const outcome = await scoreVllm(body, clientSignal(request, reply));
+    setTimingHeaders(reply, outcome.timing);
+    const activate = body.use_activation ?? body.softmax ?? body.activation ?? true;
+    const promptTokens = outcome.prompts.reduce((n, p) => n + p.ids.length, 0);
+    return {
+      id: vllmId('pool'),
+      object: 'list',
+      created: Math.floor(Date.now() / 1000),
+      model: ctx.modelName,
+      data: outcome.logits.map((logit, index) => ({ index, object: 'pooling', data: [activate ? sigmoid(logit) : logit] })),
       usage: { prompt_tokens: promptTokens, total_tokens: promptTokens, completion_tokens: 0 },
     };
   });
