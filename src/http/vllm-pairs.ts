@@ -52,3 +52,38 @@ export function pairTexts(first: string | string[], second: string | string[], n
 
 /** An id in vLLM's style for a response of the given kind. */
 export const vllmId = (kind: string): string => `${kind}-${randomUUID().replaceAll('-', '')}`;
+
+/** vLLM's usage of a pooling answer: every token is a prompt token. */
+const vllmUsageSchema = {
+  type: 'object',
+  required: ['prompt_tokens', 'total_tokens', 'completion_tokens'],
+  properties: { prompt_tokens: { type: 'integer' }, total_tokens: { type: 'integer' }, completion_tokens: { type: 'integer' } },
+} as const;
+
+/** vLLM's list answer (classify, score, pooling): one entry of `item`'s schema per input, in input order. */
+export function vllmListSchema<Item extends object>(item: Item) {
+  return {
+    type: 'object',
+    required: ['id', 'object', 'created', 'model', 'data', 'usage'],
+    properties: {
+      id: { type: 'string' },
+      object: { type: 'string' },
+      created: { type: 'integer' },
+      model: { type: 'string' },
+      data: { type: 'array', items: item },
+      usage: vllmUsageSchema,
+    },
+  } as const;
+}
+
+/** The list answer itself, with its id of the given kind. */
+export function vllmList<Entry>(kind: string, model: string, data: Entry[], promptTokens: number) {
+  return {
+    id: vllmId(kind),
+    object: 'list',
+    created: Math.floor(Date.now() / 1000),
+    model,
+    data,
+    usage: { prompt_tokens: promptTokens, total_tokens: promptTokens, completion_tokens: 0 },
+  };
+}

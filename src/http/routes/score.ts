@@ -8,7 +8,7 @@ import type { ScoreItem } from '../../scorer.ts';
 import type { Shaping } from '../../shape/shaping.ts';
 import { extractionSchema, itemResultSchema, scoringErrorResponses, shapingSchema } from '../schemas.ts';
 import { clientSignal, setTimingHeaders, type RouteContext } from '../context.ts';
-import { checkPairTruncation, pairTexts, vllmId, vllmPassiveFields, vllmTextsSchema, type VllmPassive } from '../vllm-pairs.ts';
+import { checkPairTruncation, pairTexts, vllmList, vllmListSchema, vllmPassiveFields, vllmTextsSchema, type VllmPassive } from '../vllm-pairs.ts';
 
 export interface ScoreBody extends VllmPassive {
   items?: ScoreItem[];
@@ -64,29 +64,11 @@ const serviceScoreResponseSchema = {
   },
 } as const;
 
-const vllmScoreResponseSchema = {
+const vllmScoreResponseSchema = vllmListSchema({
   type: 'object',
-  required: ['id', 'object', 'created', 'model', 'data', 'usage'],
-  properties: {
-    id: { type: 'string' },
-    object: { type: 'string' },
-    created: { type: 'integer' },
-    model: { type: 'string' },
-    data: {
-      type: 'array',
-      items: {
-        type: 'object',
-        required: ['index', 'object', 'score'],
-        properties: { index: { type: 'integer' }, object: { type: 'string' }, score: { type: 'number' } },
-      },
-    },
-    usage: {
-      type: 'object',
-      required: ['prompt_tokens', 'total_tokens', 'completion_tokens'],
-      properties: { prompt_tokens: { type: 'integer' }, total_tokens: { type: 'integer' }, completion_tokens: { type: 'integer' } },
-    },
-  },
-} as const;
+  required: ['index', 'object', 'score'],
+  properties: { index: { type: 'integer' }, object: { type: 'string' }, score: { type: 'number' } },
+} as const);
 
 export const scoreResponseSchema = { anyOf: [serviceScoreResponseSchema, vllmScoreResponseSchema] } as const;
 
@@ -118,15 +100,8 @@ export default async function scoreRoutes(app: FastifyInstance, ctx: RouteContex
       const outcome = await ctx.scorer.score(items, extraction, shaping, clientSignal(request, reply));
       setTimingHeaders(reply, outcome.timing);
       if (!vllm) return { model: ctx.modelName, results: outcome.results, usage: outcome.usage };
-      const tokens = outcome.usage.prompt_tokens;
-      return {
-        id: vllmId('score'),
-        object: 'list',
-        created: Math.floor(Date.now() / 1000),
-        model: ctx.modelName,
-        data: outcome.results.map((r, index) => ({ index, object: 'score', score: r.reward })),
-        usage: { prompt_tokens: tokens, total_tokens: tokens, completion_tokens: 0 },
-      };
+      const data = outcome.results.map((r, index) => ({ index, object: 'score', score: r.reward }));
+      return vllmList('score', ctx.modelName, data, outcome.usage.prompt_tokens);
     });
   }
 }

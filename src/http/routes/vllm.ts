@@ -6,7 +6,6 @@
 //   SGLang: {"model", "text": str | [str]}                                          → [{"embedding": [score]}]
 // POST /v1/embeddings, OpenAI's shape as SGLang serves a reward model through it (veRL's SGLang
 // path): {"model", "input": str | [str]} → {"data": [{"embedding": [score]}]}, the same raw logit.
-import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { InvalidRequestError, TooManyItemsError } from '../../errors.ts';
@@ -16,7 +15,7 @@ import { PromptEncoder, truncateIds, type Prompt } from '../../prompt/prompt.ts'
 import type { RawOutcome } from '../../scorer.ts';
 import { errorSchema, scoringErrorResponses } from '../schemas.ts';
 import { clientSignal, setTimingHeaders, type RouteContext } from '../context.ts';
-import { vllmId } from '../vllm-pairs.ts';
+import { vllmList, vllmListSchema } from '../vllm-pairs.ts';
 
 type ContentPart = { type: string; text?: string };
 interface ChatMessage {
@@ -89,34 +88,16 @@ const classifyBodySchema = {
   },
 } as const;
 
-const vllmResponseSchema = {
+const vllmResponseSchema = vllmListSchema({
   type: 'object',
-  required: ['id', 'object', 'created', 'model', 'data', 'usage'],
+  required: ['index', 'label', 'probs', 'num_classes'],
   properties: {
-    id: { type: 'string' },
-    object: { type: 'string' },
-    created: { type: 'integer' },
-    model: { type: 'string' },
-    data: {
-      type: 'array',
-      items: {
-        type: 'object',
-        required: ['index', 'label', 'probs', 'num_classes'],
-        properties: {
-          index: { type: 'integer' },
-          label: { type: 'string' },
-          probs: { type: 'array', items: { type: 'number' } },
-          num_classes: { type: 'integer' },
-        },
-      },
-    },
-    usage: {
-      type: 'object',
-      required: ['prompt_tokens', 'total_tokens', 'completion_tokens'],
-      properties: { prompt_tokens: { type: 'integer' }, total_tokens: { type: 'integer' }, completion_tokens: { type: 'integer' } },
-    },
+    index: { type: 'integer' },
+    label: { type: 'string' },
+    probs: { type: 'array', items: { type: 'number' } },
+    num_classes: { type: 'integer' },
   },
-} as const;
+} as const);
 
 const sglangItemSchema = {
   type: 'object',
@@ -191,25 +172,11 @@ const poolingBodySchema = {
   },
 } as const;
 
-const poolingResponseSchema = {
+const poolingResponseSchema = vllmListSchema({
   type: 'object',
-  required: ['id', 'object', 'created', 'model', 'data', 'usage'],
-  properties: {
-    id: { type: 'string' },
-    object: { type: 'string' },
-    created: { type: 'integer' },
-    model: { type: 'string' },
-    data: {
-      type: 'array',
-      items: {
-        type: 'object',
-        required: ['index', 'object', 'data'],
-        properties: { index: { type: 'integer' }, object: { type: 'string' }, data: { type: 'array', items: { type: 'number' } } },
-      },
-    },
-    usage: vllmResponseSchema.properties.usage,
-  },
-} as const;
+  required: ['index', 'object', 'data'],
+  properties: { index: { type: 'integer' }, object: { type: 'string' }, data: { type: 'array', items: { type: 'number' } } },
+} as const);
 
 const embeddingsBodySchema = {
   type: 'object',
@@ -381,15 +348,8 @@ export default async function vllmRoutes(app: FastifyInstance, ctx: RouteContext
     const tokens = outcome.prompts.map((p) => p.ids.length);
     // vLLM's precedence (get_use_activation) and its default for classification: on, sigmoid for one label.
     const activate = body.use_activation ?? body.softmax ?? body.activation ?? true;
-    const promptTokens = tokens.reduce((s, n) => s + n, 0);
-    return {
-      id: `classify-${randomUUID().replaceAll('-', '')}`,
-      object: 'list',
-      created: Math.floor(Date.now() / 1000),
-      model: ctx.modelName,
-      data: outcome.logits.map((logit, index) => ({ index, label, probs: [activate ? sigmoid(logit) : logit], num_classes: 1 })),
-      usage: { prompt_tokens: promptTokens, total_tokens: promptTokens, completion_tokens: 0 },
-    };
+    const data = outcome.logits.map((logit, index) => ({ index, label, probs: [activate ? sigmoid(logit) : logit], num_classes: 1 }));
+    return vllmList('classify', ctx.modelName, data, tokens.reduce((sum, n) => sum + n, 0));
   });
 
   app.post<{ Body: { prompt?: string; messages?: ChatMessage[]; add_special_tokens?: boolean; add_generation_prompt: boolean; return_token_strs?: boolean | null } }>('/tokenize', {
@@ -422,15 +382,8 @@ export default async function vllmRoutes(app: FastifyInstance, ctx: RouteContext
     const outcome = await scoreVllm(body, clientSignal(request, reply));
     setTimingHeaders(reply, outcome.timing);
     const activate = body.use_activation ?? body.softmax ?? body.activation ?? true;
-    const promptTokens = outcome.prompts.reduce((n, p) => n + p.ids.length, 0);
-    return {
-      id: vllmId('pool'),
-      object: 'list',
-      created: Math.floor(Date.now() / 1000),
-      model: ctx.modelName,
-      data: outcome.logits.map((logit, index) => ({ index, object: 'pooling', data: [activate ? sigmoid(logit) : logit] })),
-      usage: { prompt_tokens: promptTokens, total_tokens: promptTokens, completion_tokens: 0 },
-    };
+    const data = outcome.logits.map((logit, index) => ({ index, object: 'pooling', data: [activate ? sigmoid(logit) : logit] }));
+    return vllmList('pool', ctx.modelName, data, outcome.prompts.reduce((n, p) => n + p.ids.length, 0));
   });
 
   app.post<{ Body: { model?: string; input: string | string[] } }>('/v1/embeddings', {
