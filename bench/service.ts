@@ -328,7 +328,9 @@ async function main(): Promise<void> {
 
   const nodeArgs = args['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', `${outDir}/profile-${Date.now()}`] : [];
   say(`service: starting on ${label}${nodeArgs.length ? ` with ${nodeArgs.join(' ')}` : ''}`);
-  const service = await startService({ modelDir: modelPath, env: process.env, nodeArgs, logPath: `${outDir}/service.log` });
+  // Every phase sends the same items: with the result cache on, later phases would be answered from
+  // it and never reach the model. The cache is measured on its own by bench/dedup.ts.
+  const service = await startService({ modelDir: modelPath, env: { ...process.env, RESULT_CACHE_ITEMS: '0' }, nodeArgs, logPath: `${outDir}/service.log` });
   /** Start-up and warm-up, before the first phase restarts the high-water mark. */
   let preludePeakMiB = service.memory().hwm / MiB;
   say(`  ready (pid ${service.pid}, ${service.provider}), RSS at ready ${f(service.memory().rss / MiB, 0)} MiB, peak so far ${f(preludePeakMiB, 0)} MiB`);
