@@ -11,6 +11,11 @@ ONNX weights' dtype), the tokenizer files and chat_template.jinja. The graph tak
 attention_mask (int64 [batch, seq], right-padded) and returns logits (float32 [batch, 1]): the
 Hugging Face sequence-classification logits, read at the rightmost token that is not the pad token.
 
+It also writes model-past.onnx (skip with --no-past): the same classifier for suffixes that continue
+one shared prefix whose keys and values it takes (scripts/past_graph.py has the interface), its
+weights pointing into model.onnx.data when there is one, and checks it against transformers run with
+past_key_values.
+
 fp16 keeps the final RMSNorm and the score head in fp32: the hidden state of the one row that is
 read is cast to fp32 before the norm, and the norm weight and score weight are stored as fp32. The
 logit is therefore never rounded to fp16 (whose spacing is 0.008 near 12), and the sum of squares
