@@ -62,6 +62,15 @@ interface ExportReport {
 describe('model-past.onnx export against transformers with past_key_values', () => {
   ensureModel(TOKENIZER_DIR, 'tiny');
 
+  test('the export\'s check for per-row copies of the past finds an Expand or a Tile on it', () => {
+    const [expand, tile, direct] = JSON.parse(python([HELPER, 'copies'])) as string[][];
+    assert.equal(expand.length, 1);
+    assert.match(expand[0], /^Expand /);
+    assert.equal(tile.length, 1);
+    assert.match(tile[0], /^Tile /);
+    assert.deepEqual(direct, []);
+  });
+
   // Llama's export puts its weights in model.onnx.data (threshold 0), which model-past.onnx must share.
   for (const [arch, seed, externalData] of [['qwen3', 3, false], ['llama', 4, true]] as const) {
     test(`${arch}: suffixes against the prefix's present keys/values score as transformers with past_key_values, within ${TOLERANCE}`, async (t) => {
