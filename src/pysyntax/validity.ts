@@ -3,7 +3,7 @@
 // Three layers, cheapest first:
 //   1. lexer.ts: CPython's tokenizer (indentation stack and tab rules,
 //      brackets, literals, identifiers, its limits);
-//   2. strings.ts + grammar.ts: what CPython's parser checks that
+//   2. strings.ts + grammar/: what CPython's parser checks that
 //      tree-sitter-python's permissive grammar does not (string contents,
 //      f-string expressions, block structure, targets, argument and parameter
 //      order, where `*`, `:=`, `yield`, `as` may appear, AST depth);
@@ -15,7 +15,7 @@
 import type Parser from 'tree-sitter';
 import { newPythonParser } from '../python/parser.ts';
 import { LONE_SURROGATE } from '../python/text.ts';
-import { checkGrammar } from './grammar.ts';
+import { checkGrammar } from './grammar/pass.ts';
 import { checkStringToken, type FStringExpr } from './strings.ts';
 import { STRING, tokenize, type SyntaxIssue } from './lexer.ts';
 
