@@ -17,7 +17,8 @@ import { newPythonParser } from '../python/parser.ts';
 import { LONE_SURROGATE } from '../python/text.ts';
 import { checkGrammar } from './grammar/pass.ts';
 import { checkStringToken, type FStringExpr } from './strings.ts';
-import { STRING, tokenize, type SyntaxIssue } from './lexer.ts';
+import { tokenize } from './lexer.ts';
+import { STRING, type SyntaxIssue } from './tokens.ts';
 
 export interface SyntaxVerdict { valid: boolean; line?: number; message?: string }
 
@@ -182,7 +183,7 @@ function checkFStringExpressions(src: string, exprs: FStringExpr[]): SyntaxIssue
 const FUTURE_WILDCARD = /^([ \t]*from[ \t]+)__future__([ \t]+import[ \t]*\*)/gm;
 
 // tree-sitter sees the source with each logical line on one physical line
-// (see TokenizeResult.joins) and without statement-level `*` (see
+// (see TokenizeResult.joins in tokens.ts) and without statement-level `*` (see
 // checkGrammar); offsets are unchanged, lines come from `code`.
 function parseError(code: string, joins: number[]): (SyntaxIssue & { spanEnd: number }) | null {
   let src = blank(code, joins);

@@ -1,7 +1,7 @@
 // Block structure: indented blocks after a header line, and the order of a
 // try statement's clauses, tracked per block depth.
 
-import { KW, NAME, STAR, type SyntaxIssue } from '../lexer.ts';
+import { KW, NAME, STAR, type SyntaxIssue } from '../tokens.ts';
 import type { GrammarPass } from './pass.ts';
 
 /** Where a try statement is, at one block depth. */

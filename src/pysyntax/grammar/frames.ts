@@ -1,7 +1,7 @@
 // Bracket frames: opening one (what kind of list it is), its elements and
 // their separators, and the checks made when it closes.
 
-import { DOUBLESTAR, EQUAL, KW, LPAR, LSQB, NAME, RPAR, STAR, type SyntaxIssue } from '../lexer.ts';
+import { DOUBLESTAR, EQUAL, KW, LPAR, LSQB, NAME, RPAR, STAR, type SyntaxIssue } from '../tokens.ts';
 import { Comp, FrameKind, frame, ParamState, type Frame } from './frame.ts';
 import { endParam, endParams, startParam } from './parameters.ts';
 import type { GrammarPass } from './pass.ts';

@@ -2,7 +2,7 @@
 // `as` may appear, lambdas (which open a parameter frame), comprehension
 // clauses, and the statement state that `if`, `in` and `import` move on.
 
-import { AUGASSIGN, COLON, EQUAL, KW, LPAR, type SyntaxIssue } from '../lexer.ts';
+import { AUGASSIGN, COLON, EQUAL, KW, LPAR, type SyntaxIssue } from '../tokens.ts';
 import { Comp, FrameKind, frame, ParamState, type Frame } from './frame.ts';
 import type { GrammarPass } from './pass.ts';
 import { inPattern, patternAsError } from './patterns.ts';

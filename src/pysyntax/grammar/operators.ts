@@ -5,7 +5,7 @@
 import {
   AT, AUGASSIGN, BINOP, COLON, COLONEQUAL, COMMA, DOT, DOUBLESTAR, EQUAL, KW, LBRACE, LPAR, LSQB, NEWLINE, NOTEQUAL_LTGT,
   PLUS_MINUS, RARROW, RBRACE, RPAR, RSQB, SEMI, SLASH, STAR, TILDE, UNKNOWN_OP, type SyntaxIssue,
-} from '../lexer.ts';
+} from '../tokens.ts';
 import { Comp, FrameKind, type Frame } from './frame.ts';
 import { closeFrame, comma, openBracket } from './frames.ts';
 import { endParams } from './parameters.ts';

@@ -1,7 +1,7 @@
 // Parameter lists of `def` and `lambda`: the order of plain, default, `/`,
 // `*`, `*args` and `**kwargs` parameters, with CPython's messages.
 
-import { COLON, COMMA, DOUBLESTAR, EQUAL, LPAR, NAME, OP, RPAR, SLASH, STAR, type SyntaxIssue } from '../lexer.ts';
+import { COLON, COMMA, DOUBLESTAR, EQUAL, LPAR, NAME, OP, RPAR, SLASH, STAR, type SyntaxIssue } from '../tokens.ts';
 import { FrameKind, ParamKind, type Frame } from './frame.ts';
 import type { GrammarPass } from './pass.ts';
 

@@ -19,7 +19,7 @@
 import {
   COMMA, DEDENT, ELLIPSIS, ENDMARKER, INDENT, KW, LBRACE, LPAR, LSQB, NAME, NEWLINE, NUMBER, OP, RBRACE, RPAR, RSQB,
   SOFT_KEYWORD_MIN, STRING, type SyntaxIssue, type TokenBuffer,
-} from '../lexer.ts';
+} from '../tokens.ts';
 import { beginLine, dedent, endOfInput, TryState } from './blocks.ts';
 import { FrameKind, frame, type Frame } from './frame.ts';
 import { startElement } from './frames.ts';

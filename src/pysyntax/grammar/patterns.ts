@@ -2,7 +2,7 @@
 // that CPython's does not. The brackets of a pattern are read as the frames
 // of an expression; these rules tighten them where a pattern differs.
 
-import { DOT, DOUBLESTAR, KW, NUMBER, PLUS_MINUS, RBRACE, STRING, type SyntaxIssue } from '../lexer.ts';
+import { DOT, DOUBLESTAR, KW, NUMBER, PLUS_MINUS, RBRACE, STRING, type SyntaxIssue } from '../tokens.ts';
 import { FrameKind, type Frame } from './frame.ts';
 import type { GrammarPass } from './pass.ts';
 

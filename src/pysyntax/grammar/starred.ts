@@ -5,7 +5,7 @@
 import {
   AUGASSIGN, COLON, COMMA, COMPARE, DOUBLESTAR, EQUAL, KW, LBRACE, LPAR, LSQB, NAME, OP, PLUS_MINUS, STAR, TILDE,
   type SyntaxIssue,
-} from '../lexer.ts';
+} from '../tokens.ts';
 import { Comp, FrameKind, ParamKind, type Frame } from './frame.ts';
 import type { GrammarPass } from './pass.ts';
 import { inPattern } from './patterns.ts';

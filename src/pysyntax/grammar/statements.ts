@@ -5,7 +5,7 @@
 import {
   AT, AUGASSIGN, BINOP, COLON, COLONEQUAL, COMMA, COMPARE, DEDENT, DOT, DOUBLESTAR, ENDMARKER, EQUAL, INDENT, KW, NAME,
   NEWLINE, NOTEQUAL_LTGT, OP, RARROW, SEMI, SLASH, SOFT_KEYWORD_MIN, STAR, STRING, type SyntaxIssue,
-} from '../lexer.ts';
+} from '../tokens.ts';
 import { openBlock } from './blocks.ts';
 import type { Frame } from './frame.ts';
 import type { GrammarPass } from './pass.ts';

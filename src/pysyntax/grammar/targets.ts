@@ -1,7 +1,7 @@
 // Assignment and deletion targets: what CPython's invalid_assignment and
 // invalid_del_stmt rules reject, with their messages.
 
-import { COMMA, DOT, ELLIPSIS, KW, LBRACE, LPAR, LSQB, NAME, NUMBER, OP, STAR, STRING } from '../lexer.ts';
+import { COMMA, DOT, ELLIPSIS, KW, LBRACE, LPAR, LSQB, NAME, NUMBER, OP, STAR, STRING } from '../tokens.ts';
 import type { GrammarPass } from './pass.ts';
 
 /** What a target ends in: it is one only as a name, an attribute or a subscript. */
