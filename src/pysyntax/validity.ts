@@ -16,7 +16,8 @@ import type Parser from 'tree-sitter';
 import { newPythonParser } from '../python/parser.ts';
 import { LONE_SURROGATE } from '../python/text.ts';
 import { checkGrammar } from './grammar/pass.ts';
-import { checkStringToken, type FStringExpr } from './strings.ts';
+import type { FStringExpr } from './fstrings.ts';
+import { checkStringToken } from './strings.ts';
 import { tokenize } from './lexer.ts';
 import { STRING, type SyntaxIssue } from './tokens.ts';
 
