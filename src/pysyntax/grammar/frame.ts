@@ -32,12 +32,16 @@ export type ParamKind = (typeof ParamKind)[keyof typeof ParamKind];
 
 /** The order rules of a parameter list (`def` or `lambda`). */
 export class ParamState {
+  /** Parameters begun so far (`/` and a bare `*` count). */
   count = 0;
   sawSlash = false;
   sawStar = false;
+  /** A bare `*` still needs a named parameter after it. */
   bareStarPending = false;
   sawDstar = false;
+  /** A plain parameter before any `*` had a default: later ones need one too. */
   sawDefault = false;
+  /** Kind of the parameter being read. */
   current: ParamKind = ParamKind.None;
   currentDefault = false;
   /** The parameter being read has its annotation (one `:` per parameter). */
@@ -48,19 +52,28 @@ export interface Frame {
   kind: FrameKind;
   /** The opening token. */
   open: number;
+  /** The next token begins an element. */
   elemStart: boolean;
+  /** Commas directly inside the frame. */
   commas: number;
+  /** An element so far was `*x`, or `**x`. */
   starElem: boolean;
   dstarElem: boolean;
+  /** A brace frame has a `key:` or `**x`: it is a dict (or a mapping pattern). */
   isDict: boolean;
+  /** A brace frame has a `:=` element: it is a set. */
   walrus: boolean;
   comp: Comp;
+  /** Call arguments so far include a keyword argument, or `**x`. */
   sawKw: boolean;
   sawDstar: boolean;
+  /** For parameter frames (Params, Lambda): the order rules' state. */
   params: ParamState | null;
+  /** A parenthesised group right after `with`: its elements are with-items. */
   withItems: boolean;
   /** A with-item group has an `as`: it is not a tuple, so it takes no starred element. */
   withAs: boolean;
+  /** The `as` of the current with-item or except clause, or -1. */
   asAt: number;
   /** The current subscript element is starred (so it cannot be a slice). */
   starredSlice: boolean;

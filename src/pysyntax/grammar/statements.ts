@@ -18,12 +18,15 @@ export class Statement {
   start = -1;
   /** Keyword code of the statement (soft keywords resolved), 0 for expressions. */
   kw = 0;
+  /** A compound statement (its header ends with `:`). */
   compound = false;
   /** A compound statement's header has reached its `:`. */
   headerDone = false;
+  /** The first top-level augmented assignment, annotation colon and `=`, or -1. */
   firstAug = -1;
   annColon = -1;
   firstEq = -1;
+  /** Top-level commas, and the first of them (or -1). */
   topCommas = 0;
   firstTopComma = -1;
   /** The first token of the current top-level element. */
@@ -36,6 +39,7 @@ export class Statement {
   importAt = -1;
   /** A case clause has reached its guard. */
   caseGuard = false;
+  /** The statement is a decorator line. */
   decorator = false;
 
   reset(k: number): void {
