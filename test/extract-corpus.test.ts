@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import Parser from 'tree-sitter';
 import Python from 'tree-sitter-python';
-import { checkPythonSyntax } from '../src/extract/validity.ts';
+import { checkPythonSyntax } from '../src/pysyntax/validity.ts';
 import { buildCorpus, buildPackageCorpus, judge, type CorpusProgram } from './fixtures/extract/corpus.ts';
 
 const tsParser = new Parser();

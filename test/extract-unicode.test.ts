@@ -1,11 +1,11 @@
-// The Unicode 14.0 tables of src/extract/unicode.ts against python3's own
+// The Unicode 14.0 tables of src/pysyntax/unicode.ts against python3's own
 // unicodedata (the Unicode version of CPython 3.11), over every code point,
 // and "\N{...}" names against python3's ast.parse.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { brotliDecompressSync } from 'node:zlib';
-import { isCharacterName, isNonPrintable, isXidContinue, isXidStart } from '../src/extract/unicode.ts';
-import { NAMES_BROTLI } from '../src/extract/unicode14.ts';
+import { isCharacterName, isNonPrintable, isXidContinue, isXidStart } from '../src/pysyntax/unicode.ts';
+import { NAMES_BROTLI } from '../src/pysyntax/unicode14.ts';
 import { judge } from './fixtures/extract/corpus.ts';
 import { runPython } from './fixtures/extract/python.ts';
 import { mulberry32 as rng } from '../tools/mulberry32.ts';

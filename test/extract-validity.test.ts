@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { extractCode } from '../src/extract/fences.ts';
-import { checkPythonSyntax, MAX_PARSE_CHARS } from '../src/extract/validity.ts';
+import { checkPythonSyntax, MAX_PARSE_CHARS } from '../src/pysyntax/validity.ts';
 import { judge } from './fixtures/extract/corpus.ts';
 
 interface Case {

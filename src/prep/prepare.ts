@@ -4,7 +4,7 @@
 // in the prep worker threads.
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { extractCode, type ExtractionMode } from '../extract/fences.ts';
-import { checkPythonSyntax } from '../extract/validity.ts';
+import { checkPythonSyntax } from '../pysyntax/validity.ts';
 import { checkLocalizationBody, scoreLocalizationItems } from '../localization/index.ts';
 import type { LocalizationBody, LocalizationResponse } from '../localization/index.ts';
 import type { Prompt, PromptEncoder } from '../prompt/prompt.ts';

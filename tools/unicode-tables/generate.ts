@@ -1,4 +1,4 @@
-// Writes src/extract/unicode14.ts: the Unicode 14.0 data CPython 3.11's
+// Writes src/pysyntax/unicode14.ts: the Unicode 14.0 data CPython 3.11's
 // tokenizer and unicode-escape decoder use (unicodedata.unidata_version is
 // 14.0.0), from the npm package @unicode/unicode-14.0.0, which is not a
 // dependency of the project. To regenerate:
@@ -82,6 +82,6 @@ export const CJK_UNIFIED = '${encodeRanges(ideographs)}';
 /** Character names and name aliases (${known.size}), sorted, one a line, brotli, base64. */
 export const NAMES_BROTLI = '${packed}';
 `;
-const target = new URL('../../src/extract/unicode14.ts', import.meta.url);
+const target = new URL('../../src/pysyntax/unicode14.ts', import.meta.url);
 writeFileSync(target, out);
 console.log(`wrote ${target.pathname}: ${out.length} bytes, ${known.size} names, ${ideographs.length} ideograph ranges`);

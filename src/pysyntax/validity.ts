@@ -1,9 +1,9 @@
 // Validity = CPython 3.11's `ast.parse` verdict, computed without Python.
 //
 // Three layers, cheapest first:
-//   1. tokenizer.ts: CPython's tokenizer (indentation stack and tab rules,
+//   1. lexer.ts: CPython's tokenizer (indentation stack and tab rules,
 //      brackets, literals, identifiers, its limits);
-//   2. strings.ts + rules.ts: what CPython's parser checks that
+//   2. strings.ts + grammar/: what CPython's parser checks that
 //      tree-sitter-python's permissive grammar does not (string contents,
 //      f-string expressions, block structure, targets, argument and parameter
 //      order, where `*`, `:=`, `yield`, `as` may appear, AST depth);
@@ -15,9 +15,11 @@
 import type Parser from 'tree-sitter';
 import { newPythonParser } from '../python/parser.ts';
 import { LONE_SURROGATE } from '../python/text.ts';
-import { checkGrammar } from './rules.ts';
-import { checkStringToken, type FStringExpr } from './strings.ts';
-import { STRING, tokenize, type SyntaxIssue } from './tokenizer.ts';
+import { checkGrammar } from './grammar/pass.ts';
+import type { FStringExpr } from './fstrings.ts';
+import { checkStringToken } from './strings.ts';
+import { tokenize } from './lexer.ts';
+import { STRING, type SyntaxIssue } from './tokens.ts';
 
 export interface SyntaxVerdict { valid: boolean; line?: number; message?: string }
 
@@ -182,7 +184,7 @@ function checkFStringExpressions(src: string, exprs: FStringExpr[]): SyntaxIssue
 const FUTURE_WILDCARD = /^([ \t]*from[ \t]+)__future__([ \t]+import[ \t]*\*)/gm;
 
 // tree-sitter sees the source with each logical line on one physical line
-// (see TokenizeResult.joins) and without statement-level `*` (see
+// (see TokenizeResult.joins in tokens.ts) and without statement-level `*` (see
 // checkGrammar); offsets are unchanged, lines come from `code`.
 function parseError(code: string, joins: number[]): (SyntaxIssue & { spanEnd: number }) | null {
   let src = blank(code, joins);
