@@ -5,6 +5,7 @@ import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import { cudaUnavailableReason } from './cuda.ts';
+import { PrefixCache } from './prefix-cache.ts';
 import { sessionOptions } from './session-options.ts';
 
 export interface WorkerInit {
@@ -13,15 +14,22 @@ export interface WorkerInit {
   intraOpThreads: number;
   /** Linux nice value for this thread and the ONNX Runtime threads it starts (0: leave as is). */
   nice?: number;
+  /** model-past.onnx, loaded beside model.onnx when prefix sharing is on. */
+  pastOnnxPath?: string;
+  /** Byte bound of the prefix cache of keys and values (PREFIX_CACHE_MB). */
+  prefixCacheBytes?: number;
 }
 
 export type WorkerRequest = { id: number; inputIds: BigInt64Array; attentionMask: BigInt64Array; batchSize: number; seqLen: number };
+/** Suffixes against the prefix's keys and values: from the cache, or computed first by a prefix pass. */
+export type SuffixRequest = Omit<WorkerRequest, 'id'> & { id: number; kind: 'suffixes'; prefixKey: string; prefixIds: Int32Array };
 export type WorkerMessage =
   /** On CPU under `auto`: why, and whether CUDA was tried and failed (a warning) or never possible (information). */
-  | { type: 'ready'; executionProvider: string; cpuReason?: { message: string; cudaFailed: boolean } }
+  | { type: 'ready'; executionProvider: string; cpuReason?: { message: string; cudaFailed: boolean }; past?: boolean }
   | { type: 'init_failed'; message: string }
   | { type: 'result'; id: number; logits: Float32Array }
-  | { type: 'failed'; id: number; message: string };
+  | { type: 'failed'; id: number; message: string }
+  | { type: 'suffix_result'; id: number; logits: Float32Array; prefixHit: boolean; cacheBytes: number; evicted: string[] };
 
 const init = workerData as WorkerInit;
 const port = parentPort!;
@@ -54,18 +62,103 @@ function lowerThreadPriority(nice: number): void {
   }
 }
 
+/** The prefix's keys and values, as present_* came out of its prefix pass, to be fed back as past_*. */
+type Past = Record<string, ort.Tensor>;
+
+/**
+ * model-past.onnx (PREFIX-CONTRACT): the network over suffix tokens that attend to a given past.
+ * The prefix pass is the same graph with an empty past; its present_* outputs are the prefix's
+ * keys and values, fed back as past_* to every suffix batch of the prefix.
+ */
+class PastRunner {
+  private readonly cache: PrefixCache<Past>;
+  private readonly layers: number;
+  private readonly emptyPast: Past;
+
+  constructor(private readonly session: ort.InferenceSession, cacheBytes: number) {
+    this.cache = new PrefixCache<Past>(cacheBytes);
+    this.layers = session.inputNames.filter((n) => n.startsWith('past_key.')).length;
+    if (this.layers === 0) throw new Error(`${init.pastOnnxPath}: no past_key.* inputs`);
+    const pastMeta = session.inputMetadata.find((m) => m.name === 'past_key.0');
+    if (!pastMeta?.isTensor) throw new Error(`${init.pastOnnxPath}: past_key.0 is not a tensor input`);
+    const type = pastMeta.type === 'float16' ? 'float16' : 'float32';
+    // [1, num_key_value_heads, past_len, head_dim]: heads and head_dim are fixed in the graph.
+    const [, heads, , headDim] = pastMeta.shape.map((d) => (typeof d === 'number' ? d : NaN));
+    if (!Number.isInteger(heads) || !Number.isInteger(headDim)) throw new Error(`${init.pastOnnxPath}: past_key.0 needs fixed heads and head_dim dims, got ${JSON.stringify(pastMeta.shape)}`);
+    const empty = new ort.Tensor(type, type === 'float16' ? new Uint16Array(0) : new Float32Array(0), [1, heads, 0, headDim]);
+    this.emptyPast = {};
+    for (let i = 0; i < this.layers; i++) {
+      this.emptyPast[`past_key.${i}`] = empty;
+      this.emptyPast[`past_value.${i}`] = empty;
+    }
+  }
+
+  async run(req: SuffixRequest): Promise<Extract<WorkerMessage, { type: 'suffix_result' }>> {
+    let past = this.cache.get(req.prefixKey);
+    const prefixHit = past !== undefined;
+    let evicted: string[] = [];
+    if (!past) {
+      past = await this.prefixPass(req.prefixIds);
+      evicted = this.cache.set(req.prefixKey, past, pastBytes(past));
+    }
+    const dims = [req.batchSize, req.seqLen];
+    const out = await this.session.run({
+      input_ids: new ort.Tensor('int64', req.inputIds, dims),
+      attention_mask: new ort.Tensor('int64', req.attentionMask, dims),
+      ...past,
+    }, ['logits']);
+    const logits = Float32Array.from(out.logits.data as Float32Array);
+    return { type: 'suffix_result', id: req.id, logits, prefixHit, cacheBytes: this.cache.bytes, evicted };
+  }
+
+  private async prefixPass(prefixIds: Int32Array): Promise<Past> {
+    const dims = [1, prefixIds.length];
+    const ids = BigInt64Array.from(prefixIds, BigInt);
+    const mask = new BigInt64Array(prefixIds.length).fill(1n);
+    const out = await this.session.run({
+      input_ids: new ort.Tensor('int64', ids, dims),
+      attention_mask: new ort.Tensor('int64', mask, dims),
+      ...this.emptyPast,
+    });
+    const past: Past = {};
+    for (let i = 0; i < this.layers; i++) {
+      past[`past_key.${i}`] = out[`present_key.${i}`];
+      past[`past_value.${i}`] = out[`present_value.${i}`];
+    }
+    return past;
+  }
+}
+
+function pastBytes(past: Past): number {
+  return Object.values(past).reduce((n, t) => n + (t.data as ArrayBufferView).byteLength, 0);
+}
+
 async function main(): Promise<void> {
   lowerThreadPriority(init.nice ?? 0);
   let session: ort.InferenceSession;
+  let past: PastRunner | undefined;
   try {
     const created = await createSession();
     session = created.session;
-    port.postMessage({ type: 'ready', executionProvider: created.provider, cpuReason: created.cpuReason } satisfies WorkerMessage);
+    if (init.pastOnnxPath) {
+      past = new PastRunner(await ort.InferenceSession.create(init.pastOnnxPath, sessionOptions(init.intraOpThreads, created.provider)), init.prefixCacheBytes ?? 0);
+    }
+    port.postMessage({ type: 'ready', executionProvider: created.provider, cpuReason: created.cpuReason, past: past !== undefined } satisfies WorkerMessage);
   } catch (err) {
     port.postMessage({ type: 'init_failed', message: (err as Error).message } satisfies WorkerMessage);
     return;
   }
-  port.on('message', async (req: WorkerRequest) => {
+  port.on('message', async (req: WorkerRequest | SuffixRequest) => {
+    if ('kind' in req) {
+      try {
+        if (!past) throw new Error('no model-past.onnx loaded; this is a bug');
+        const result = await past.run(req);
+        port.postMessage(result satisfies WorkerMessage, [result.logits.buffer as ArrayBuffer]);
+      } catch (err) {
+        port.postMessage({ type: 'failed', id: req.id, message: (err as Error).message.split('\n')[0] } satisfies WorkerMessage);
+      }
+      return;
+    }
     try {
       const dims = [req.batchSize, req.seqLen];
       const out = await session.run({
