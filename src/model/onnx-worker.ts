@@ -22,7 +22,7 @@ export interface WorkerInit {
 
 export type WorkerRequest = { id: number; inputIds: BigInt64Array; attentionMask: BigInt64Array; batchSize: number; seqLen: number };
 /** Suffixes against the prefix's keys and values: from the cache, or computed first by a prefix pass. */
-export type SuffixRequest = Omit<WorkerRequest, 'id'> & { id: number; kind: 'suffixes'; prefixKey: string; prefixIds: Int32Array };
+export type SuffixRequest = WorkerRequest & { kind: 'suffixes'; prefixKey: string; prefixIds: Int32Array; maxAttention?: number };
 export type WorkerMessage =
   /** On CPU under `auto`: why, and whether CUDA was tried and failed (a warning) or never possible (information). */
   | { type: 'ready'; executionProvider: string; cpuReason?: { message: string; cudaFailed: boolean }; past?: boolean }
@@ -98,7 +98,7 @@ class PastRunner {
     const prefixHit = past !== undefined;
     let evicted: string[] = [];
     if (!past) {
-      past = await this.prefixPass(req.prefixIds);
+      past = await this.prefixPass(req.prefixIds, req.maxAttention ?? 0);
       evicted = this.cache.set(req.prefixKey, past, pastBytes(past));
     }
     const dims = [req.batchSize, req.seqLen];
@@ -111,22 +111,49 @@ class PastRunner {
     return { type: 'suffix_result', id: req.id, logits, prefixHit, cacheBytes: this.cache.bytes, evicted };
   }
 
-  private async prefixPass(prefixIds: Int32Array): Promise<Past> {
-    const dims = [1, prefixIds.length];
-    const ids = BigInt64Array.from(prefixIds, BigInt);
-    const mask = new BigInt64Array(prefixIds.length).fill(1n);
-    const out = await this.session.run({
-      input_ids: new ort.Tensor('int64', ids, dims),
-      attention_mask: new ort.Tensor('int64', mask, dims),
-      ...this.emptyPast,
-    });
-    const past: Past = {};
-    for (let i = 0; i < this.layers; i++) {
-      past[`past_key.${i}`] = out[`present_key.${i}`];
-      past[`past_value.${i}`] = out[`present_value.${i}`];
+  /**
+   * The prefix's keys and values, in pieces of at most `maxAttention` piece length × (past + piece
+   * length) scores, each piece attending to the pieces before it (the same causal attention as one run).
+   */
+  private async prefixPass(prefixIds: Int32Array, maxAttention: number): Promise<Past> {
+    let past = this.emptyPast;
+    for (let done = 0; done < prefixIds.length;) {
+      const fits = maxAttention > 0 ? Math.floor((Math.sqrt(done * done + 4 * maxAttention) - done) / 2) : Infinity;
+      const end = Math.min(prefixIds.length, done + Math.max(MIN_PREFIX_PIECE, fits));
+      const dims = [1, end - done];
+      const out = await this.session.run({
+        input_ids: new ort.Tensor('int64', BigInt64Array.from(prefixIds.subarray(done, end), BigInt), dims),
+        attention_mask: new ort.Tensor('int64', new BigInt64Array(end - done).fill(1n), dims),
+        ...past,
+      });
+      const next: Past = {};
+      for (let i = 0; i < this.layers; i++) {
+        for (const [pastName, presentName] of [[`past_key.${i}`, `present_key.${i}`], [`past_value.${i}`, `present_value.${i}`]]) {
+          next[pastName] = done === 0 ? out[presentName] : concatSequence(past[pastName], out[presentName]);
+        }
+      }
+      past = next;
+      done = end;
     }
     return past;
   }
+}
+
+/** Shortest piece of a prefix pass: shorter pieces cost more in per-run overhead than they save in memory. */
+const MIN_PREFIX_PIECE = 16;
+
+/** [1, heads, a, dim] and [1, heads, b, dim] → [1, heads, a + b, dim]. */
+function concatSequence(first: ort.Tensor, second: ort.Tensor): ort.Tensor {
+  const [, heads, a, dim] = first.dims;
+  const b = second.dims[2];
+  const x = first.data as Float32Array | Uint16Array;
+  const y = second.data as Float32Array | Uint16Array;
+  const out = new (x.constructor as Float32ArrayConstructor | Uint16ArrayConstructor)(heads * (a + b) * dim);
+  for (let h = 0; h < heads; h++) {
+    out.set(x.subarray(h * a * dim, (h + 1) * a * dim), h * (a + b) * dim);
+    out.set(y.subarray(h * b * dim, (h + 1) * b * dim), h * (a + b) * dim + a * dim);
+  }
+  return new ort.Tensor(first.type as 'float32', out as Float32Array, [1, heads, a + b, dim]);
 }
 
 function pastBytes(past: Past): number {

@@ -83,7 +83,7 @@ export class PrefixSharingRewardModel implements RewardModel {
     const suffixLengths = members.map((r) => rows[r].length - prefixLength);
     for (const chunk of chunkSuffixes(prefixLength, suffixLengths, this.opts)) {
       const suffixes = chunk.map((i) => rows[members[i]].subarray(prefixLength));
-      const run = await model.predictSuffixes({ ...padRows(suffixes, this.opts.padTokenId), prefixIds, prefixKey } satisfies SuffixBatch);
+      const run = await model.predictSuffixes({ ...padRows(suffixes, this.opts.padTokenId), prefixIds, prefixKey, maxAttention: this.opts.maxAttention } satisfies SuffixBatch);
       chunk.forEach((i, k) => (logits[members[i]] = run.logits[k]));
       this.remember(prefixKey, prefixLength, run.evicted);
       const m = this.metrics;

@@ -32,6 +32,12 @@ export interface SuffixBatch extends ModelBatch {
   prefixIds: Int32Array;
   /** The prefix cache's key: a hash of prefixIds. */
   prefixKey: string;
+  /**
+   * Largest pieces × piece length × (past + piece length) of one run when the prefix must be
+   * computed: a long prefix runs in pieces, each against the keys and values of those before it, so
+   * its attention scores stay within MAX_BATCH_ATTENTION. 0 or unset: one run.
+   */
+  maxAttention?: number;
 }
 
 export interface SuffixRun {
