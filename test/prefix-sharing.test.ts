@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { BatchQueue, type QueueOptions } from '../src/batch/queue.ts';
+import { ConfigError, loadConfig, prefixSharingWanted } from '../src/config.ts';
 import { chunkSuffixes, commonPrefixLength, groupTokens, planPrefixGroups } from '../src/batch/prefix-plan.ts';
 import { Metrics } from '../src/metrics.ts';
 import { DedupingRewardModel } from '../src/model/deduping-model.ts';
@@ -246,5 +247,17 @@ describe('the queue with prefix sharing', () => {
     assert.ok(fake.batches.every((b) => b.batchSize * b.seqLen <= 100));
     assert.equal(fake.batches.length, 4);
     await q.drain();
+  });
+});
+
+describe('PREFIX_MIN_TOKENS and PREFIX_CACHE_MB', () => {
+  it('0 turns sharing off; a prefix shorter than 16 tokens or a negative size is refused naming the variable', () => {
+    assert.equal(prefixSharingWanted(loadConfig({})), true);
+    assert.equal(prefixSharingWanted(loadConfig({ PREFIX_MIN_TOKENS: '0' })), false);
+    assert.equal(prefixSharingWanted(loadConfig({ PREFIX_CACHE_MB: '0' })), false);
+    assert.equal(loadConfig({ PREFIX_MIN_TOKENS: '16' }).PREFIX_MIN_TOKENS, 16);
+    for (const [variable, value, message] of [['PREFIX_MIN_TOKENS', '8', /0 \(off\) or at least 16/], ['PREFIX_MIN_TOKENS', 'many', /integer/], ['PREFIX_CACHE_MB', '-1', /integer/]] as const) {
+      assert.throws(() => loadConfig({ [variable]: value }), (err: unknown) => err instanceof ConfigError && err.variable === variable && message.test(err.message));
+    }
   });
 });
