@@ -2,11 +2,12 @@
 // from the configuration. The service (app.ts) puts routes in front of it; the offline scoring CLI
 // (cli/score.ts) feeds it a JSONL file.
 import { BatchQueue } from './batch/queue.ts';
-import { batchAttentionBudget, batchTokenBudget, type Config } from './config.ts';
+import { batchAttentionBudget, batchTokenBudget, prefixSharingWanted, type Config } from './config.ts';
 import { DedupingRewardModel } from './model/deduping-model.ts';
 import { Metrics } from './metrics.ts';
 import type { ModelDir } from './model/model-dir.ts';
 import { OnnxRewardModel } from './model/onnx-model.ts';
+import { PrefixSharingRewardModel } from './model/prefix-sharing-model.ts';
 import type { RewardModel } from './model/reward-model.ts';
 import { InlinePreparer, type Preparer } from './prep/prepare.ts';
 import { PrepPool } from './prep/pool.ts';
@@ -25,8 +26,16 @@ export async function createEngine(config: Config, modelDir: ModelDir, model: Re
   const metrics = new Metrics();
   const maxBatchTokens = batchTokenBudget(config, model.info.executionProvider);
   const maxBatchAttention = batchAttentionBudget(config, model.info.executionProvider);
+  // Rows sharing a long prefix run it once (with model-past.onnx), and everything that reaches the
+  // network is counted there.
+  const sharing = new PrefixSharingRewardModel(model, {
+    minTokens: prefixSharingWanted(config) ? config.PREFIX_MIN_TOKENS : 0,
+    maxPaddingShare: config.MAX_PADDING_SHARE,
+    maxAttention: maxBatchAttention,
+    padTokenId: modelDir.padTokenId,
+  }, metrics);
   // Identical rows of a batch run once; repeats of earlier rows come from the result cache.
-  const queue = new BatchQueue(new DedupingRewardModel(model, config.RESULT_CACHE_ITEMS, metrics), {
+  const queue = new BatchQueue(new DedupingRewardModel(sharing, config.RESULT_CACHE_ITEMS, metrics), {
     maxBatchTokens,
     maxBatchAttention,
     maxBatchItems: config.MAX_BATCH_ITEMS,
@@ -36,6 +45,7 @@ export async function createEngine(config: Config, modelDir: ModelDir, model: Re
     admissionTimeoutMs: config.ADMISSION_TIMEOUT_MS,
     padTokenId: modelDir.padTokenId,
     retryAfterS: config.RETRY_AFTER_S,
+    prefixMinTokens: sharing.active ? config.PREFIX_MIN_TOKENS : 0,
   }, metrics);
   // The tokenizer lives in the prep threads only, unless PREP_THREADS=0 puts it on the event loop;
   // only then does this thread load transformers.js (~40 MiB).
@@ -60,6 +70,7 @@ export async function startModel(config: Config, modelDir: ModelDir, log: { info
     name: modelDir.name,
     dtype: modelDir.dtype,
     retryAfterS: config.RETRY_AFTER_S,
+    ...(prefixSharingWanted(config) && modelDir.pastOnnxPath && { pastOnnxPath: modelDir.pastOnnxPath, prefixCacheBytes: config.PREFIX_CACHE_MB * 1024 * 1024 }),
     log,
   });
 }

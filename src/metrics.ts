@@ -25,11 +25,17 @@ export class Metrics {
   readonly resultCacheMisses = new Counter({ name: 'reward_result_cache_misses_total', help: 'Items the result cache did not hold, sent to the model (not counted while RESULT_CACHE_ITEMS is 0).', registers: [this.registry] });
   readonly resultCacheItems = new Gauge({ name: 'reward_result_cache_items', help: 'Logits held by the result cache.', registers: [this.registry] });
   readonly collapsedItems = new Counter({ name: 'reward_collapsed_items_total', help: 'Items that shared the model run of an identical item in the same batch.', registers: [this.registry] });
+  readonly computedTokens = new Counter({ name: 'reward_computed_tokens_total', help: 'Real tokens the network computed, by pass: whole items, shared prefixes (once per prefix cache miss) and suffixes against them. Against reward_tokens_total{kind="real"}, the tokens requested, it shows what duplicate collapse, the result cache and prefix sharing saved.', labelNames: ['pass'], registers: [this.registry] });
+  readonly prefixSharedItems = new Counter({ name: 'reward_prefix_shared_items_total', help: 'Items scored as a suffix against a shared prefix\'s keys and values.', registers: [this.registry] });
+  readonly prefixCacheHits = new Counter({ name: 'reward_prefix_cache_hits_total', help: 'Suffix runs whose prefix keys and values came from the prefix cache.', registers: [this.registry] });
+  readonly prefixCacheMisses = new Counter({ name: 'reward_prefix_cache_misses_total', help: 'Suffix runs whose prefix had to run first (then cached).', registers: [this.registry] });
+  readonly prefixCacheBytes = new Gauge({ name: 'reward_prefix_cache_bytes', help: 'Bytes of prefix keys and values held by the prefix cache (bounded by PREFIX_CACHE_MB).', registers: [this.registry] });
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
     // Zero-valued series exist from the start, so dashboards and rate() see them before traffic.
     this.tokens.inc({ kind: 'real' }, 0);
     this.tokens.inc({ kind: 'padding' }, 0);
+    for (const pass of ['whole', 'prefix', 'suffix']) this.computedTokens.inc({ pass }, 0);
   }
 }

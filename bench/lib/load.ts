@@ -63,15 +63,17 @@ async function scoreRequest(agent: Agent, url: URL, items: readonly BenchItem[],
 }
 
 /**
- * `clients` loops, each sending one item per request and the next as soon as the answer is in,
- * until `items` is used up (or, with `until`, cycling over it until that time).
+ * `clients` loops, each sending one item per request (or `itemsPerRequest` consecutive ones) and the
+ * next as soon as the answer is in, until `items` is used up (or, with `until`, cycling over it until
+ * that time).
  */
 export async function runClients(
   base: string,
   items: readonly BenchItem[],
   clients: number,
-  opts: { until?: number; onAnswer?: (done: number) => void } = {},
+  opts: { until?: number; onAnswer?: (done: number) => void; itemsPerRequest?: number } = {},
 ): Promise<LoadResult> {
+  const per = opts.itemsPerRequest ?? 1;
   const agent = new Agent({ keepAlive: true, maxSockets: clients });
   const url = new URL('/score', base);
   const result: LoadResult = { requests: 0, wallS: 0, latenciesMs: [], answers: new Map(), failures: {} };
@@ -80,8 +82,9 @@ export async function runClients(
   const client = async () => {
     for (;;) {
       if (opts.until === undefined ? next >= items.length : Date.now() >= opts.until) return;
-      const item = items[next++ % items.length];
-      await scoreRequest(agent, url, [item], result);
+      const from = next % items.length;
+      next += per;
+      await scoreRequest(agent, url, items.slice(from, from + per), result);
       result.requests++;
       opts.onAnswer?.(result.requests);
     }

@@ -6,7 +6,10 @@
 // running and at most one more is prepared (`prefetched`) while it runs. A cut always takes the
 // oldest live entry (no starvation) and grows around it among entries of similar length; it stops at
 // MAX_BATCH_TOKENS padded tokens, MAX_BATCH_ATTENTION rows × length², MAX_BATCH_ITEMS items, or
-// MAX_PADDING_SHARE padding. A single item always makes a batch.
+// MAX_PADDING_SHARE padding. A single item always makes a batch. With prefix sharing on, an oldest
+// entry that shares a prefix of PREFIX_MIN_TOKENS with others takes them instead, in arrival order,
+// while the tokens that run (the prefix once, each distinct suffix padded as prefix-plan.ts cuts its
+// runs) fit MAX_BATCH_TOKENS.
 //
 // Admission: a request whose items do not all fit the free queue waits in arrival order for room,
 // and is admitted in parts as batches leave the queue, so a request larger than MAX_QUEUE_ITEMS
@@ -16,6 +19,7 @@
 import { CancelledError, InferenceFailedError, OverloadedError, ServiceError, ShuttingDownError } from '../errors.ts';
 import type { Metrics } from '../metrics.ts';
 import type { ModelBatch, RewardModel } from '../model/reward-model.ts';
+import { commonPrefixLength, groupTokens, sharePrefix } from './prefix-plan.ts';
 
 export interface QueueOptions {
   maxBatchTokens: number;
@@ -30,6 +34,8 @@ export interface QueueOptions {
   admissionTimeoutMs: number;
   padTokenId: number;
   retryAfterS: number;
+  /** Items sharing a prefix this long are batched together, their prefix counted once (0 or unset: off). */
+  prefixMinTokens?: number;
 }
 
 export interface Scored {
@@ -315,6 +321,52 @@ export class BatchQueue {
    * the neighbour that adds the fewest padding tokens, while the padded size fits the budget.
    */
   private cut(): Batch {
+    return this.cutGroup() ?? this.cutByLength();
+  }
+
+  /**
+   * The oldest entry with the pending entries that share its first PREFIX_MIN_TOKENS tokens, in
+   * arrival order while what runs fits: the common prefix once, and each distinct suffix (a duplicate
+   * runs once) in runs cut as the model cuts them. Null when sharing is off or the entry has no partner.
+   */
+  private cutGroup(): Batch | null {
+    const min = this.opts.prefixMinTokens ?? 0;
+    const anchor = this.pending[0];
+    if (min === 0 || anchor.ids.length <= min) return null;
+    const partners = this.pending.filter((e) => e !== anchor && sharePrefix(anchor.ids, e.ids, min));
+    if (partners.length === 0) return null;
+    const limits = { maxPaddingShare: this.opts.maxPaddingShare, maxAttention: this.opts.maxBatchAttention };
+    const taken = [anchor];
+    /** Distinct members' full lengths, and the prefix they all share with the anchor. */
+    const distinct: Int32Array[] = [anchor.ids];
+    let common = anchor.ids.length;
+    let full = false;
+    for (const e of partners) {
+      if (taken.length >= this.opts.maxBatchItems) {
+        full = true;
+        break;
+      }
+      const shared = commonPrefixLength(anchor.ids, e.ids);
+      const duplicate = distinct.some((d) => d.length === e.ids.length && commonPrefixLength(d, e.ids) === d.length);
+      const members = duplicate ? distinct : [...distinct, e.ids];
+      const nextCommon = Math.min(common, shared);
+      const prefixLength = Math.min(nextCommon, ...members.map((m) => m.length - 1));
+      const tokens = groupTokens(prefixLength, members.map((m) => m.length - prefixLength), limits);
+      if (tokens > this.opts.maxBatchTokens) {
+        full = true;
+        break;
+      }
+      taken.push(e);
+      if (!duplicate) distinct.push(e.ids);
+      common = nextCommon;
+    }
+    const set = new Set(taken);
+    const entries = this.pending.filter((e) => set.has(e));
+    this.pending = this.pending.filter((e) => !set.has(e));
+    return { entries, seqLen: Math.max(...entries.map((e) => e.ids.length)), full };
+  }
+
+  private cutByLength(): Batch {
     const { maxBatchTokens, maxBatchAttention, maxBatchItems, maxPaddingShare } = this.opts;
     const anchor = this.pending[0];
     const byLength = [...this.pending].sort((a, b) => a.ids.length - b.ids.length || a.seq - b.seq);

@@ -1,5 +1,6 @@
 // A model directory is what MODEL_DIR points at: model.onnx (external data allowed), config.json,
-// tokenizer.json, tokenizer_config.json and optionally chat_template.jinja. Everything is read
+// tokenizer.json, tokenizer_config.json and optionally chat_template.jinja and model-past.onnx (the
+// same network over suffixes against a shared prefix's keys and values, for prefix sharing). Everything is read
 // from disk once at start-up; a missing or malformed file stops start-up naming the file.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
@@ -17,6 +18,8 @@ export interface ModelDir {
   name: string;
   onnxPath: string;
   onnxBytes: number;
+  /** model-past.onnx when the directory has one; without it the service runs without prefix sharing. */
+  pastOnnxPath?: string;
   config: Record<string, unknown>;
   /** tokenizer.json: checked at load, parsed again only where a tokenizer is built (the prep threads). */
   tokenizerPath: string;
@@ -63,6 +66,9 @@ export function loadModelDir(dirArg: string): ModelDir {
   const onnxBytes = statSync(onnxPath).size + (existsSync(`${onnxPath}.data`) ? statSync(`${onnxPath}.data`).size : 0);
   if (onnxBytes === 0) throw new ModelDirError(onnxPath, 'empty file');
 
+  const pastPath = join(dir, 'model-past.onnx');
+  const pastOnnxPath = existsSync(pastPath) ? pastPath : undefined;
+
   const configPath = join(dir, 'config.json');
   const config = readJson(configPath);
   const labels = config.num_labels ?? (config.id2label ? Object.keys(config.id2label as object).length : 1);
@@ -98,7 +104,7 @@ export function loadModelDir(dirArg: string): ModelDir {
 
   const name = typeof config._name_or_path === 'string' && config._name_or_path !== '' ? config._name_or_path : basename(dir);
   const dtype = String(config.torch_dtype ?? config.dtype ?? 'float32');
-  return { dir, name, onnxPath, onnxBytes, config, tokenizerPath: tokenizerJsonPath, specialTokens, tokenizerConfig, chatTemplate, chatTemplateSource, padTokenId, dtype };
+  return { dir, name, onnxPath, onnxBytes, ...(pastOnnxPath && { pastOnnxPath }), config, tokenizerPath: tokenizerJsonPath, specialTokens, tokenizerConfig, chatTemplate, chatTemplateSource, padTokenId, dtype };
 }
 
 /**

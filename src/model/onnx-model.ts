@@ -3,8 +3,8 @@
 import { siblingWorkerUrl } from '../worker-thread.ts';
 import { SupervisedWorker } from '../worker-supervisor.ts';
 import { InferenceFailedError, ModelUnavailableError } from '../errors.ts';
-import type { ModelBatch, ModelInfo, RewardModel } from './reward-model.ts';
-import type { WorkerInit, WorkerMessage, WorkerRequest } from './onnx-worker.ts';
+import type { ModelBatch, ModelInfo, PrefixRewardModel, SuffixBatch, SuffixRun } from './reward-model.ts';
+import type { SuffixRequest, WorkerInit, WorkerMessage, WorkerRequest } from './onnx-worker.ts';
 
 export interface OnnxModelOptions extends WorkerInit {
   name: string;
@@ -15,26 +15,30 @@ export interface OnnxModelOptions extends WorkerInit {
   workerUrl?: URL;
 }
 
+type Answer = Extract<WorkerMessage, { type: 'result' | 'suffix_result' }>;
+
 interface InFlight {
   id: number;
-  resolve(logits: Float32Array): void;
+  resolve(answer: Answer): void;
   reject(err: Error): void;
 }
 
 const WORKER_URL = siblingWorkerUrl(import.meta.url, 'onnx-worker');
 
-export class OnnxRewardModel implements RewardModel {
+export class OnnxRewardModel implements PrefixRewardModel {
   info: ModelInfo;
+  /** The worker loaded model-past.onnx (OnnxModelOptions.pastOnnxPath) and can run suffixes against a prefix. */
+  canSharePrefixes = false;
   private readonly worker: SupervisedWorker<WorkerMessage>;
   private inFlight: InFlight | null = null;
   private nextId = 1;
 
   private constructor(private readonly opts: OnnxModelOptions) {
     this.info = { name: opts.name, dtype: opts.dtype, executionProvider: 'starting' };
-    const { onnxPath, provider, intraOpThreads, nice } = opts;
+    const { onnxPath, provider, intraOpThreads, nice, pastOnnxPath, prefixCacheBytes } = opts;
     this.worker = new SupervisedWorker<WorkerMessage>({
       entry: opts.workerUrl ?? WORKER_URL,
-      workerData: { onnxPath, provider, intraOpThreads, nice } satisfies WorkerInit,
+      workerData: { onnxPath, provider, intraOpThreads, nice, pastOnnxPath, prefixCacheBytes } satisfies WorkerInit,
       name: 'model worker',
       log: opts.log,
       handshake: (msg) => msg.type === 'ready'
@@ -42,11 +46,12 @@ export class OnnxRewardModel implements RewardModel {
       onReady: (msg) => {
         if (msg.type !== 'ready') return;
         this.info = { ...this.info, executionProvider: msg.executionProvider };
+        this.canSharePrefixes = msg.past === true;
         if (msg.cpuReason?.cudaFailed) opts.log.warn(`EXECUTION_PROVIDER=auto: CUDA failed to start, running on CPU: ${msg.cpuReason.message}`);
         else if (msg.cpuReason) opts.log.info(`EXECUTION_PROVIDER=auto: running on CPU because ${msg.cpuReason.message}`);
       },
       onMessage: (msg) => {
-        if (msg.type === 'result' || msg.type === 'failed') this.settle(msg);
+        if (msg.type === 'result' || msg.type === 'suffix_result' || msg.type === 'failed') this.settle(msg);
       },
       // The supervisor replaces a worker that dies after start-up; the items of its batch fail with 503.
       onExit: (code) => {
@@ -68,15 +73,29 @@ export class OnnxRewardModel implements RewardModel {
     return this.worker.restarts;
   }
 
-  private settle(msg: Extract<WorkerMessage, { type: 'result' | 'failed' }>): void {
+  private settle(msg: Answer | Extract<WorkerMessage, { type: 'failed' }>): void {
     const job = this.inFlight;
     if (!job || job.id !== msg.id) return;
     this.inFlight = null;
-    if (msg.type === 'result') job.resolve(msg.logits);
-    else job.reject(new InferenceFailedError(msg.message));
+    if (msg.type === 'failed') job.reject(new InferenceFailedError(msg.message));
+    else job.resolve(msg);
   }
 
   async predict(batch: ModelBatch): Promise<Float32Array> {
+    const answer = await this.send((id) => ({ id, ...batch }), [batch.inputIds.buffer, batch.attentionMask.buffer]);
+    return answer.logits;
+  }
+
+  /** Suffixes against the prefix's keys and values, which stay in the worker's prefix cache. */
+  async predictSuffixes(batch: SuffixBatch): Promise<SuffixRun> {
+    if (!this.canSharePrefixes) throw new Error('OnnxRewardModel.predictSuffixes: no model-past.onnx loaded');
+    const answer = await this.send((id) => ({ ...batch, id, kind: 'suffixes' }), [batch.inputIds.buffer, batch.attentionMask.buffer]);
+    if (answer.type !== 'suffix_result') throw new Error('worker answered a suffix batch with a full one; this is a bug');
+    const { logits, prefixHit, cacheBytes, evicted } = answer;
+    return { logits, prefixHit, cacheBytes, evicted };
+  }
+
+  private async send(request: (id: number) => WorkerRequest | SuffixRequest, transfer: ArrayBuffer[]): Promise<Answer> {
     try {
       // A worker that failed to start is started again here, for the next batch.
       await this.worker.ready();
@@ -85,10 +104,9 @@ export class OnnxRewardModel implements RewardModel {
     }
     if (this.inFlight) throw new Error('OnnxRewardModel.predict: one batch at a time');
     const id = this.nextId++;
-    return new Promise<Float32Array>((resolve, reject) => {
+    return new Promise<Answer>((resolve, reject) => {
       this.inFlight = { id, resolve, reject };
-      const req: WorkerRequest = { id, ...batch };
-      this.worker.post(req, [batch.inputIds.buffer, batch.attentionMask.buffer]);
+      this.worker.post(request(id), transfer);
     });
   }
 

