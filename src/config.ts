@@ -11,6 +11,10 @@ interface StrSpec { kind: 'string'; default: string; help: string }
 interface EnumSpec { kind: 'enum'; default: string; values: readonly string[]; help: string }
 type Spec = IntSpec | FloatSpec | StrSpec | EnumSpec;
 
+/** Where the model runs: EXECUTION_PROVIDER's values. */
+export const EXECUTION_PROVIDERS = ['auto', 'cuda', 'cpu'] as const;
+export type ExecutionProvider = (typeof EXECUTION_PROVIDERS)[number];
+
 const MiB = 1024 * 1024;
 /** One core is left to the event loop and the model; more than 4 prep threads rarely pay for their tokenizers' memory. */
 const DEFAULT_PREP_THREADS = Math.min(4, Math.max(1, availableParallelism() - 1));
@@ -19,7 +23,7 @@ export const SPECS = {
   HOST: { kind: 'string', default: '127.0.0.1', help: 'Interface to listen on; 0.0.0.0 in containers.' },
   PORT: { kind: 'int', default: 8080, min: 0, max: 65535, help: 'TCP port.' },
   MODEL_DIR: { kind: 'string', default: DEFAULT_MODEL_DIR, help: 'Model directory (model.onnx, config.json, tokenizer files). Default: the embedded demo model.' },
-  EXECUTION_PROVIDER: { kind: 'enum', default: 'auto', values: ['auto', 'cuda', 'cpu'], help: 'auto tries CUDA when its provider library and an NVIDIA driver are present, else runs on CPU and says why; cuda fails start-up if CUDA cannot start.' },
+  EXECUTION_PROVIDER: { kind: 'enum', default: 'auto', values: EXECUTION_PROVIDERS, help: 'auto tries CUDA when its provider library and an NVIDIA driver are present, else runs on CPU and says why; cuda fails start-up if CUDA cannot start.' },
   MAX_LENGTH: { kind: 'int', default: 4096, min: 16, max: 131072, help: 'Tokens per item; longer prompts are right-truncated (RL recipe: 4096).' },
   MAX_BATCH_TOKENS: { kind: 'int', default: 0, min: 0, help: 'Padded-token budget of one model batch: bigger batches use the accelerator better but cost memory and latency. 0: 16384 on CUDA, 4096 on CPU (never below MAX_LENGTH).' },
   MAX_BATCH_ATTENTION: { kind: 'int', default: 0, min: 0, help: 'Largest rows x padded length^2 of a batch, the size of one head\'s attention scores, which bounds activation memory; a single item always runs. 0: none on CUDA, 1048576 (1024^2) on CPU.' },

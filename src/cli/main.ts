@@ -3,15 +3,10 @@
 // dataset with rewards. Every service option (MODEL_DIR, EXECUTION_PROVIDER, MAX_LENGTH, ...) applies,
 // as an environment variable or a flag.
 import { ConfigError, describeOptions, loadConfig } from '../config.ts';
-import type { ExtractionMode } from '../extract/fences.ts';
-import { extractionSchema, shapingSchema } from '../http/schemas.ts';
+import { EXTRACTION_MODES, type ExtractionMode } from '../extract/fences.ts';
 import { startupLog, warnIfDemoModel } from '../log.ts';
 import { ModelDirError, loadModelDir } from '../model/model-dir.ts';
-import type { Shaping } from '../shape/shaping.ts';
-
-/** The same values the HTTP routes accept. */
-const EXTRACTION_MODES = extractionSchema.enum;
-const SHAPINGS = shapingSchema.enum;
+import { SHAPINGS, type Shaping } from '../shape/shaping.ts';
 
 const USAGE = `usage: code-reward-service score IN.jsonl -o OUT.jsonl [options]
 
