@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import { Template } from '@huggingface/jinja';
 import { after, before, describe, it } from 'node:test';
 import type { RewardApp } from '../src/app.ts';
-import { CHATML, recoverQuestion, recoverResponse, templateMarkers, type TurnMarkers } from '../src/http/routes/openrlhf-query.ts';
+import { CHATML, recoverQuestion, recoverResponse, templateMarkers, type TurnMarkers } from '../src/prompt/chat-turns.ts';
 import { PromptEncoder } from '../src/prompt/prompt.ts';
 import { fakeApp } from './support/app.ts';
 import { tokenizerModelDir } from './support/fakes.ts';

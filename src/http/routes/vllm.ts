@@ -8,13 +8,13 @@
 // path): {"model", "input": str | [str]} → {"data": [{"embedding": [score]}]}, the same raw logit.
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
-import { InvalidRequestError, TooManyItemsError } from '../../errors.ts';
+import { InvalidRequestError } from '../../errors.ts';
 import { sigmoid } from '../../shape/shaping.ts';
 import { ChatTemplate } from '../../prompt/python-jinja.ts';
 import { PromptEncoder, truncateIds, type Prompt } from '../../prompt/prompt.ts';
 import type { RawOutcome } from '../../scorer.ts';
 import { errorSchema, scoringErrorResponses } from '../schemas.ts';
-import { clientSignal, setTimingHeaders, type RouteContext } from '../context.ts';
+import { checkClientBatch, clientSignal, setTimingHeaders, type RouteContext } from '../context.ts';
 import { vllmList, vllmListSchema } from '../vllm-pairs.ts';
 
 type ContentPart = { type: string; text?: string };
@@ -320,11 +320,11 @@ export default async function vllmRoutes(app: FastifyInstance, ctx: RouteContext
     }
     const lists = tokenIdLists(body.input);
     if (lists) {
-      if (lists.length > ctx.config.MAX_CLIENT_BATCH) throw new TooManyItemsError('input', lists.length, ctx.config.MAX_CLIENT_BATCH);
+      checkClientBatch(ctx.config, 'input', lists.length);
       return ctx.scorer.scorePrompts(idPrompts(lists, typeof (body.input as unknown[])[0] === 'number', keepLast), signal);
     }
     const { list } = requestTexts({ input: body.input as string | string[] });
-    if (list.length > ctx.config.MAX_CLIENT_BATCH) throw new TooManyItemsError('input', list.length, ctx.config.MAX_CLIENT_BATCH);
+    checkClientBatch(ctx.config, 'input', list.length);
     // vLLM's /classify tokenizes with add_special_tokens=True unless told otherwise; veRL relies on it
     // and cuts the template's leading BOS off the text it sends, so that the model sees one BOS.
     return ctx.scorer.scoreTexts(list, signal, body.add_special_tokens !== false, keepLast);
@@ -337,7 +337,7 @@ export default async function vllmRoutes(app: FastifyInstance, ctx: RouteContext
     const signal = clientSignal(request, reply);
     if (body.text !== undefined && body.messages === undefined) {
       const { list, single } = requestTexts(body as { input?: string | string[]; text?: string | string[] });
-      if (list.length > ctx.config.MAX_CLIENT_BATCH) throw new TooManyItemsError('text', list.length, ctx.config.MAX_CLIENT_BATCH);
+      checkClientBatch(ctx.config, 'text', list.length);
       const outcome = await ctx.scorer.scoreTexts(list, signal);
       setTimingHeaders(reply, outcome.timing);
       const items = outcome.logits.map((logit, i) => ({ embedding: [logit], meta_info: { prompt_tokens: outcome.prompts[i].ids.length } }));
@@ -390,7 +390,7 @@ export default async function vllmRoutes(app: FastifyInstance, ctx: RouteContext
     schema: { body: embeddingsBodySchema, response: { 200: embeddingsResponseSchema, ...scoringErrorResponses } },
   }, async (request, reply) => {
     const { list } = requestTexts({ input: request.body.input });
-    if (list.length > ctx.config.MAX_CLIENT_BATCH) throw new TooManyItemsError('input', list.length, ctx.config.MAX_CLIENT_BATCH);
+    checkClientBatch(ctx.config, 'input', list.length);
     const outcome = await ctx.scorer.scoreTexts(list, clientSignal(request, reply));
     setTimingHeaders(reply, outcome.timing);
     const promptTokens = outcome.prompts.reduce((s, p) => s + p.ids.length, 0);
