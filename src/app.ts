@@ -1,5 +1,5 @@
 // Builds the Fastify app around a model and its directory; never listens (server.ts does).
-import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { BatchQueue } from './batch/queue.ts';
 import type { Config } from './config.ts';
 import { createEngine } from './engine.ts';
@@ -27,7 +27,8 @@ export interface AppOptions {
   config: Config;
   modelDir: ModelDir;
   model: RewardModel;
-  logger?: boolean | { level: string };
+  /** The process's logger (server.ts), or Fastify's options for one (tests); none by default. */
+  logger?: FastifyBaseLogger | boolean | { level: string };
 }
 
 export interface RewardApp {
@@ -41,11 +42,15 @@ export interface RewardApp {
   shutdown(): Promise<void>;
 }
 
+function isLogger(value: AppOptions['logger']): value is FastifyBaseLogger {
+  return typeof value === 'object' && typeof (value as FastifyBaseLogger).child === 'function';
+}
+
 export async function buildApp(opts: AppOptions): Promise<RewardApp> {
   const { config, modelDir, model } = opts;
   const lifecycle: Lifecycle = { warmedUp: false, draining: false };
   const app = Fastify({
-    logger: opts.logger ?? false,
+    ...(isLogger(opts.logger) ? { loggerInstance: opts.logger } : { logger: opts.logger ?? false }),
     bodyLimit: config.BODY_LIMIT,
     // Wrong types are errors, not silently coerced; unknown top-level fields are refused by the schemas.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
@@ -56,7 +61,7 @@ export async function buildApp(opts: AppOptions): Promise<RewardApp> {
     // /score/ is /score: a trailing slash is a common slip, not a different resource.
     routerOptions: { ignoreTrailingSlash: true },
   });
-  const { metrics, queue, preparer, scorer, maxBatchTokens, maxBatchAttention } = await createEngine(config, modelDir, model, { error: (msg) => app.log.error(msg) });
+  const { metrics, queue, preparer, scorer, maxBatchTokens, maxBatchAttention } = await createEngine(config, modelDir, model, app.log);
   // After the server has closed, so no request is still being prepared.
   app.addHook('onClose', async () => preparer.close());
   registerErrorHandling(app, metrics);

@@ -4,7 +4,7 @@
 // as an environment variable or a flag.
 import { ConfigError, describeOptions, loadConfig } from '../config.ts';
 import { EXTRACTION_MODES, type ExtractionMode } from '../extract/fences.ts';
-import { startupLog, warnIfDemoModel } from '../log.ts';
+import { createLogger, warnIfDemoModel } from '../log.ts';
 import { ModelDirError, loadModelDir } from '../model/model-dir.ts';
 import { SHAPINGS, type Shaping } from '../shape/shaping.ts';
 
@@ -97,7 +97,7 @@ async function score(argv: string[]): Promise<void> {
   const cli = parseCli(argv);
   const config = loadConfig(process.env, cli.serviceArgs);
   const modelDir = loadModelDir(config.MODEL_DIR);
-  const log = startupLog(config.LOG_LEVEL, console.error, console.error);
+  const log = createLogger(config.LOG_LEVEL, 'stderr');
   warnIfDemoModel(config, log);
   const { createEngine, startModel } = await import('../engine.ts');
   const { scoreFile } = await import('./score-file.ts');
