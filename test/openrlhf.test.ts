@@ -16,8 +16,8 @@ import { CHATML, recoverQuestion, recoverResponse, templateMarkers, type TurnMar
 import { PromptEncoder } from '../src/prompt/prompt.ts';
 import { fakeApp } from './support/app.ts';
 import { tokenizerModelDir } from './support/fakes.ts';
+import { fence } from './support/fence.ts';
 
-const fence = (code: string) => '```python\n' + code + '```';
 /** The Qwen3 template with add_generation_prompt, as OpenRLHF renders prompts for a Qwen policy. */
 const chatPrompt = (question: string) => `<|im_start|>user\n${question}<|im_end|>\n<|im_start|>assistant\n`;
 

@@ -11,6 +11,16 @@ export const errorSchema = {
   properties: { error: { type: 'string' }, code: { type: 'string' } },
 } as const;
 
+/** `model` in a request body: OpenAI-style clients always send one. */
+export const ignoredModelField = { type: 'string', description: 'Accepted and ignored: the service serves one model.' } as const;
+
+/** OpenAI-style usage of an answer that generates nothing. */
+export const promptUsageSchema = {
+  type: 'object',
+  required: ['prompt_tokens', 'total_tokens'],
+  properties: { prompt_tokens: { type: 'integer' }, total_tokens: { type: 'integer' } },
+} as const;
+
 export const extractionSchema = { type: 'string', enum: EXTRACTION_MODES, default: 'single_block' } as const;
 export const shapingSchema = { type: 'string', enum: SHAPINGS, default: 'softplus' } as const;
 

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ExtractionMode } from '../../extract/fences.ts';
 import { rankIndices } from '../../shape/rank.ts';
 import type { Shaping } from '../../shape/shaping.ts';
-import { extractionSchema, itemResultSchema, scoringErrorResponses, shapingSchema } from '../schemas.ts';
+import { extractionSchema, ignoredModelField, itemResultSchema, scoringErrorResponses, shapingSchema } from '../schemas.ts';
 import { checkClientBatch, clientSignal, setTimingHeaders, type RouteContext } from '../context.ts';
 
 interface RankBody {
@@ -23,7 +23,7 @@ const rankBodySchema = {
     responses: { type: 'array', minItems: 1, items: { type: 'string' } },
     extraction: extractionSchema,
     shaping: shapingSchema,
-    model: { type: 'string', description: 'Accepted and ignored: the service serves one model.' },
+    model: ignoredModelField,
   },
 } as const;
 

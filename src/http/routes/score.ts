@@ -6,7 +6,7 @@ import { InvalidRequestError } from '../../errors.ts';
 import type { ExtractionMode } from '../../extract/fences.ts';
 import type { ScoreItem } from '../../scorer.ts';
 import type { Shaping } from '../../shape/shaping.ts';
-import { extractionSchema, itemResultSchema, scoringErrorResponses, shapingSchema } from '../schemas.ts';
+import { extractionSchema, ignoredModelField, itemResultSchema, scoringErrorResponses, shapingSchema } from '../schemas.ts';
 import { checkClientBatch, clientSignal, setTimingHeaders, type RouteContext } from '../context.ts';
 import { checkPairTruncation, pairTexts, vllmList, vllmListSchema, vllmPassiveFields, vllmTextsSchema, type VllmPassive } from '../vllm-pairs.ts';
 
@@ -41,7 +41,7 @@ export const scoreBodySchema = {
     },
     extraction: extractionSchema,
     shaping: shapingSchema,
-    model: { type: 'string', description: 'Accepted and ignored: the service serves one model.' },
+    model: ignoredModelField,
     text_1: { ...vllmTextsSchema, description: "vLLM: the question(s)." },
     text_2: { ...vllmTextsSchema, description: "vLLM: the response(s); the code is extracted from each." },
     queries: { ...vllmTextsSchema, description: "vLLM (newer spelling of text_1): the question(s)." },

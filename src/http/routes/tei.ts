@@ -10,7 +10,7 @@ import { InvalidRequestError, ServiceError } from '../../errors.ts';
 import type { ExtractionMode } from '../../extract/fences.ts';
 import { rankIndices } from '../../shape/rank.ts';
 import { sigmoid } from '../../shape/shaping.ts';
-import { extractionSchema, scoringErrorResponses } from '../schemas.ts';
+import { extractionSchema, promptUsageSchema, scoringErrorResponses } from '../schemas.ts';
 import { checkClientBatch, clientSignal, setTimingHeaders, type RouteContext } from '../context.ts';
 import { checkPairTruncation, vllmId, vllmPassiveFields, type VllmPassive } from '../vllm-pairs.ts';
 
@@ -58,11 +58,7 @@ const vllmRerankResponseSchema = {
   properties: {
     id: { type: 'string' },
     model: { type: 'string' },
-    usage: {
-      type: 'object',
-      required: ['prompt_tokens', 'total_tokens'],
-      properties: { prompt_tokens: { type: 'integer' }, total_tokens: { type: 'integer' } },
-    },
+    usage: promptUsageSchema,
     results: {
       type: 'array',
       items: {

@@ -13,7 +13,7 @@ import { sigmoid } from '../../shape/shaping.ts';
 import { ChatTemplate } from '../../prompt/python-jinja.ts';
 import { PromptEncoder, truncateIds, type Prompt } from '../../prompt/prompt.ts';
 import type { RawOutcome } from '../../scorer.ts';
-import { errorSchema, scoringErrorResponses } from '../schemas.ts';
+import { errorSchema, ignoredModelField, promptUsageSchema, scoringErrorResponses } from '../schemas.ts';
 import { checkClientBatch, clientSignal, setTimingHeaders, type RouteContext } from '../context.ts';
 import { vllmList, vllmListSchema } from '../vllm-pairs.ts';
 
@@ -43,7 +43,7 @@ const texts = { anyOf: [{ type: 'string' }, { type: 'array', minItems: 1, items:
 const classifyBodySchema = {
   type: 'object',
   properties: {
-    model: { type: 'string', description: 'Accepted and ignored: the service serves one model.' },
+    model: ignoredModelField,
     input: {
       anyOf: [
         ...texts.anyOf,
@@ -182,7 +182,7 @@ const embeddingsBodySchema = {
   type: 'object',
   required: ['input'],
   properties: {
-    model: { type: 'string', description: 'Accepted and ignored: the service serves one model.' },
+    model: ignoredModelField,
     input: { ...texts, description: 'Templated text(s), tokenized as given.' },
   },
 } as const;
@@ -201,11 +201,7 @@ const embeddingsResponseSchema = {
       },
     },
     model: { type: 'string' },
-    usage: {
-      type: 'object',
-      required: ['prompt_tokens', 'total_tokens'],
-      properties: { prompt_tokens: { type: 'integer' }, total_tokens: { type: 'integer' } },
-    },
+    usage: promptUsageSchema,
   },
 } as const;
 
@@ -238,7 +234,7 @@ const modelsResponseSchema = {
 const tokenizeBodySchema = {
   type: 'object',
   properties: {
-    model: { type: 'string', description: 'Accepted and ignored: the service serves one model.' },
+    model: ignoredModelField,
     prompt: { type: 'string', description: 'Text, tokenized as given.' },
     messages: { ...classifyBodySchema.properties.messages, description: "One conversation, rendered with the model's chat template." },
     add_special_tokens: { type: 'boolean', description: "Default true with prompt, false with messages, as vLLM's." },
@@ -262,7 +258,7 @@ const detokenizeBodySchema = {
   type: 'object',
   required: ['tokens'],
   properties: {
-    model: { type: 'string', description: 'Accepted and ignored: the service serves one model.' },
+    model: ignoredModelField,
     tokens: { type: 'array', items: { type: 'integer' } },
   },
 } as const;
