@@ -1,5 +1,8 @@
 # code-reward-service on a CUDA 12 GPU. The model is mounted at /models (see README: "Serve a real model").
-FROM nvidia/cuda:12.6.3-cudnn-runtime-ubuntu22.04
+# Two stages on the same base, so that native addons built in the first run in the second: the build
+# stage installs every dependency (TypeScript, tsx) to compile src/ into dist/; the image keeps only
+# the runtime dependencies.
+FROM nvidia/cuda:12.6.3-cudnn-runtime-ubuntu22.04 AS node
 
 RUN apt-get update \
  && apt-get install -y --no-install-recommends ca-certificates curl gnupg \
@@ -7,6 +10,7 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends nodejs \
  && rm -rf /var/lib/apt/lists/*
 
+FROM node AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 # package.json's allowScripts keeps npm from running onnxruntime-node's download of its CUDA provider
@@ -16,6 +20,11 @@ RUN ONNXRUNTIME_NODE_INSTALL=skip npm ci \
 COPY . .
 # Plain JavaScript in dist/: no TypeScript loader in the serving process (less memory, faster start).
 RUN npm run build && npm prune --omit=dev
+
+FROM node
+WORKDIR /app
+# dist/ and the pruned node_modules, with openapi.yaml and the /docs page that dist/ reads.
+COPY --from=build /app /app
 
 ENV HOST=0.0.0.0 \
     PORT=8080 \

@@ -5,6 +5,7 @@
 import os from 'node:os';
 import { goldFromPatch } from '../src/localization/index.ts';
 import { mulberry32 } from '../tools/mulberry32.ts';
+import { percentile } from './lib/stats.ts';
 
 const FILES = 20;
 const PATCH_LINES = 1_000;
@@ -62,10 +63,6 @@ function patchFor(files: { path: string; lines: string[]; bodyRows: number[] }[]
   return out.join('\n') + '\n';
 }
 
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
-}
-
 const HEADER = ['lines/file', 'patch lines', 'entities', 'median ms', 'p90 ms', 'cpu median ms', 'median/target'];
 console.log(`gold from a ${PATCH_LINES.toLocaleString()}-line patch across ${FILES} files, ${RUNS} runs each; target ${TARGET_MS} ms`);
 console.log(`load average ${os.loadavg()[0].toFixed(1)} on ${os.availableParallelism()} cores (wall times suffer from a busy machine; cpu times less)`);
@@ -87,8 +84,6 @@ for (const size of [200, 500, 2_000]) {
     const c = process.cpuUsage(c0);
     cpu.push((c.user + c.system) / 1000);
   }
-  wall.sort((a, b) => a - b);
-  cpu.sort((a, b) => a - b);
   const median = percentile(wall, 0.5);
   const cells = [size, patch.split('\n').length - 1, gold.entities.length, median.toFixed(1), percentile(wall, 0.9).toFixed(1),
     percentile(cpu, 0.5).toFixed(1), (median / TARGET_MS).toFixed(2)];

@@ -7,6 +7,7 @@ import { request } from 'node:http';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { startService } from './lib/service-process.ts';
+import { fence } from '../test/support/fence.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -25,7 +26,6 @@ type Kind = 'valid' | 'invalid' | 'oversized' | 'hangup' | 'bad_json';
 /** What each kind of request must get; anything else is unexpected. */
 const EXPECTED: Record<Kind, number[]> = { valid: [200, 503], invalid: [200, 503], oversized: [413], hangup: [], bad_json: [400] };
 
-const fence = (code: string) => '```python\n' + code + '\n```';
 function body(kind: Kind, n: number): string {
   const fn = `def f${n}(xs):\n    total = 0\n    for x in xs:\n        total += x * ${n % 7}\n    return total\n`;
   switch (kind) {

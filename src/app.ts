@@ -1,5 +1,5 @@
 // Builds the Fastify app around a model and its directory; never listens (server.ts does).
-import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { BatchQueue } from './batch/queue.ts';
 import type { Config } from './config.ts';
 import { createEngine } from './engine.ts';
@@ -8,7 +8,10 @@ import { registerErrorHandling } from './http/errors.ts';
 import { registerJsonBodyParser } from './http/json-body.ts';
 import { registerTransport } from './http/transport.ts';
 import docsRoutes from './http/routes/docs.ts';
-import healthRoutes, { type HealthContext, type Lifecycle } from './http/routes/health.ts';
+import { serviceInfo } from './http/info.ts';
+import { registerDrain, warmUp, type Lifecycle } from './http/lifecycle.ts';
+import { registerRequestMetrics } from './http/request-metrics.ts';
+import healthRoutes, { type HealthContext } from './http/routes/health.ts';
 import localizationRoutes from './http/routes/localization.ts';
 import openrlhfRoutes from './http/routes/openrlhf.ts';
 import rankRoutes from './http/routes/rank.ts';
@@ -24,7 +27,8 @@ export interface AppOptions {
   config: Config;
   modelDir: ModelDir;
   model: RewardModel;
-  logger?: boolean | { level: string };
+  /** The process's logger (server.ts), or Fastify's options for one (tests); none by default. */
+  logger?: FastifyBaseLogger | boolean | { level: string };
 }
 
 export interface RewardApp {
@@ -38,11 +42,15 @@ export interface RewardApp {
   shutdown(): Promise<void>;
 }
 
+function isLogger(value: AppOptions['logger']): value is FastifyBaseLogger {
+  return typeof value === 'object' && typeof (value as FastifyBaseLogger).child === 'function';
+}
+
 export async function buildApp(opts: AppOptions): Promise<RewardApp> {
   const { config, modelDir, model } = opts;
   const lifecycle: Lifecycle = { warmedUp: false, draining: false };
   const app = Fastify({
-    logger: opts.logger ?? false,
+    ...(isLogger(opts.logger) ? { loggerInstance: opts.logger } : { logger: opts.logger ?? false }),
     bodyLimit: config.BODY_LIMIT,
     // Wrong types are errors, not silently coerced; unknown top-level fields are refused by the schemas.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
@@ -53,44 +61,18 @@ export async function buildApp(opts: AppOptions): Promise<RewardApp> {
     // /score/ is /score: a trailing slash is a common slip, not a different resource.
     routerOptions: { ignoreTrailingSlash: true },
   });
-  const { metrics, queue, preparer, scorer, maxBatchTokens, maxBatchAttention } = await createEngine(config, modelDir, model, { error: (msg) => app.log.error(msg) });
+  const { metrics, queue, preparer, scorer, maxBatchTokens, maxBatchAttention } = await createEngine(config, modelDir, model, app.log);
   // After the server has closed, so no request is still being prepared.
   app.addHook('onClose', async () => preparer.close());
   registerErrorHandling(app, metrics);
   registerJsonBodyParser(app);
   registerTransport(app);
   registerAuth(app, config.API_KEY);
-  // While draining, answers close their keep-alive connection so the server can finish closing.
-  app.addHook('onSend', async (_request, reply) => {
-    if (lifecycle.draining) reply.header('connection', 'close');
-  });
-  app.addHook('onResponse', async (request, reply) => {
-    request.log.debug({ method: request.method, url: request.url, status: reply.statusCode, ms: reply.elapsedTime }, 'request completed');
-    const route = request.routeOptions.url ?? 'unmatched';
-    metrics.requests.inc({ route, status: String(reply.statusCode) });
-    metrics.requestDuration.observe({ route }, reply.elapsedTime / 1000);
-  });
+  registerDrain(app, lifecycle);
+  registerRequestMetrics(app, metrics);
 
   const ctx: RouteContext = { config, scorer, metrics, modelName: modelDir.name, modelDir, preparer };
-  const info = () => ({
-    model: modelDir.name,
-    model_dir: modelDir.dir,
-    dtype: modelDir.dtype,
-    execution_provider: model.info.executionProvider,
-    max_length: config.MAX_LENGTH,
-    chat_template_source: modelDir.chatTemplateSource,
-    batching: {
-      max_batch_tokens: maxBatchTokens,
-      max_batch_attention: maxBatchAttention,
-      max_batch_items: config.MAX_BATCH_ITEMS,
-      max_padding_share: config.MAX_PADDING_SHARE,
-      max_wait_ms: config.MAX_WAIT_MS,
-      max_queue_items: config.MAX_QUEUE_ITEMS,
-      admission_timeout_ms: config.ADMISSION_TIMEOUT_MS,
-      max_client_batch: config.MAX_CLIENT_BATCH,
-      prep_threads: config.PREP_THREADS,
-    },
-  });
+  const info = () => serviceInfo(config, modelDir, model.info.executionProvider, { maxBatchTokens, maxBatchAttention });
   // First: it records the routes registered after it, for the OpenAPI contract test.
   await app.register(docsRoutes);
   await app.register(healthRoutes, { ...ctx, lifecycle, info } satisfies HealthContext);
@@ -101,12 +83,7 @@ export async function buildApp(opts: AppOptions): Promise<RewardApp> {
   await app.register(vllmRoutes, ctx);
   await app.register(localizationRoutes, ctx);
 
-  const warmUp = scorer
-    .score([{ question: 'warm-up', response: '```python\nprint(1)\n```' }], 'single_block', 'softplus')
-    .then(() => {
-      lifecycle.warmedUp = true;
-    });
-  warmUp.catch((err) => app.log.error({ err }, 'warm-up batch failed; /ready stays 503'));
+  const warmedUp = warmUp(scorer, lifecycle, app.log);
 
   async function shutdown(): Promise<void> {
     lifecycle.draining = true;
@@ -116,5 +93,5 @@ export async function buildApp(opts: AppOptions): Promise<RewardApp> {
     await model.close();
   }
 
-  return { app, lifecycle, queue, metrics, warmUp, shutdown };
+  return { app, lifecycle, queue, metrics, warmUp: warmedUp, shutdown };
 }

@@ -5,11 +5,17 @@ import { fileURLToPath } from 'node:url';
 
 export const DEFAULT_MODEL_DIR = fileURLToPath(new URL('../models/tiny-random-qwen3-rm', import.meta.url));
 
-interface IntSpec { kind: 'int'; default: number; min: number; max?: number; help: string }
-interface FloatSpec { kind: 'float'; default: number; min: number; max: number; help: string }
-interface StrSpec { kind: 'string'; default: string; help: string }
-interface EnumSpec { kind: 'enum'; default: string; values: readonly string[]; help: string }
-type Spec = IntSpec | FloatSpec | StrSpec | EnumSpec;
+/** `shown`: the default as the README table states it, where the value itself depends on the machine. */
+interface Documented { help: string; shown?: string }
+interface IntSpec extends Documented { kind: 'int'; default: number; min: number; max?: number }
+interface FloatSpec extends Documented { kind: 'float'; default: number; min: number; max: number }
+interface StrSpec extends Documented { kind: 'string'; default: string }
+interface EnumSpec extends Documented { kind: 'enum'; default: string; values: readonly string[] }
+export type Spec = IntSpec | FloatSpec | StrSpec | EnumSpec;
+
+/** Where the model runs: EXECUTION_PROVIDER's values. */
+export const EXECUTION_PROVIDERS = ['auto', 'cuda', 'cpu'] as const;
+export type ExecutionProvider = (typeof EXECUTION_PROVIDERS)[number];
 
 const MiB = 1024 * 1024;
 /** One core is left to the event loop and the model; more than 4 prep threads rarely pay for their tokenizers' memory. */
@@ -18,28 +24,28 @@ const DEFAULT_PREP_THREADS = Math.min(4, Math.max(1, availableParallelism() - 1)
 export const SPECS = {
   HOST: { kind: 'string', default: '127.0.0.1', help: 'Interface to listen on; 0.0.0.0 in containers.' },
   PORT: { kind: 'int', default: 8080, min: 0, max: 65535, help: 'TCP port.' },
-  MODEL_DIR: { kind: 'string', default: DEFAULT_MODEL_DIR, help: 'Model directory (model.onnx, config.json, tokenizer files). Default: the embedded demo model.' },
-  EXECUTION_PROVIDER: { kind: 'enum', default: 'auto', values: ['auto', 'cuda', 'cpu'], help: 'auto tries CUDA when its provider library and an NVIDIA driver are present, else runs on CPU and says why; cuda fails start-up if CUDA cannot start.' },
+  MODEL_DIR: { kind: 'string', default: DEFAULT_MODEL_DIR, shown: 'models/tiny-random-qwen3-rm', help: 'Model directory: model.onnx (external data allowed), config.json, tokenizer.json, tokenizer_config.json, optional chat_template.jinja. Default: the embedded demo model.' },
+  EXECUTION_PROVIDER: { kind: 'enum', default: 'auto', values: EXECUTION_PROVIDERS, help: "auto tries CUDA when onnxruntime-node's CUDA provider and an NVIDIA driver are present, else runs on CPU and says why in one log line; cuda fails start-up if CUDA cannot start; cpu." },
   MAX_LENGTH: { kind: 'int', default: 4096, min: 16, max: 131072, help: 'Tokens per item; longer prompts are right-truncated (RL recipe: 4096).' },
-  MAX_BATCH_TOKENS: { kind: 'int', default: 0, min: 0, help: 'Padded-token budget of one model batch: bigger batches use the accelerator better but cost memory and latency. 0: 16384 on CUDA, 4096 on CPU (never below MAX_LENGTH).' },
-  MAX_BATCH_ATTENTION: { kind: 'int', default: 0, min: 0, help: 'Largest rows x padded length^2 of a batch, the size of one head\'s attention scores, which bounds activation memory; a single item always runs. 0: none on CUDA, 1048576 (1024^2) on CPU.' },
+  MAX_BATCH_TOKENS: { kind: 'int', default: 0, min: 0, help: 'Padded-token budget of one model batch: bigger batches use the accelerator better but cost memory and latency. 0: 16384 on CUDA, 4096 on CPU (never below MAX_LENGTH), since on CPU a batch of one runs as many tokens per second as a large batch.' },
+  MAX_BATCH_ATTENTION: { kind: 'int', default: 0, min: 0, help: "Largest rows x padded length^2 of a batch, the size of one head's attention scores, which bounds activation memory; a single item always runs. 0: none on CUDA, 1048576 (1024^2) on CPU, where 4 x 851-token rows take ~300 MiB of activations against ~80 MiB for one, and run no faster per token." },
   MAX_BATCH_ITEMS: { kind: 'int', default: 256, min: 1, help: 'Item cap of one model batch.' },
   MAX_PADDING_SHARE: { kind: 'float', default: 0.1, min: 0, max: 1, help: 'Largest padding share of a batch: low keeps CPU work useful; raise it on GPUs, where bigger batches matter more than padding.' },
   MAX_WAIT_MS: { kind: 'int', default: 2, min: 0, max: 10000, help: 'How long an idle model waits for a partial batch to fill: latency traded for batch size.' },
-  MAX_QUEUE_ITEMS: { kind: 'int', default: 4096, min: 1, help: 'Items admitted to the batch queue at once; a request that does not fit waits for room in arrival order (ADMISSION_TIMEOUT_MS) and is admitted in parts.' },
-  ADMISSION_TIMEOUT_MS: { kind: 'int', default: 60000, min: 0, max: 600000, help: 'How long a request may wait for room in the queue before a 503 with Retry-After (a request admitted in part is never refused); 0 refuses at once. Default: well within the 180 s timeout of OpenRLHF\'s client.' },
+  MAX_QUEUE_ITEMS: { kind: 'int', default: 4096, min: 1, help: 'Items admitted to the batch queue at once; a request that does not fit waits for room in arrival order (ADMISSION_TIMEOUT_MS, see Admission) and is admitted in parts.' },
+  ADMISSION_TIMEOUT_MS: { kind: 'int', default: 60000, min: 0, max: 600000, help: "How long a request may wait for room in the queue before a 503 with Retry-After (a request admitted in part is never refused); 0 refuses at once; must exceed MAX_WAIT_MS. Default: well within the 180 s timeout of OpenRLHF's client." },
   MAX_CLIENT_BATCH: { kind: 'int', default: 16384, min: 1, help: 'Items allowed in one request (422 above). Sized by memory: the token ids of a waiting request take up to MAX_CLIENT_BATCH x MAX_LENGTH x 4 bytes, 256 MiB at the defaults; enough for a whole OpenRLHF rollout batch (rollout_batch_size x n_samples_per_prompt).' },
   BODY_LIMIT: { kind: 'int', default: 32 * MiB, min: 1024, help: 'Request body limit in bytes (413 above).' },
   INTRA_OP_THREADS: { kind: 'int', default: 0, min: 0, help: 'ONNX Runtime intra-op threads; 0 lets ONNX Runtime choose (all cores).' },
-  PREP_THREADS: { kind: 'int', default: DEFAULT_PREP_THREADS, min: 0, max: 64, help: 'Threads that extract, check syntax and tokenize, each with its own tokenizer (~100 MiB); 0 does that work on the event loop. Default: cores - 1, from 1 to 4.' },
-  MODEL_NICE: { kind: 'int', default: 10, min: 0, max: 19, help: 'Linux nice value of the model threads: on shared cores the event loop (HTTP, /health) runs first; 0 runs them at equal priority.' },
+  PREP_THREADS: { kind: 'int', default: DEFAULT_PREP_THREADS, shown: 'cores − 1, 1 to 4', min: 0, max: 64, help: 'Threads that extract, check syntax and tokenize, each with its own tokenizer (~100 MiB); 0 does that work on the event loop. Default: cores - 1, from 1 to 4.' },
+  MODEL_NICE: { kind: 'int', default: 10, min: 0, max: 19, help: "Linux nice value of the model's threads: where the cores are shared, the event loop (HTTP, /health) runs first and the model takes the rest; 0 runs them at equal priority." },
   SHUTDOWN_TIMEOUT_MS: { kind: 'int', default: 30000, min: 0, help: 'On SIGTERM, how long queued work may take to finish before exit.' },
   RETRY_AFTER_S: { kind: 'int', default: 1, min: 0, max: 3600, help: 'Retry-After seconds sent with 503 overload answers.' },
-  RESULT_CACHE_ITEMS: { kind: 'int', default: 65536, min: 0, help: 'Logits kept for token sequences scored before (client retries, programs sampled again), ~120 bytes each whatever their length (the key is a SHA-256 of the ids); repeats are answered without the model. 0 turns the cache off; identical items batched together still run once.' },
+  RESULT_CACHE_ITEMS: { kind: 'int', default: 65536, min: 0, help: 'Logits kept for token sequences scored before, answered again without the model: client retries (OpenRLHF retries every error, veRL every time-out, each resending the whole batch) and programs a policy samples again. An entry is a SHA-256 of the ids plus one float, ~120 bytes whatever the length (measured 11.9 MB of heap for 100,000 entries of 4,096 tokens), so the default costs ~8 MB. 0 turns the cache off; identical items in one batch still run once.' },
   PREFIX_MIN_TOKENS: { kind: 'int', default: 128, min: 0, help: 'Items waiting together (from one request or several) whose token ids share a prefix of at least this many tokens, such as a GRPO group\'s question, run that prefix once and each rest against its keys and values; needs model-past.onnx in MODEL_DIR. 0 turns prefix sharing off (and model-past.onnx is not loaded).' },
   PREFIX_CACHE_MB: { kind: 'int', default: 256, min: 0, max: 1048576, help: 'MiB of shared prefixes\' keys and values kept in the model worker, least recently used out first, so a group split across batches or requests computes its prefix once (about 8 KiB a token on the bench model; 115 MB for 1,000 tokens of a 1.7B model in fp16). 0 turns prefix sharing off.' },
-  API_KEY: { kind: 'string', default: '', help: 'When set, every route but /health, /ready and /metrics needs "Authorization: Bearer <key>".' },
-  LOG_LEVEL: { kind: 'enum', default: 'info', values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], help: 'Log level.' },
+  API_KEY: { kind: 'string', default: '', shown: 'unset', help: 'When set, every route but /health, /ready and /metrics needs "Authorization: Bearer <key>".' },
+  LOG_LEVEL: { kind: 'enum', default: 'info', values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], help: 'Log level; debug adds one line per answered request (method, url, status, ms).' },
 } as const satisfies Record<string, Spec>;
 
 type Specs = typeof SPECS;

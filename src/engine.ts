@@ -4,6 +4,7 @@
 import { BatchQueue } from './batch/queue.ts';
 import { batchAttentionBudget, batchTokenBudget, prefixSharingWanted, type Config } from './config.ts';
 import { DedupingRewardModel } from './model/deduping-model.ts';
+import type { LogSink } from './log.ts';
 import { Metrics } from './metrics.ts';
 import type { ModelDir } from './model/model-dir.ts';
 import { OnnxRewardModel } from './model/onnx-model.ts';
@@ -22,7 +23,7 @@ export interface Engine {
   maxBatchAttention: number;
 }
 
-export async function createEngine(config: Config, modelDir: ModelDir, model: RewardModel, log: { error(msg: string): void }): Promise<Engine> {
+export async function createEngine(config: Config, modelDir: ModelDir, model: RewardModel, log: Pick<LogSink, 'error'>): Promise<Engine> {
   const metrics = new Metrics();
   const maxBatchTokens = batchTokenBudget(config, model.info.executionProvider);
   const maxBatchAttention = batchAttentionBudget(config, model.info.executionProvider);
@@ -61,7 +62,7 @@ export async function createEngine(config: Config, modelDir: ModelDir, model: Re
 }
 
 /** The ONNX Runtime model of MODEL_DIR in its worker thread, as the configuration asks. */
-export async function startModel(config: Config, modelDir: ModelDir, log: { info(msg: string): void; warn(msg: string): void; error(msg: string): void }): Promise<OnnxRewardModel> {
+export async function startModel(config: Config, modelDir: ModelDir, log: LogSink): Promise<OnnxRewardModel> {
   return OnnxRewardModel.create({
     onnxPath: modelDir.onnxPath,
     provider: config.EXECUTION_PROVIDER,

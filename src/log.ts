@@ -1,26 +1,29 @@
-// The start-up log of the service and the scoring CLI, before (or without) Fastify's logger: one
-// JSON line per message, at LOG_LEVEL and above.
+// The one logger of a process: pino, as Fastify uses, created at start-up and handed to Fastify, the
+// model and prep worker supervisors (which log for their threads) and the scoring CLI. One JSON line
+// per message, `level` spelled out ("info", "warn") so that a line reads the same wherever it came from.
 import { resolve } from 'node:path';
+import { pino, type Logger } from 'pino';
 import { DEFAULT_MODEL_DIR, type Config } from './config.ts';
 
-const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
+export type { Logger };
 
-export interface StartupLog {
+/** What code that only reports needs of the logger (a test can pass a plain object). */
+export interface LogSink {
   info(msg: string): void;
   warn(msg: string): void;
   error(msg: string): void;
 }
 
-export function startupLog(level: Config['LOG_LEVEL'], out: (line: string) => void = console.log, err: (line: string) => void = console.error): StartupLog {
-  const min = level === 'silent' ? Infinity : LEVELS.indexOf(level);
-  const at = (name: (typeof LEVELS)[number], write: (line: string) => void) => (msg: string) => {
-    if (LEVELS.indexOf(name) >= min) write(JSON.stringify({ level: name, msg }));
-  };
-  return { info: at('info', out), warn: at('warn', err), error: at('error', err) };
+/** The process's logger at LOG_LEVEL, writing to stdout, or to stderr where stdout carries results (the CLI). */
+export function createLogger(level: Config['LOG_LEVEL'], to: 'stdout' | 'stderr' = 'stdout'): Logger {
+  return pino(
+    { level, formatters: { level: (label) => ({ level: label }) } },
+    pino.destination({ fd: to === 'stdout' ? 1 : 2, sync: true }),
+  );
 }
 
 /** The demo model's weights are random: say so once, where its scores would otherwise be believed. */
-export function warnIfDemoModel(config: Pick<Config, 'MODEL_DIR'>, log: StartupLog): void {
+export function warnIfDemoModel(config: Pick<Config, 'MODEL_DIR'>, log: Pick<LogSink, 'warn'>): void {
   if (resolve(config.MODEL_DIR) !== DEFAULT_MODEL_DIR) return;
   log.warn('MODEL_DIR is the demo model (random weights): its scores are random, good for trying the API only; see README "Serve a real model"');
 }

@@ -1,11 +1,11 @@
 // Entry point: validate configuration, check that HOST:PORT can be bound, load the model directory,
 // start the worker, listen, and shut down gracefully on SIGTERM/SIGINT. Only config.ts and
-// model-dir.ts load before the checks, so `--help` and a bad setting answer in well under a second;
+// model-dir.ts load before the checks (a refusal to start is one plain line on stderr, not a log record), so `--help` and a bad setting answer in well under a second;
 // Fastify, ONNX Runtime and the tokenizers load after them.
 import { createServer } from 'node:net';
 import { setFlagsFromString } from 'node:v8';
 import { batchAttentionBudget, batchTokenBudget, ConfigError, describeOptions, loadConfig } from './config.ts';
-import { startupLog, warnIfDemoModel } from './log.ts';
+import { createLogger, warnIfDemoModel } from './log.ts';
 import { ModelDirError, loadModelDir } from './model/model-dir.ts';
 
 /** A listen failure as a ConfigError naming the variable to change. */
@@ -57,13 +57,13 @@ async function main(): Promise<void> {
   const config = loadConfig(process.env, argv);
   const modelDir = loadModelDir(config.MODEL_DIR);
   await checkAddress(config.HOST, config.PORT);
-  const log = startupLog(config.LOG_LEVEL);
+  const log = createLogger(config.LOG_LEVEL);
   warnIfDemoModel(config, log);
 
   const { startModel } = await import('./engine.ts');
   const { buildApp } = await import('./app.ts');
   const model = await startModel(config, modelDir, log);
-  const service = await buildApp({ config, modelDir, model, logger: { level: config.LOG_LEVEL } });
+  const service = await buildApp({ config, modelDir, model, logger: log });
   const { app } = service;
   try {
     await app.listen({ host: config.HOST, port: config.PORT });

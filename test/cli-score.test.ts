@@ -10,9 +10,9 @@ import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { keepBest } from '../src/cli/top-k.ts';
 import { REPO_ROOT } from '../tools/service-command.ts';
+import { fence } from './support/fence.ts';
 
 const run = promisify(execFile);
-const fence = (code: string) => '```python\n' + code + '\n```';
 
 /** Runs the command; its stderr (reports, progress, summary) comes back. */
 async function score(args: string[]): Promise<string> {

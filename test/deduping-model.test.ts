@@ -13,6 +13,7 @@ import { mulberry32 } from '../tools/mulberry32.ts';
 import { fakeApp } from './support/app.ts';
 import { FakeModel, fakeLogit } from './support/fakes.ts';
 import { until } from './support/until.ts';
+import { fence } from './support/fence.ts';
 
 const PAD = 151643;
 
@@ -177,7 +178,6 @@ describe('on the real tiny model, results equal an uncached run', () => {
   });
 
   it('across requests: raw_score bits equal with RESULT_CACHE_ITEMS on and 0, first answer and repeat', async () => {
-    const fence = (code: string) => '```python\n' + code + '```';
     const items = ['def f(x):\n    return x\n', 'print(2)\n', 'def f(x):\n    return x\n', 'y = [i for i in range(9)]\n', 'print(2)\n']
       .map((code) => ({ question: 'Write f.', response: fence(code) }));
     const scores: number[][] = [];

@@ -5,6 +5,7 @@ import { describe, it } from 'node:test';
 import { fakeApp } from './support/app.ts';
 import { FakeModel } from './support/fakes.ts';
 import { until } from './support/until.ts';
+import { fence } from './support/fence.ts';
 
 describe('client disconnects', () => {
   it('queued items of a client that went away never reach the model', async () => {
@@ -13,7 +14,6 @@ describe('client disconnects', () => {
     await service.app.listen({ port: 0, host: '127.0.0.1' });
     const { port } = service.app.server.address() as { port: number };
     try {
-      const fence = (s: string) => '```python\n' + s + '\n```';
       const post = (items: unknown[]) => {
         const req = request({ port, host: '127.0.0.1', method: 'POST', path: '/score', headers: { 'content-type': 'application/json' } });
         req.on('error', () => {});

@@ -11,9 +11,9 @@ import type { ModelBatch, RewardModel } from '../src/model/reward-model.ts';
 import { mulberry32 } from '../tools/mulberry32.ts';
 import { assertResponsive, probeHealth } from './support/health-probe.ts';
 import { until } from './support/until.ts';
+import { fence } from './support/fence.ts';
 
 const quiet = { info() {}, warn() {}, error() {} };
-const fence = (code: string) => '```python\n' + code + '```';
 
 async function tinyModel(md: ModelDir, workerUrl?: URL): Promise<OnnxRewardModel> {
   return OnnxRewardModel.create({

@@ -12,12 +12,12 @@ import { readFileSync } from 'node:fs';
 import { Template } from '@huggingface/jinja';
 import { after, before, describe, it } from 'node:test';
 import type { RewardApp } from '../src/app.ts';
-import { CHATML, recoverQuestion, recoverResponse, templateMarkers, type TurnMarkers } from '../src/http/routes/openrlhf-query.ts';
+import { CHATML, recoverQuestion, recoverResponse, templateMarkers, type TurnMarkers } from '../src/prompt/chat-turns.ts';
 import { PromptEncoder } from '../src/prompt/prompt.ts';
 import { fakeApp } from './support/app.ts';
 import { tokenizerModelDir } from './support/fakes.ts';
+import { fence } from './support/fence.ts';
 
-const fence = (code: string) => '```python\n' + code + '```';
 /** The Qwen3 template with add_generation_prompt, as OpenRLHF renders prompts for a Qwen policy. */
 const chatPrompt = (question: string) => `<|im_start|>user\n${question}<|im_end|>\n<|im_start|>assistant\n`;
 

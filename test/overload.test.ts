@@ -6,8 +6,7 @@ import { describe, it } from 'node:test';
 import { fakeApp } from './support/app.ts';
 import { FakeModel } from './support/fakes.ts';
 import { until } from './support/until.ts';
-
-const fence = (code: string) => '```python\n' + code + '\n```';
+import { fence } from './support/fence.ts';
 
 describe('overload', () => {
   it('a burst of 200 concurrent requests gets only 200s and 503s with Retry-After, then recovers', async () => {

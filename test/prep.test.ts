@@ -8,9 +8,9 @@ import { InlinePreparer, type ScoreItem } from '../src/prep/prepare.ts';
 import { PromptEncoder } from '../src/prompt/prompt.ts';
 import { EXIT_QUESTION } from './support/exiting-prep-worker.ts';
 import { tokenizerModelDir } from './support/fakes.ts';
+import { fence } from './support/fence.ts';
 
 const md = tokenizerModelDir();
-const fence = (code: string) => '```python\n' + code + '\n```';
 const quiet = { error() {} };
 
 function mixedItems(n: number): ScoreItem[] {

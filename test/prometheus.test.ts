@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { freePort, startService, waitFor, type ServiceProcess } from './support/service-process.ts';
+import { fence } from './support/fence.ts';
 
 const dashboard = JSON.parse(readFileSync(new URL('../deploy/grafana/code-reward-service.json', import.meta.url), 'utf8'));
 /** Grafana's $__rate_interval is at least four scrape intervals; 30 s spans the whole load here. */
@@ -108,7 +109,6 @@ describe('Grafana dashboard on a real Prometheus', () => {
 
 /** Mixed traffic on every scoring route for ms milliseconds, a few requests at a time. */
 async function load(base: string, ms: number): Promise<void> {
-  const fence = (code: string) => '```python\n' + code + '```';
   const chat = '<|im_start|>user\nAdd two numbers.<|im_end|>\n<|im_start|>assistant\n';
   const bodies: [string, unknown][] = [
     ['/v1/score', { items: [

@@ -13,9 +13,9 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { freePort, ROOT, startService, type ServiceProcess } from './support/service-process.ts';
+import { fence } from './support/fence.ts';
 
 const PYTHON = '/usr/bin/python3';
-const fence = (code: string) => '```python\n' + code + '```';
 const question = 'Add two numbers.';
 const responses = [fence('def add(a, b):\n    return a + b\n'), 'no code', fence('def add(a, b)\n    return a + b\n'), fence('def add(a, b):\n    return b + a\n')];
 

@@ -3,10 +3,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { RewardApp } from '../src/app.ts';
-import { rankIndices } from '../src/http/routes/rank.ts';
+import { rankIndices } from '../src/shape/rank.ts';
 import { fakeApp } from './support/app.ts';
-
-const fence = (code: string) => '```python\n' + code + '```';
+import { fence } from './support/fence.ts';
 
 describe('rankIndices', () => {
   const cases: [number[], number[]][] = [

@@ -9,9 +9,9 @@ import { FakeModel, fakeLogit } from './support/fakes.ts';
 import { until } from './support/until.ts';
 import { PromptEncoder } from '../src/prompt/prompt.ts';
 import { tokenizerModelDir } from './support/fakes.ts';
+import { fence } from './support/fence.ts';
 
 const card = JSON.parse(readFileSync(new URL('./fixtures/model-card.json', import.meta.url), 'utf8'));
-const fence = (code: string) => '```python\n' + code + '```';
 
 function metricValue(text: string, name: string, labels = ''): number {
   const line = text.split('\n').find((l) => l.startsWith(`${name}${labels} `));

@@ -6,8 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import type { RewardApp } from '../src/app.ts';
 import { sigmoid } from '../src/shape/shaping.ts';
 import { fakeApp } from './support/app.ts';
-
-const fence = (code: string) => '```python\n' + code + '```';
+import { fence } from './support/fence.ts';
 
 describe('POST /rerank', () => {
   let service: RewardApp;

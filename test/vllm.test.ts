@@ -16,6 +16,7 @@ import { sigmoid } from '../src/shape/shaping.ts';
 import { buildApp } from '../src/app.ts';
 import { fakeApp, testConfig } from './support/app.ts';
 import { FakeModel, fakeLogit, tokenizerModelDir } from './support/fakes.ts';
+import { fence } from './support/fence.ts';
 
 describe('POST /classify', () => {
   let service: RewardApp;
@@ -200,7 +201,6 @@ describe('POST /score and /v1/score with vLLM score bodies', () => {
   });
   after(() => service.shutdown());
 
-  const fence = (code: string) => '```python\n' + code + '```';
   const responses = [fence('def add(a, b):\n    return a + b\n'), 'I cannot.', fence('def add(a, b):\n    return a - b\n')];
   const post = (url: string, payload: object) => service.app.inject({ method: 'POST', url, payload });
   const rewardsOf = async (items: { question: string; response: string }[]) =>

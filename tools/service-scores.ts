@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { BatchQueue } from '../src/batch/queue.ts';
-import { batchTokenBudget, loadConfig } from '../src/config.ts';
+import { batchTokenBudget, EXECUTION_PROVIDERS, loadConfig, type ExecutionProvider } from '../src/config.ts';
 import { loadModelDir, type ModelDir } from '../src/model/model-dir.ts';
 import { OnnxRewardModel } from '../src/model/onnx-model.ts';
 import { PromptEncoder } from '../src/prompt/prompt.ts';
@@ -31,7 +31,7 @@ export interface PairScore {
 
 export interface ScoreOptions {
   maxLength: number;
-  provider: 'auto' | 'cuda' | 'cpu';
+  provider: ExecutionProvider;
   /** Defaults to the service's budget for the provider; raised to maxLength when smaller. */
   maxBatchTokens?: number;
 }
@@ -86,7 +86,6 @@ export function parsePairs(json: string): Pair[] {
 }
 
 const USAGE = 'usage: service-scores --model-dir DIR --max-length N [--provider cpu|cuda|auto] [--max-batch-tokens N] < pairs.json > out.json';
-const PROVIDERS = ['auto', 'cuda', 'cpu'] as const;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -105,7 +104,7 @@ async function main(): Promise<void> {
   }
   const maxLength = Number(values['max-length']);
   const maxBatchTokens = values['max-batch-tokens'] === undefined ? undefined : Number(values['max-batch-tokens']);
-  const provider = PROVIDERS.find((p) => p === values.provider);
+  const provider = EXECUTION_PROVIDERS.find((p) => p === values.provider);
   if (values['model-dir'] === undefined || !Number.isSafeInteger(maxLength) || maxLength < 1 || provider === undefined
     || (maxBatchTokens !== undefined && !(Number.isSafeInteger(maxBatchTokens) && maxBatchTokens >= 1))) {
     console.error(USAGE);

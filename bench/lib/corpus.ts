@@ -6,6 +6,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { mulberry32 } from '../../tools/mulberry32.ts';
 import { shuffle } from './stats.ts';
+import { fence } from '../../test/support/fence.ts';
 
 export interface BenchItem {
   /** Position in the bench order, also the key for score comparison. */
@@ -118,8 +119,6 @@ json.dump(out, sys.stdout)
 `;
   return JSON.parse(execFileSync('python3', ['-c', script], { input: JSON.stringify(codes), encoding: 'utf8', maxBuffer: 1 << 28 }));
 }
-
-const fence = (code: string) => '```python\n' + code + '\n```';
 
 export function buildCorpus(opts: { count: number; seed: number; invalidShare: number }): Corpus {
   const stdlib = stdlibDir();

@@ -1,12 +1,9 @@
 // The service under test as a child process, run as `npm start` runs it (built into dist/, then
-// plain node), and its readiness.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { freePort, serverCommand } from '../../tools/service-command.ts';
+// plain node), with its log in a file, its memory, and the execution provider it chose. The spawn
+// and the wait for /ready are tools/service-command.ts, as the tests use them.
+import { freePort, launch, untilReady } from '../../tools/service-command.ts';
 import { memoryOf, resetPeakOf } from './proc.ts';
 
-const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const READY_TIMEOUT_MS = 180_000;
 
 export interface ServiceHandle {
@@ -23,14 +20,9 @@ export interface ServiceHandle {
 /** Starts the built server on a free port and waits for /ready; modelDir unset keeps MODEL_DIR's own default. */
 export async function startService(opts: { modelDir?: string; env: NodeJS.ProcessEnv; nodeArgs?: string[]; logPath: string }): Promise<ServiceHandle> {
   const port = await freePort();
-  const child: ChildProcess = spawn(process.execPath, [...(opts.nodeArgs ?? []), ...serverCommand({ built: true })], {
-    cwd: REPO,
-    env: { ...opts.env, ...(opts.modelDir ? { MODEL_DIR: opts.modelDir } : {}), PORT: String(port), HOST: '127.0.0.1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const log = createWriteStream(opts.logPath);
-  child.stdout!.pipe(log);
-  child.stderr!.pipe(log);
+  const env = { ...opts.env, ...(opts.modelDir ? { MODEL_DIR: opts.modelDir } : {}), PORT: String(port), HOST: '127.0.0.1' };
+  const launched = launch(env, [], { built: true, nodeArgs: opts.nodeArgs, logPath: opts.logPath });
+  const { child } = launched;
   let stopping = false;
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code, signal) => {
     // Anything else on a shared machine that signals the service would otherwise look like a bench failure.
@@ -39,22 +31,12 @@ export async function startService(opts: { modelDir?: string; env: NodeJS.Proces
   }));
   const pid = child.pid!;
   const base = `http://127.0.0.1:${port}`;
-
-  const deadline = Date.now() + READY_TIMEOUT_MS;
-  let dead = false;
-  void exited.then(() => { dead = true; });
-  for (;;) {
-    if (dead) throw new Error(`service exited before /ready; see ${opts.logPath}:\n${readFileSync(opts.logPath, 'utf8').slice(-2000)}`);
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`service not ready after ${READY_TIMEOUT_MS / 1000}s; see ${opts.logPath}`);
-    }
-    try {
-      if ((await fetch(`${base}/ready`)).status === 200) break;
-    } catch {
-      // Not listening yet.
-    }
-    await new Promise((r) => setTimeout(r, 200));
+  try {
+    await untilReady(launched, base, READY_TIMEOUT_MS);
+  } catch (err) {
+    stopping = true;
+    child.kill('SIGKILL');
+    throw new Error(`${(err as Error).message}\n(the whole log: ${opts.logPath})`);
   }
 
   const info = (await (await fetch(`${base}/info`)).json()) as { execution_provider: string };
@@ -68,9 +50,7 @@ export async function startService(opts: { modelDir?: string; env: NodeJS.Proces
     stop: async () => {
       stopping = true;
       child.kill('SIGTERM');
-      const code = await exited;
-      log.end();
-      return code;
+      return exited;
     },
   };
 }

@@ -3,15 +3,10 @@
 // dataset with rewards. Every service option (MODEL_DIR, EXECUTION_PROVIDER, MAX_LENGTH, ...) applies,
 // as an environment variable or a flag.
 import { ConfigError, describeOptions, loadConfig } from '../config.ts';
-import type { ExtractionMode } from '../extract/fences.ts';
-import { extractionSchema, shapingSchema } from '../http/schemas.ts';
-import { startupLog, warnIfDemoModel } from '../log.ts';
+import { EXTRACTION_MODES, type ExtractionMode } from '../extract/fences.ts';
+import { createLogger, warnIfDemoModel } from '../log.ts';
 import { ModelDirError, loadModelDir } from '../model/model-dir.ts';
-import type { Shaping } from '../shape/shaping.ts';
-
-/** The same values the HTTP routes accept. */
-const EXTRACTION_MODES = extractionSchema.enum;
-const SHAPINGS = shapingSchema.enum;
+import { SHAPINGS, type Shaping } from '../shape/shaping.ts';
 
 const USAGE = `usage: code-reward-service score IN.jsonl -o OUT.jsonl [options]
 
@@ -102,7 +97,7 @@ async function score(argv: string[]): Promise<void> {
   const cli = parseCli(argv);
   const config = loadConfig(process.env, cli.serviceArgs);
   const modelDir = loadModelDir(config.MODEL_DIR);
-  const log = startupLog(config.LOG_LEVEL, console.error, console.error);
+  const log = createLogger(config.LOG_LEVEL, 'stderr');
   warnIfDemoModel(config, log);
   const { createEngine, startModel } = await import('../engine.ts');
   const { scoreFile } = await import('./score-file.ts');

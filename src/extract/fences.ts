@@ -8,8 +8,12 @@ import { pyStrip } from '../python/text.ts';
 
 export { pyStrip };
 
-export type ExtractionMode = 'single_block' | 'last_block' | 'none';
-export type ExtractStatus = 'ok' | 'no_code' | 'multiple_blocks' | 'empty_code';
+/** How code is taken from a response; the routes' and the CLI's accepted values. */
+export const EXTRACTION_MODES = ['single_block', 'last_block', 'none'] as const;
+export type ExtractionMode = (typeof EXTRACTION_MODES)[number];
+/** What extraction found: code ('ok') or why there is none to score. */
+export const EXTRACT_STATUSES = ['ok', 'no_code', 'multiple_blocks', 'empty_code'] as const;
+export type ExtractStatus = (typeof EXTRACT_STATUSES)[number];
 
 const BACKTICK = 0x60;
 const NEWLINE = 0x0a;

@@ -1,6 +1,7 @@
 // What route plugins share: configuration, the scorer, and small per-request helpers.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config.ts';
+import { TooManyItemsError } from '../errors.ts';
 import type { Metrics } from '../metrics.ts';
 import type { ModelDir } from '../model/model-dir.ts';
 import type { Preparer } from '../prep/prepare.ts';
@@ -24,6 +25,11 @@ export function clientSignal(request: FastifyRequest, reply: FastifyReply): Abor
     if (!reply.raw.writableFinished) controller.abort();
   });
   return controller.signal;
+}
+
+/** A request's items within MAX_CLIENT_BATCH, or a 422 naming the field they came in. */
+export function checkClientBatch(config: Pick<Config, 'MAX_CLIENT_BATCH'>, field: string, count: number): void {
+  if (count > config.MAX_CLIENT_BATCH) throw new TooManyItemsError(field, count, config.MAX_CLIENT_BATCH);
 }
 
 export function setTimingHeaders(reply: FastifyReply, t: Timing): void {

@@ -1,5 +1,9 @@
 // JSON schemas shared by routes: Fastify compiles them once into validators and serializers, and
-// the OpenAPI contract test compares them with openapi.yaml.
+// the OpenAPI contract test compares them with openapi.yaml. Enums come from the const arrays the
+// types derive from, so a value is added in one place.
+import { EXTRACTION_MODES } from '../extract/fences.ts';
+import { ITEM_STATUSES } from '../prep/prepare.ts';
+import { SHAPINGS } from '../shape/shaping.ts';
 
 export const errorSchema = {
   type: 'object',
@@ -7,8 +11,18 @@ export const errorSchema = {
   properties: { error: { type: 'string' }, code: { type: 'string' } },
 } as const;
 
-export const extractionSchema = { type: 'string', enum: ['single_block', 'last_block', 'none'], default: 'single_block' } as const;
-export const shapingSchema = { type: 'string', enum: ['softplus', 'none'], default: 'softplus' } as const;
+/** `model` in a request body: OpenAI-style clients always send one. */
+export const ignoredModelField = { type: 'string', description: 'Accepted and ignored: the service serves one model.' } as const;
+
+/** OpenAI-style usage of an answer that generates nothing. */
+export const promptUsageSchema = {
+  type: 'object',
+  required: ['prompt_tokens', 'total_tokens'],
+  properties: { prompt_tokens: { type: 'integer' }, total_tokens: { type: 'integer' } },
+} as const;
+
+export const extractionSchema = { type: 'string', enum: EXTRACTION_MODES, default: 'single_block' } as const;
+export const shapingSchema = { type: 'string', enum: SHAPINGS, default: 'softplus' } as const;
 
 export const itemResultSchema = {
   type: 'object',
@@ -17,7 +31,7 @@ export const itemResultSchema = {
     reward: { type: 'number' },
     raw_score: { type: ['number', 'null'] },
     valid: { type: 'boolean' },
-    status: { type: 'string', enum: ['ok', 'no_code', 'multiple_blocks', 'empty_code', 'syntax_error'] },
+    status: { type: 'string', enum: ITEM_STATUSES },
     truncated: { type: 'boolean' },
     prompt_tokens: { type: 'integer' },
     detail: {

@@ -4,13 +4,14 @@ import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
+import type { ExecutionProvider } from '../config.ts';
 import { cudaUnavailableReason } from './cuda.ts';
 import { PrefixCache } from './prefix-cache.ts';
 import { sessionOptions } from './session-options.ts';
 
 export interface WorkerInit {
   onnxPath: string;
-  provider: 'auto' | 'cuda' | 'cpu';
+  provider: ExecutionProvider;
   intraOpThreads: number;
   /** Linux nice value for this thread and the ONNX Runtime threads it starts (0: leave as is). */
   nice?: number;

@@ -3,14 +3,16 @@
 // model. Pure functions of their input, so the same code runs on the event loop (PREP_THREADS=0) or
 // in the prep worker threads.
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import { extractCode, type ExtractionMode } from '../extract/fences.ts';
+import { EXTRACT_STATUSES, extractCode, type ExtractionMode } from '../extract/fences.ts';
 import { checkPythonSyntax } from '../pysyntax/validity.ts';
 import { checkLocalizationBody, scoreLocalizationItems } from '../localization/index.ts';
 import type { LocalizationBody, LocalizationResponse } from '../localization/index.ts';
 import type { Prompt, PromptEncoder } from '../prompt/prompt.ts';
 import { needsModel, type Shaping } from '../shape/shaping.ts';
 
-export type ItemStatus = 'ok' | 'no_code' | 'multiple_blocks' | 'empty_code' | 'syntax_error';
+/** An item's outcome before the model: extraction's, or code that CPython would not parse. */
+export const ITEM_STATUSES = [...EXTRACT_STATUSES, 'syntax_error'] as const;
+export type ItemStatus = (typeof ITEM_STATUSES)[number];
 
 export interface ScoreItem {
   question: string;

@@ -1,8 +1,8 @@
 // Reward shaping as CodeScaler trains with it: softplus keeps every valid program above 0 and every
 // invalid one at exactly 0, so a policy can never earn more by emitting broken code.
 
-export type Shaping = 'softplus' | 'none';
-export const SHAPINGS: readonly Shaping[] = ['softplus', 'none'];
+export const SHAPINGS = ['softplus', 'none'] as const;
+export type Shaping = (typeof SHAPINGS)[number];
 
 /** log(1 + e^x) without overflow for large |x|. */
 export function softplus(x: number): number {

@@ -2,13 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import { errorSchema } from '../schemas.ts';
 import type { RouteContext } from '../context.ts';
-
-export interface Lifecycle {
-  /** Set once the model has answered the warm-up batch. */
-  warmedUp: boolean;
-  /** Set on SIGTERM: /ready turns 503 so load balancers stop sending. */
-  draining: boolean;
-}
+import type { Lifecycle } from '../lifecycle.ts';
 
 export interface HealthContext extends RouteContext {
   lifecycle: Lifecycle;

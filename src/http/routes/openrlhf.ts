@@ -2,11 +2,10 @@
 // question (last user turn of its prompt) and the response (the query after the prompt), then scored
 // as /v1/score does with its defaults (single_block extraction, softplus shaping).
 import type { FastifyInstance } from 'fastify';
-import { InvalidRequestError, TooManyItemsError } from '../../errors.ts';
-import type { ModelDir } from '../../model/model-dir.ts';
+import { InvalidRequestError } from '../../errors.ts';
 import { scoringErrorResponses } from '../schemas.ts';
-import { clientSignal, setTimingHeaders, type RouteContext } from '../context.ts';
-import { CHAT_FORMATS, FORMAT_END_TOKENS, recoverQuestion, recoverResponse, templateMarkers, type TurnMarkers } from './openrlhf-query.ts';
+import { checkClientBatch, clientSignal, setTimingHeaders, type RouteContext } from '../context.ts';
+import { querySplitter } from '../../prompt/chat-turns.ts';
 
 interface GetRewardBody {
   query: string[];
@@ -40,29 +39,19 @@ const getRewardResponseSchema = {
   },
 } as const;
 
-function tokenContent(value: unknown): string {
-  if (typeof value === 'string') return value;
-  const content = (value as { content?: unknown } | null)?.content;
-  return typeof content === 'string' ? content : '';
-}
-
 export default async function openrlhfRoutes(app: FastifyInstance, ctx: RouteContext): Promise<void> {
-  const endTokens = [...FORMAT_END_TOKENS, tokenContent(ctx.modelDir.tokenizerConfig.eos_token)];
-  // The model's own turn markers, read once from one rendering of its template, then the policies' formats.
-  const own = await templateMarkers((q, c) => ctx.preparer.renderChat(q, c), ctx.modelDir.specialTokens);
-  const markers: TurnMarkers[] = [...(own ? [own] : []), ...CHAT_FORMATS.map((f) => f.user)];
-  const assistantHeaders = CHAT_FORMATS.map((f) => f.assistant);
+  const split = await querySplitter((q, c) => ctx.preparer.renderChat(q, c), ctx.modelDir.specialTokens, ctx.modelDir.tokenizerConfig.eos_token);
 
   app.post<{ Body: GetRewardBody }>('/get_reward', {
     schema: { body: getRewardBodySchema, response: { 200: getRewardResponseSchema, ...scoringErrorResponses } },
   }, async (request, reply) => {
     const { query, prompts } = request.body;
     if (query.length !== prompts.length) throw new InvalidRequestError(`body/prompts: ${prompts.length} prompts for ${query.length} queries; they must pair up`);
-    if (query.length > ctx.config.MAX_CLIENT_BATCH) throw new TooManyItemsError('query', query.length, ctx.config.MAX_CLIENT_BATCH);
+    checkClientBatch(ctx.config, 'query', query.length);
     const items = query.map((q, i) => {
-      const response = recoverResponse(q, prompts[i], endTokens, assistantHeaders);
+      const { question, response } = split(q, prompts[i]);
       if (response === undefined) throw new InvalidRequestError(`body/query/${i}: neither starts with body/prompts/${i} nor holds its tail or an assistant turn`);
-      return { question: recoverQuestion(prompts[i], markers), response };
+      return { question, response };
     });
     const outcome = await ctx.scorer.score(items, 'single_block', 'softplus', clientSignal(request, reply));
     setTimingHeaders(reply, outcome.timing);

@@ -1,10 +1,10 @@
 // POST /v1/rank: best-of-N. One question, N candidate responses, ranked by shaped reward.
 import type { FastifyInstance } from 'fastify';
-import { TooManyItemsError } from '../../errors.ts';
 import type { ExtractionMode } from '../../extract/fences.ts';
+import { rankIndices } from '../../shape/rank.ts';
 import type { Shaping } from '../../shape/shaping.ts';
-import { extractionSchema, itemResultSchema, scoringErrorResponses, shapingSchema } from '../schemas.ts';
-import { clientSignal, setTimingHeaders, type RouteContext } from '../context.ts';
+import { extractionSchema, ignoredModelField, itemResultSchema, scoringErrorResponses, shapingSchema } from '../schemas.ts';
+import { checkClientBatch, clientSignal, setTimingHeaders, type RouteContext } from '../context.ts';
 
 interface RankBody {
   question: string;
@@ -12,11 +12,6 @@ interface RankBody {
   extraction: ExtractionMode;
   shaping: Shaping;
   model?: string;
-}
-
-/** Indices of `scores`, highest first; equal scores keep input order (Array.prototype.sort is stable). */
-export function rankIndices(scores: readonly number[]): number[] {
-  return scores.map((_, i) => i).sort((a, b) => scores[b] - scores[a]);
 }
 
 const rankBodySchema = {
@@ -28,7 +23,7 @@ const rankBodySchema = {
     responses: { type: 'array', minItems: 1, items: { type: 'string' } },
     extraction: extractionSchema,
     shaping: shapingSchema,
-    model: { type: 'string', description: 'Accepted and ignored: the service serves one model.' },
+    model: ignoredModelField,
   },
 } as const;
 
@@ -48,7 +43,7 @@ export default async function rankRoutes(app: FastifyInstance, ctx: RouteContext
     schema: { body: rankBodySchema, response: { 200: rankResponseSchema, ...scoringErrorResponses } },
   }, async (request, reply) => {
     const { question, responses, extraction, shaping } = request.body;
-    if (responses.length > ctx.config.MAX_CLIENT_BATCH) throw new TooManyItemsError('responses', responses.length, ctx.config.MAX_CLIENT_BATCH);
+    checkClientBatch(ctx.config, 'responses', responses.length);
     const items = responses.map((response) => ({ question, response }));
     const outcome = await ctx.scorer.score(items, extraction, shaping, clientSignal(request, reply));
     setTimingHeaders(reply, outcome.timing);

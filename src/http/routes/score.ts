@@ -2,12 +2,12 @@
 // The same paths take vLLM's score bodies ({text_1, text_2} or {queries, documents}), told apart by
 // their fields: a body with `items` is this service's; vLLM's are answered in vLLM's score shape.
 import type { FastifyInstance } from 'fastify';
-import { InvalidRequestError, TooManyItemsError } from '../../errors.ts';
+import { InvalidRequestError } from '../../errors.ts';
 import type { ExtractionMode } from '../../extract/fences.ts';
 import type { ScoreItem } from '../../scorer.ts';
 import type { Shaping } from '../../shape/shaping.ts';
-import { extractionSchema, itemResultSchema, scoringErrorResponses, shapingSchema } from '../schemas.ts';
-import { clientSignal, setTimingHeaders, type RouteContext } from '../context.ts';
+import { extractionSchema, ignoredModelField, itemResultSchema, scoringErrorResponses, shapingSchema } from '../schemas.ts';
+import { checkClientBatch, clientSignal, setTimingHeaders, type RouteContext } from '../context.ts';
 import { checkPairTruncation, pairTexts, vllmList, vllmListSchema, vllmPassiveFields, vllmTextsSchema, type VllmPassive } from '../vllm-pairs.ts';
 
 export interface ScoreBody extends VllmPassive {
@@ -41,7 +41,7 @@ export const scoreBodySchema = {
     },
     extraction: extractionSchema,
     shaping: shapingSchema,
-    model: { type: 'string', description: 'Accepted and ignored: the service serves one model.' },
+    model: ignoredModelField,
     text_1: { ...vllmTextsSchema, description: "vLLM: the question(s)." },
     text_2: { ...vllmTextsSchema, description: "vLLM: the response(s); the code is extracted from each." },
     queries: { ...vllmTextsSchema, description: "vLLM (newer spelling of text_1): the question(s)." },
@@ -94,7 +94,7 @@ export default async function scoreRoutes(app: FastifyInstance, ctx: RouteContex
     }, async (request, reply) => {
       const { items, vllm } = bodyPairs(request.body);
       const field = vllm ? (request.body.text_2 !== undefined ? 'text_2' : 'documents') : 'items';
-      if (items.length > ctx.config.MAX_CLIENT_BATCH) throw new TooManyItemsError(field, items.length, ctx.config.MAX_CLIENT_BATCH);
+      checkClientBatch(ctx.config, field, items.length);
       // vLLM's shape takes extraction and shaping too: a vLLM client sends neither and gets the defaults.
       const { extraction, shaping } = request.body;
       const outcome = await ctx.scorer.score(items, extraction, shaping, clientSignal(request, reply));

@@ -6,12 +6,12 @@
 // {model, query, documents, top_n}: called with `documents` it answers in vLLM's rerank shape, whose
 // relevance_score is the reward (see vllm-pairs.ts); called with `texts` it answers as TEI.
 import type { FastifyInstance } from 'fastify';
-import { InvalidRequestError, ServiceError, TooManyItemsError } from '../../errors.ts';
+import { InvalidRequestError, ServiceError } from '../../errors.ts';
 import type { ExtractionMode } from '../../extract/fences.ts';
+import { rankIndices } from '../../shape/rank.ts';
 import { sigmoid } from '../../shape/shaping.ts';
-import { extractionSchema, scoringErrorResponses } from '../schemas.ts';
-import { clientSignal, setTimingHeaders, type RouteContext } from '../context.ts';
-import { rankIndices } from './rank.ts';
+import { extractionSchema, promptUsageSchema, scoringErrorResponses } from '../schemas.ts';
+import { checkClientBatch, clientSignal, setTimingHeaders, type RouteContext } from '../context.ts';
 import { checkPairTruncation, vllmId, vllmPassiveFields, type VllmPassive } from '../vllm-pairs.ts';
 
 interface RerankBody extends VllmPassive {
@@ -58,11 +58,7 @@ const vllmRerankResponseSchema = {
   properties: {
     id: { type: 'string' },
     model: { type: 'string' },
-    usage: {
-      type: 'object',
-      required: ['prompt_tokens', 'total_tokens'],
-      properties: { prompt_tokens: { type: 'integer' }, total_tokens: { type: 'integer' } },
-    },
+    usage: promptUsageSchema,
     results: {
       type: 'array',
       items: {
@@ -98,7 +94,7 @@ export default async function teiRoutes(app: FastifyInstance, ctx: RouteContext)
   }, async (request, reply) => {
     const { query, raw_scores, truncate, return_text, extraction } = request.body;
     const { field, list: texts } = candidates(request.body);
-    if (texts.length > ctx.config.MAX_CLIENT_BATCH) throw new TooManyItemsError(field, texts.length, ctx.config.MAX_CLIENT_BATCH);
+    checkClientBatch(ctx.config, field, texts.length);
     const outcome = await ctx.scorer.score(texts.map((text) => ({ question: query, response: text })), extraction, 'softplus', clientSignal(request, reply));
     // The length is only known once the prompt is built, so an over-long input is refused after scoring.
     const long = outcome.results.findIndex((r) => r.truncated);

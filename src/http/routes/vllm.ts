@@ -8,109 +8,19 @@
 // path): {"model", "input": str | [str]} → {"data": [{"embedding": [score]}]}, the same raw logit.
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
-import { InvalidRequestError, TooManyItemsError } from '../../errors.ts';
+import { InvalidRequestError } from '../../errors.ts';
 import { sigmoid } from '../../shape/shaping.ts';
+import { renderMessages, type ChatMessage } from '../../prompt/messages.ts';
 import { ChatTemplate } from '../../prompt/python-jinja.ts';
 import { PromptEncoder, truncateIds, type Prompt } from '../../prompt/prompt.ts';
 import type { RawOutcome } from '../../scorer.ts';
 import { errorSchema, scoringErrorResponses } from '../schemas.ts';
-import { clientSignal, setTimingHeaders, type RouteContext } from '../context.ts';
-import { vllmList, vllmListSchema } from '../vllm-pairs.ts';
-
-type ContentPart = { type: string; text?: string };
-interface ChatMessage {
-  role: string;
-  content?: string | ContentPart[] | null;
-}
-
-interface ClassifyBody {
-  model?: string;
-  input?: string | string[] | number[] | number[][];
-  text?: string | string[];
-  messages?: ChatMessage[];
-  activation?: boolean | null;
-  softmax?: boolean | null;
-  use_activation?: boolean | null;
-  add_special_tokens?: boolean | null;
-  add_generation_prompt?: boolean;
-  truncate_prompt_tokens?: number | null;
-}
-
-const texts = { anyOf: [{ type: 'string' }, { type: 'array', minItems: 1, items: { type: 'string' } }] } as const;
-
-// Open to unknown fields: both servers accept more options (user, priority, truncate_prompt_tokens...)
-// that clients may send and that change nothing here.
-const classifyBodySchema = {
-  type: 'object',
-  properties: {
-    model: { type: 'string', description: 'Accepted and ignored: the service serves one model.' },
-    input: {
-      anyOf: [
-        ...texts.anyOf,
-        { type: 'array', minItems: 1, items: { type: 'integer' } },
-        { type: 'array', minItems: 1, items: { type: 'array', minItems: 1, items: { type: 'integer' } } },
-      ],
-      description: 'vLLM: templated text(s), tokenized as given, or token ids (one list, or a list of lists).',
-    },
-    messages: {
-      type: 'array',
-      minItems: 1,
-      items: {
-        type: 'object',
-        required: ['role'],
-        properties: {
-          role: { type: 'string' },
-          content: {
-            anyOf: [
-              { type: 'string' },
-              { type: 'null' },
-              { type: 'array', items: { type: 'object', required: ['type'], properties: { type: { type: 'string' }, text: { type: 'string' } } } },
-            ],
-          },
-        },
-      },
-      description: "vLLM: one conversation, rendered with the served model's chat template (no generation prompt unless asked); add_special_tokens defaults to false for it, as vLLM's.",
-    },
-    add_generation_prompt: { type: 'boolean', default: false, description: 'With messages: as apply_chat_template.' },
-    truncate_prompt_tokens: {
-      type: ['integer', 'null'],
-      minimum: -1,
-      description: 'vLLM form: keep only the last N tokens (vLLM truncates from the left); -1 means MAX_LENGTH; above MAX_LENGTH is a 400. Absent: right-truncated at MAX_LENGTH.',
-    },
-    text: { ...texts, description: 'SGLang: templated text(s), tokenized as given.' },
-    activation: { type: ['boolean', 'null'], description: 'vLLM before 0.11.2: false gives the raw logit; true, null or absent its sigmoid (vLLM\'s default for one label).' },
-    softmax: { type: ['boolean', 'null'], description: 'Older vLLM: as activation.' },
-    use_activation: { type: ['boolean', 'null'], description: 'vLLM 0.11.2 and later: as activation; it wins over activation and softmax when both are given.' },
-    add_special_tokens: {
-      type: ['boolean', 'null'],
-      description: "vLLM form only: add the tokenizer's special tokens (Llama 3: a leading BOS) as vLLM does; default true. The SGLang form is tokenized as given.",
-    },
-  },
-} as const;
-
-const vllmResponseSchema = vllmListSchema({
-  type: 'object',
-  required: ['index', 'label', 'probs', 'num_classes'],
-  properties: {
-    index: { type: 'integer' },
-    label: { type: 'string' },
-    probs: { type: 'array', items: { type: 'number' } },
-    num_classes: { type: 'integer' },
-  },
-} as const);
-
-const sglangItemSchema = {
-  type: 'object',
-  required: ['embedding', 'meta_info'],
-  properties: {
-    embedding: { type: 'array', items: { type: 'number' } },
-    meta_info: { type: 'object', required: ['prompt_tokens'], properties: { prompt_tokens: { type: 'integer' } } },
-  },
-} as const;
-
-const classifyResponseSchema = {
-  anyOf: [vllmResponseSchema, { type: 'array', items: sglangItemSchema }, sglangItemSchema],
-} as const;
+import { checkClientBatch, clientSignal, setTimingHeaders, type RouteContext } from '../context.ts';
+import { vllmList } from '../vllm-pairs.ts';
+import {
+  classifyBodySchema, classifyResponseSchema, detokenizeBodySchema, detokenizeResponseSchema, embeddingsBodySchema, embeddingsResponseSchema,
+  modelsResponseSchema, poolingBodySchema, poolingResponseSchema, tokenizeBodySchema, tokenizeResponseSchema, versionResponseSchema, type ClassifyBody,
+} from '../vllm-schemas.ts';
 
 /** The texts of the request and the field they came in, with the empty-text and both/neither checks. */
 function requestTexts(body: { input?: string | string[]; text?: string | string[] }): { field: 'input' | 'text'; list: string[]; single: boolean } {
@@ -140,136 +50,6 @@ function keepLastOf(k: number | null | undefined, maxLength: number): number | u
   }
   return k;
 }
-
-/** A message's content as the text the template sees: text parts joined by newlines, as vLLM's "string" content format. */
-function messageText(message: ChatMessage, i: number): string {
-  const { content } = message;
-  if (content === undefined || content === null) return '';
-  if (typeof content === 'string') return content;
-  return content.map((part, k) => {
-    if (part.type !== 'text' || typeof part.text !== 'string') {
-      throw new InvalidRequestError(`body/messages/${i}/content/${k}: only text parts ({"type": "text", "text": ...}) are supported`);
-    }
-    return part.text;
-  }).join('\n');
-}
-
-/** vLLM's messages through the model's template; a template that raises is the request's fault (a 400). */
-function renderMessages(template: ChatTemplate, messages: ChatMessage[], addGenerationPrompt: boolean): string {
-  const plain = messages.map((m, i) => ({ role: m.role, content: messageText(m, i) }));
-  try {
-    return template.render(plain, addGenerationPrompt);
-  } catch (err) {
-    throw new InvalidRequestError(`body/messages: the chat template refused them: ${(err as Error).message}`);
-  }
-}
-
-const poolingBodySchema = {
-  type: 'object',
-  properties: {
-    ...classifyBodySchema.properties,
-    task: { type: ['string', 'null'], enum: ['classify', null], description: "The served model's only pooling task." },
-  },
-} as const;
-
-const poolingResponseSchema = vllmListSchema({
-  type: 'object',
-  required: ['index', 'object', 'data'],
-  properties: { index: { type: 'integer' }, object: { type: 'string' }, data: { type: 'array', items: { type: 'number' } } },
-} as const);
-
-const embeddingsBodySchema = {
-  type: 'object',
-  required: ['input'],
-  properties: {
-    model: { type: 'string', description: 'Accepted and ignored: the service serves one model.' },
-    input: { ...texts, description: 'Templated text(s), tokenized as given.' },
-  },
-} as const;
-
-const embeddingsResponseSchema = {
-  type: 'object',
-  required: ['object', 'data', 'model', 'usage'],
-  properties: {
-    object: { type: 'string' },
-    data: {
-      type: 'array',
-      items: {
-        type: 'object',
-        required: ['object', 'index', 'embedding'],
-        properties: { object: { type: 'string' }, index: { type: 'integer' }, embedding: { type: 'array', items: { type: 'number' } } },
-      },
-    },
-    model: { type: 'string' },
-    usage: {
-      type: 'object',
-      required: ['prompt_tokens', 'total_tokens'],
-      properties: { prompt_tokens: { type: 'integer' }, total_tokens: { type: 'integer' } },
-    },
-  },
-} as const;
-
-const modelsResponseSchema = {
-  type: 'object',
-  required: ['object', 'data'],
-  properties: {
-    object: { type: 'string' },
-    data: {
-      type: 'array',
-      items: {
-        type: 'object',
-        required: ['id', 'object', 'created', 'owned_by', 'root', 'max_model_len'],
-        properties: {
-          id: { type: 'string' },
-          object: { type: 'string' },
-          created: { type: 'integer' },
-          owned_by: { type: 'string' },
-          root: { type: 'string' },
-          parent: { type: 'null' },
-          max_model_len: { type: 'integer' },
-        },
-      },
-    },
-  },
-} as const;
-
-// vLLM's /tokenize: TokenizeCompletionRequest {prompt, add_special_tokens = true} or TokenizeChatRequest
-// {messages, add_generation_prompt = true, add_special_tokens = false}; every token, no truncation.
-const tokenizeBodySchema = {
-  type: 'object',
-  properties: {
-    model: { type: 'string', description: 'Accepted and ignored: the service serves one model.' },
-    prompt: { type: 'string', description: 'Text, tokenized as given.' },
-    messages: { ...classifyBodySchema.properties.messages, description: "One conversation, rendered with the model's chat template." },
-    add_special_tokens: { type: 'boolean', description: "Default true with prompt, false with messages, as vLLM's." },
-    add_generation_prompt: { type: 'boolean', default: true, description: 'With messages; true by default, as vLLM\'s /tokenize.' },
-    return_token_strs: { type: ['boolean', 'null'], default: false },
-  },
-} as const;
-
-const tokenizeResponseSchema = {
-  type: 'object',
-  required: ['count', 'max_model_len', 'tokens', 'token_strs'],
-  properties: {
-    count: { type: 'integer' },
-    max_model_len: { type: 'integer' },
-    tokens: { type: 'array', items: { type: 'integer' } },
-    token_strs: { type: ['array', 'null'], items: { type: 'string' } },
-  },
-} as const;
-
-const detokenizeBodySchema = {
-  type: 'object',
-  required: ['tokens'],
-  properties: {
-    model: { type: 'string', description: 'Accepted and ignored: the service serves one model.' },
-    tokens: { type: 'array', items: { type: 'integer' } },
-  },
-} as const;
-
-const detokenizeResponseSchema = { type: 'object', required: ['prompt'], properties: { prompt: { type: 'string' } } } as const;
-
-const versionResponseSchema = { type: 'object', required: ['version'], properties: { version: { type: 'string' } } } as const;
 
 /** The service's version, from package.json (two levels above both src/http/routes and dist/http/routes). */
 const VERSION: string = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')).version;
@@ -320,11 +100,11 @@ export default async function vllmRoutes(app: FastifyInstance, ctx: RouteContext
     }
     const lists = tokenIdLists(body.input);
     if (lists) {
-      if (lists.length > ctx.config.MAX_CLIENT_BATCH) throw new TooManyItemsError('input', lists.length, ctx.config.MAX_CLIENT_BATCH);
+      checkClientBatch(ctx.config, 'input', lists.length);
       return ctx.scorer.scorePrompts(idPrompts(lists, typeof (body.input as unknown[])[0] === 'number', keepLast), signal);
     }
     const { list } = requestTexts({ input: body.input as string | string[] });
-    if (list.length > ctx.config.MAX_CLIENT_BATCH) throw new TooManyItemsError('input', list.length, ctx.config.MAX_CLIENT_BATCH);
+    checkClientBatch(ctx.config, 'input', list.length);
     // vLLM's /classify tokenizes with add_special_tokens=True unless told otherwise; veRL relies on it
     // and cuts the template's leading BOS off the text it sends, so that the model sees one BOS.
     return ctx.scorer.scoreTexts(list, signal, body.add_special_tokens !== false, keepLast);
@@ -337,7 +117,7 @@ export default async function vllmRoutes(app: FastifyInstance, ctx: RouteContext
     const signal = clientSignal(request, reply);
     if (body.text !== undefined && body.messages === undefined) {
       const { list, single } = requestTexts(body as { input?: string | string[]; text?: string | string[] });
-      if (list.length > ctx.config.MAX_CLIENT_BATCH) throw new TooManyItemsError('text', list.length, ctx.config.MAX_CLIENT_BATCH);
+      checkClientBatch(ctx.config, 'text', list.length);
       const outcome = await ctx.scorer.scoreTexts(list, signal);
       setTimingHeaders(reply, outcome.timing);
       const items = outcome.logits.map((logit, i) => ({ embedding: [logit], meta_info: { prompt_tokens: outcome.prompts[i].ids.length } }));
@@ -390,7 +170,7 @@ export default async function vllmRoutes(app: FastifyInstance, ctx: RouteContext
     schema: { body: embeddingsBodySchema, response: { 200: embeddingsResponseSchema, ...scoringErrorResponses } },
   }, async (request, reply) => {
     const { list } = requestTexts({ input: request.body.input });
-    if (list.length > ctx.config.MAX_CLIENT_BATCH) throw new TooManyItemsError('input', list.length, ctx.config.MAX_CLIENT_BATCH);
+    checkClientBatch(ctx.config, 'input', list.length);
     const outcome = await ctx.scorer.scoreTexts(list, clientSignal(request, reply));
     setTimingHeaders(reply, outcome.timing);
     const promptTokens = outcome.prompts.reduce((s, p) => s + p.ids.length, 0);

@@ -139,3 +139,28 @@ function afterAssistantHeader(query: string, prompt: string, assistantHeaders: r
   }
   return best;
 }
+
+/** Splits one OpenRLHF (query, prompt) pair; undefined response: the query does not continue its prompt. */
+export type QuerySplitter = (query: string, prompt: string) => { question: string; response: string | undefined };
+
+function tokenContent(value: unknown): string {
+  if (typeof value === 'string') return value;
+  const content = (value as { content?: unknown } | null)?.content;
+  return typeof content === 'string' ? content : '';
+}
+
+/**
+ * The splitter for one model: its own turn markers, read once from one rendering of its template,
+ * then the policies' formats; its eos token among the end tokens.
+ */
+export async function querySplitter(
+  render: (question: string, code: string) => string | Promise<string>,
+  specialTokens: readonly string[],
+  eosToken: unknown,
+): Promise<QuerySplitter> {
+  const endTokens = [...FORMAT_END_TOKENS, tokenContent(eosToken)];
+  const own = await templateMarkers(render, specialTokens);
+  const markers: TurnMarkers[] = [...(own ? [own] : []), ...CHAT_FORMATS.map((f) => f.user)];
+  const assistantHeaders = CHAT_FORMATS.map((f) => f.assistant);
+  return (query, prompt) => ({ question: recoverQuestion(prompt, markers), response: recoverResponse(query, prompt, endTokens, assistantHeaders) });
+}
