@@ -15,7 +15,7 @@
 // ADMISSION_TIMEOUT_MS is refused with 503 and Retry-After; one admitted in part is never refused.
 import { CancelledError, InferenceFailedError, OverloadedError, ServiceError, ShuttingDownError } from '../errors.ts';
 import type { Metrics } from '../metrics.ts';
-import type { ModelBatch, RewardModel } from '../model/reward-model.ts';
+import { allocateBatch, type ModelBatch, type RewardModel } from '../model/reward-model.ts';
 
 export interface QueueOptions {
   maxBatchTokens: number;
@@ -355,29 +355,26 @@ export class BatchQueue {
     return { entries, seqLen, full };
   }
 
-  /** Right-padded int64 tensors, written through 32-bit views (ids are non-negative and < 2^31). */
+  /**
+   * Right-padded int64 tensors in one buffer (one transfer to the model worker), written through
+   * 32-bit views: ids are non-negative and < 2^31, so each high word stays 0.
+   */
   private assemble(batch: Batch): ModelBatch {
     const { entries, seqLen } = batch;
-    const n = entries.length;
-    const inputIds = new BigInt64Array(n * seqLen);
-    const attentionMask = new BigInt64Array(n * seqLen);
-    const ids32 = new Int32Array(inputIds.buffer);
-    const mask32 = new Int32Array(attentionMask.buffer);
+    const tensors = allocateBatch(entries.length, seqLen);
+    const ids32 = new Int32Array(tensors.inputIds.buffer, tensors.inputIds.byteOffset, 2 * tensors.inputIds.length);
+    const mask32 = new Int32Array(tensors.attentionMask.buffer, tensors.attentionMask.byteOffset, 2 * tensors.attentionMask.length);
     const pad = this.opts.padTokenId;
-    for (let row = 0; row < n; row++) {
+    for (let row = 0; row < entries.length; row++) {
       const ids = entries[row].ids;
-      const base = row * seqLen;
-      for (let t = 0; t < seqLen; t++) {
-        const k = 2 * (base + t);
-        if (t < ids.length) {
-          ids32[k] = ids[t];
-          mask32[k] = 1;
-        } else {
-          ids32[k] = pad;
-        }
+      let k = 2 * row * seqLen;
+      for (let t = 0; t < ids.length; t++, k += 2) {
+        ids32[k] = ids[t];
+        mask32[k] = 1;
       }
+      for (let t = ids.length; t < seqLen; t++, k += 2) ids32[k] = pad;
     }
-    return { inputIds, attentionMask, batchSize: n, seqLen };
+    return tensors;
   }
 
   private notifyIdle(): void {

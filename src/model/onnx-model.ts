@@ -3,7 +3,7 @@
 import { siblingWorkerUrl } from '../worker-thread.ts';
 import { SupervisedWorker } from '../worker-supervisor.ts';
 import { InferenceFailedError, ModelUnavailableError } from '../errors.ts';
-import type { ModelBatch, ModelInfo, RewardModel } from './reward-model.ts';
+import { batchBuffers, type ModelBatch, type ModelInfo, type RewardModel } from './reward-model.ts';
 import type { WorkerInit, WorkerMessage, WorkerRequest } from './onnx-worker.ts';
 
 export interface OnnxModelOptions extends WorkerInit {
@@ -88,7 +88,7 @@ export class OnnxRewardModel implements RewardModel {
     return new Promise<Float32Array>((resolve, reject) => {
       this.inFlight = { id, resolve, reject };
       const req: WorkerRequest = { id, ...batch };
-      this.worker.post(req, [batch.inputIds.buffer, batch.attentionMask.buffer]);
+      this.worker.post(req, batchBuffers(batch));
     });
   }
 
