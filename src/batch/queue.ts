@@ -6,7 +6,7 @@
 // running and at most one more is prepared (`prefetched`) while it runs. A cut always takes the
 // oldest live entry (no starvation) and grows around it among entries of similar length; it stops at
 // MAX_BATCH_TOKENS padded tokens, MAX_BATCH_ATTENTION rows × length², MAX_BATCH_ITEMS items, or
-// MAX_PADDING_SHARE padding. A single item always makes a batch.
+// MAX_PADDING_SHARE padding. A single item always makes a batch, however long.
 //
 // Admission: a request whose items do not all fit the free queue waits in arrival order for room,
 // and is admitted in parts as batches leave the queue, so a request larger than MAX_QUEUE_ITEMS
@@ -108,8 +108,7 @@ export class BatchQueue {
    */
   submit(prompts: readonly Int32Array[], signal?: AbortSignal): Promise<Scored>[] {
     if (this.closed) throw new ShuttingDownError(this.opts.retryAfterS);
-    const bad = prompts.find((ids) => ids.length === 0 || ids.length > this.opts.maxBatchTokens);
-    if (bad) throw new RangeError(`a prompt of ${bad.length} tokens cannot be batched (budget ${this.opts.maxBatchTokens})`);
+    if (prompts.some((ids) => ids.length === 0)) throw new RangeError('an empty prompt cannot be batched');
     const ticket: Ticket = { prompts, settle: [], next: 0, queued: 0, arrivedAt: performance.now(), signal };
     const promises = prompts.map((): Promise<Scored> => new Promise((resolve, reject) => ticket.settle.push({ resolve, reject })));
     if (prompts.length === 0) return promises;
