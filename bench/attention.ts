@@ -1,6 +1,7 @@
-// `npm run bench:attention`: the model alone, three ways, on the same items in one run.
+// `npm run bench:attention`: the model alone, four ways, on the same items in one run.
 //
-//   fused graph (GroupQueryAttention, fused norms), unfused graph (plain operators), and Hugging Face
+//   fused graph (GroupQueryAttention, fused norms: com.microsoft operators), opset23 graph (ONNX's own
+//   Attention, RotaryEmbedding, RMSNormalization), unfused graph (plain operators), and Hugging Face
 //   transformers in-process (torch CPU, sdpa; the way CodeScaler runs the model), each at every
 //   batch token budget of --budgets, batches cut the same way, no attention cap;
 //   ─► a length sweep: items of 64 to 4,096 tokens at the fused form's best budget;
@@ -24,7 +25,7 @@ import { ensureModel } from '../tools/make-model/index.ts';
 import { ATTENTION_FORMS, type AttentionForm } from '../tools/make-model/qwen3-graph.ts';
 import { lengthSweepChart } from './lib/chart.ts';
 import { buildCorpus } from './lib/corpus.ts';
-import { encodeItems, runRawLoop, type Encoded } from './lib/raw-loop.ts';
+import { encodeItems, runRawLoop, syntheticPrompts, type Encoded } from './lib/raw-loop.ts';
 import { MiB, percentile, sum } from './lib/stats.ts';
 import { runTransformers } from './lib/transformers.ts';
 
@@ -55,17 +56,6 @@ const threads = Number(args.threads);
 const f = (v: number, digits = 1) => v.toFixed(digits);
 const started = performance.now();
 const say = (msg: string) => console.log(`[${f((performance.now() - started) / 1000, 0).padStart(4)}s] ${msg}`);
-
-/** Token ids of exactly `length` tokens, cut from the corpus prompts laid end to end. */
-function syntheticPrompts(prompts: readonly Encoded[], length: number, count: number): Encoded[] {
-  const stream = prompts.flatMap((p) => p.ids);
-  return Array.from({ length: count }, (_, index) => {
-    const start = (index * 997) % Math.max(1, stream.length - length);
-    const ids = stream.slice(start, start + length);
-    while (ids.length < length) ids.push(...stream.slice(0, length - ids.length));
-    return { index, ids };
-  });
-}
 
 async function memoryProbe(modelPath: string, tokens: number): Promise<void> {
   const session = await ort.InferenceSession.create(modelPath, sessionOptions(threads, 'cpu'));
@@ -103,7 +93,7 @@ async function main(): Promise<void> {
   const preset = args.preset;
   if (!isPresetName(preset)) throw new Error('--preset bench|tiny');
   const base = `${REPO}models/${preset}-random-qwen3-rm`;
-  const dirs: Record<AttentionForm, string> = { fused: base, unfused: `${base}-unfused` };
+  const dirs: Record<AttentionForm, string> = { fused: base, opset23: `${base}-opset23`, unfused: `${base}-unfused` };
   for (const form of ATTENTION_FORMS) if (ensureModel(dirs[form], preset, undefined, form).built) say(`built ${dirs[form]}`);
   const md = loadModelDir(dirs.fused);
   const config = loadConfig(process.env);
@@ -136,7 +126,7 @@ async function main(): Promise<void> {
   };
 
   say(`budgets ${budgets.join(', ')}: fused, then unfused, on the same batches`);
-  for (const budget of budgets) for (const form of ['fused', 'unfused'] as const) await onnxRun(`budget ${budget}`, form, budget, prompts);
+  for (const budget of budgets) for (const form of ATTENTION_FORMS) await onnxRun(`budget ${budget}`, form, budget, prompts);
   const best = (form: AttentionForm) => runs.filter((r) => r.form === form && r.name.startsWith('budget')).reduce((a, b) => (b.itemsPerS > a.itemsPerS ? b : a));
   const bestBudget = best('fused').budget;
 
@@ -144,7 +134,7 @@ async function main(): Promise<void> {
   const sweepItems = (length: number) => syntheticPrompts(prompts, length, Math.max(2, Math.round(Number(args['sweep-tokens']) / length)));
   say(`length sweep at ${bestBudget} tokens (the fused form's best budget; at least one item per batch)`);
   for (const length of sweepLengths) {
-    for (const form of ['fused', 'unfused'] as const) await onnxRun(`length ${length}`, form, Math.max(bestBudget, length), sweepItems(length));
+    for (const form of ATTENTION_FORMS) await onnxRun(`length ${length}`, form, Math.max(bestBudget, length), sweepItems(length));
   }
 
   let transformersVersions: string | undefined;
@@ -179,6 +169,7 @@ async function main(): Promise<void> {
 
   const fusedBest = best('fused');
   const unfusedBest = best('unfused');
+  const opset23Best = best('opset23');
   const sameBudget = runs.find((r) => r.form === 'unfused' && r.name === `budget ${bestBudget}`)!;
   const hfBudgetRuns = runs.filter((r) => r.form === 'transformers' && r.name.startsWith('budget'));
   const hfBest = hfBudgetRuns.length ? hfBudgetRuns.reduce((a, b) => (b.itemsPerS > a.itemsPerS ? b : a)) : undefined;
@@ -187,15 +178,18 @@ async function main(): Promise<void> {
     bestFusedBudget: bestBudget,
     fusedOverUnfusedSameBudget: fusedBest.itemsPerS / sameBudget.itemsPerS,
     fusedBestOverUnfusedBest: fusedBest.itemsPerS / unfusedBest.itemsPerS,
+    /** ONNX's opset-23 operators against ONNX Runtime's contrib operators, each at its best budget. */
+    opset23BestOverFusedBest: opset23Best.itemsPerS / fusedBest.itemsPerS,
     fusedBestOverTransformersBest: hfBest ? fusedBest.itemsPerS / hfBest.itemsPerS : null,
     memoryDrop4096: memory.unfused!.growthMiB / memory.fused!.growthMiB,
     maxAbsDiffUnfusedVsFused: worstDiff('unfused'),
+    maxAbsDiffOpset23VsFused: worstDiff('opset23'),
     maxAbsDiffTransformersVsFused: hfBest ? worstDiff('transformers') : null,
   };
   console.log('');
   console.log(`| | best budget | items/s | tokens/s |`);
   console.log(`|---|---:|---:|---:|`);
-  for (const r of [fusedBest, unfusedBest, ...(hfBest ? [hfBest] : [])]) {
+  for (const r of [fusedBest, opset23Best, unfusedBest, ...(hfBest ? [hfBest] : [])]) {
     console.log(`| ${r.form === 'transformers' ? 'transformers in-process' : `ONNX Runtime, ${r.form} graph`} | ${r.budget} | ${f(r.itemsPerS)} | ${f(r.tokensPerS, 0)} |`);
   }
   console.log('');
@@ -206,9 +200,10 @@ async function main(): Promise<void> {
   }
   console.log('');
   console.log(`fused / unfused at ${bestBudget} tokens: ${f(summary.fusedOverUnfusedSameBudget, 2)}x; best / best: ${f(summary.fusedBestOverUnfusedBest, 2)}x`
+    + `; opset23 best / fused best: ${f(summary.opset23BestOverFusedBest, 2)}x`
     + (hfBest ? `; fused best / transformers best: ${f(summary.fusedBestOverTransformersBest!, 2)}x` : ''));
-  console.log(`one ${MEMORY_PROBE_TOKENS}-token item: +${f(memory.unfused!.growthMiB, 0)} MiB unfused, +${f(memory.fused!.growthMiB, 0)} MiB fused (${f(summary.memoryDrop4096, 1)}x less)`);
-  console.log(`max |logit diff| vs fused: unfused ${summary.maxAbsDiffUnfusedVsFused.toExponential(1)}`
+  console.log(`one ${MEMORY_PROBE_TOKENS}-token item: +${f(memory.unfused!.growthMiB, 0)} MiB unfused, +${f(memory.opset23!.growthMiB, 0)} MiB opset23, +${f(memory.fused!.growthMiB, 0)} MiB fused (${f(summary.memoryDrop4096, 1)}x less than unfused)`);
+  console.log(`max |logit diff| vs fused: unfused ${summary.maxAbsDiffUnfusedVsFused.toExponential(1)}, opset23 ${summary.maxAbsDiffOpset23VsFused.toExponential(1)}`
     + (hfBest ? `, transformers ${summary.maxAbsDiffTransformersVsFused!.toExponential(1)}` : '') + ` (tolerance ${TOLERANCE})`);
 
   const resultsDir = `${REPO}bench/results`;
@@ -217,6 +212,7 @@ async function main(): Promise<void> {
   const sweep = (form: Run['form']) => runs.filter((r) => r.form === form && r.name.startsWith('length')).map((r) => ({ length: Number(r.name.split(' ')[1]), tokensPerS: r.tokensPerS }));
   const series = [
     { label: 'ONNX Runtime, fused', points: sweep('fused') },
+    { label: 'ONNX Runtime, opset23', points: sweep('opset23') },
     { label: 'ONNX Runtime, unfused', points: sweep('unfused') },
     ...(hfBest ? [{ label: 'transformers in-process', points: sweep('transformers') }] : []),
   ];
@@ -226,7 +222,7 @@ async function main(): Promise<void> {
     runs, memory, summary,
   }, null, 2)}\n`);
   say(`wrote bench/results/attention-${preset}.json and .svg`);
-  const failed = summary.maxAbsDiffUnfusedVsFused > TOLERANCE || (summary.maxAbsDiffTransformersVsFused ?? 0) > TOLERANCE;
+  const failed = summary.maxAbsDiffUnfusedVsFused > TOLERANCE || summary.maxAbsDiffOpset23VsFused > TOLERANCE || (summary.maxAbsDiffTransformersVsFused ?? 0) > TOLERANCE;
   if (failed) {
     console.error('logits disagree beyond the tolerance');
     process.exitCode = 1;

@@ -27,8 +27,8 @@ export const SPECS = {
   MODEL_DIR: { kind: 'string', default: DEFAULT_MODEL_DIR, shown: 'models/tiny-random-qwen3-rm', help: 'Model directory: model.onnx (external data allowed), config.json, tokenizer.json, tokenizer_config.json, optional chat_template.jinja. Default: the embedded demo model.' },
   EXECUTION_PROVIDER: { kind: 'enum', default: 'auto', values: EXECUTION_PROVIDERS, help: "auto tries CUDA when onnxruntime-node's CUDA provider and an NVIDIA driver are present, else runs on CPU and says why in one log line; cuda fails start-up if CUDA cannot start; cpu." },
   MAX_LENGTH: { kind: 'int', default: 4096, min: 16, max: 131072, help: 'Tokens per item; longer prompts are right-truncated (RL recipe: 4096).' },
-  MAX_BATCH_TOKENS: { kind: 'int', default: 0, min: 0, help: 'Padded-token budget of one model batch: bigger batches use the accelerator better but cost memory and latency. 0: 16384 on CUDA, 4096 on CPU (never below MAX_LENGTH), since on CPU a batch of one runs as many tokens per second as a large batch.' },
-  MAX_BATCH_ATTENTION: { kind: 'int', default: 0, min: 0, help: "Largest rows x padded length^2 of a batch, the size of one head's attention scores, which bounds activation memory; a single item always runs. 0: none on CUDA, 1048576 (1024^2) on CPU, where 4 x 851-token rows take ~300 MiB of activations against ~80 MiB for one, and run no faster per token." },
+  MAX_BATCH_TOKENS: { kind: 'int', default: 0, min: 0, help: 'Padded-token budget of one model batch: bigger batches use the accelerator better but cost memory and latency; an item longer than the budget runs alone. 0: 16384 on CUDA (untested), 1024 on CPU (measured: npm run bench:sweep).' },
+  MAX_BATCH_ATTENTION: { kind: 'int', default: 0, min: 0, help: 'Largest rows x padded length^2 of a batch, the size of one head\'s attention scores, which bounds activation memory; a single item always runs. 0: none on CUDA, 1048576 (1024^2) on CPU.' },
   MAX_BATCH_ITEMS: { kind: 'int', default: 256, min: 1, help: 'Item cap of one model batch.' },
   MAX_PADDING_SHARE: { kind: 'float', default: 0.1, min: 0, max: 1, help: 'Largest padding share of a batch: low keeps CPU work useful; raise it on GPUs, where bigger batches matter more than padding.' },
   MAX_WAIT_MS: { kind: 'int', default: 2, min: 0, max: 10000, help: 'How long an idle model waits for a partial batch to fill: latency traded for batch size.' },
@@ -114,9 +114,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: readonly 
     out[variable] = raw === undefined ? spec.default : parseValue(variable, spec, raw);
   }
   const config = out as Config;
-  if (config.MAX_BATCH_TOKENS !== 0 && config.MAX_BATCH_TOKENS < config.MAX_LENGTH) {
-    throw new ConfigError('MAX_BATCH_TOKENS', `must be at least MAX_LENGTH (${config.MAX_LENGTH}) so one full-length item fits a batch`);
-  }
   if (config.ADMISSION_TIMEOUT_MS !== 0 && config.ADMISSION_TIMEOUT_MS <= config.MAX_WAIT_MS) {
     throw new ConfigError('ADMISSION_TIMEOUT_MS', `must be 0 or more than MAX_WAIT_MS (${config.MAX_WAIT_MS}): room frees only when a batch starts, which can take MAX_WAIT_MS`);
   }
@@ -134,19 +131,23 @@ export function prefixSharingWanted(config: Pick<Config, 'PREFIX_MIN_TOKENS' | '
   return config.PREFIX_MIN_TOKENS > 0 && config.PREFIX_CACHE_MB > 0;
 }
 
-/** Default budgets by execution provider (0: no attention limit). */
-const BATCH_TOKENS_BY_PROVIDER = { cuda: 16384, cpu: 4096 } as const;
+/**
+ * Default budgets by execution provider (0: no attention limit). CPU: from `npm run bench:sweep` on the
+ * bench model (2 shared cores): CPU time per stdlib item grows with the token budget (with the 1024²
+ * cap: 44, 48, 49 and 53 ms at 1024, 2048, 4096 and 8192 tokens), and the cap cuts it at every budget
+ * from 2048 up (without it: 54, 56, 65 ms; with 4096²: 52, 55, 60 ms). CUDA: untested until a GPU run.
+ */
+const BATCH_TOKENS_BY_PROVIDER = { cuda: 16384, cpu: 1024 } as const;
 const BATCH_ATTENTION_BY_PROVIDER = { cuda: 0, cpu: 1024 * 1024 } as const;
 
 /**
  * The batch token budget in force once the execution provider is known: MAX_BATCH_TOKENS when set.
- * A GPU gains from large batches; on CPU a batch of one runs as many tokens per second as a large one
- * (bench model: 9.1k tokens/s at 1 × 300 against 7.4k at 54 × 300), so a large budget only costs
- * memory, mostly in attention scores that grow with rows × length².
+ * A GPU gains from large batches; on CPU small batches cost less time per item (see above), and an
+ * item longer than the budget runs alone.
  */
-export function batchTokenBudget(config: Pick<Config, 'MAX_BATCH_TOKENS' | 'MAX_LENGTH'>, provider: string): number {
+export function batchTokenBudget(config: Pick<Config, 'MAX_BATCH_TOKENS'>, provider: string): number {
   if (config.MAX_BATCH_TOKENS > 0) return config.MAX_BATCH_TOKENS;
-  return Math.max(config.MAX_LENGTH, provider === 'cuda' ? BATCH_TOKENS_BY_PROVIDER.cuda : BATCH_TOKENS_BY_PROVIDER.cpu);
+  return provider === 'cuda' ? BATCH_TOKENS_BY_PROVIDER.cuda : BATCH_TOKENS_BY_PROVIDER.cpu;
 }
 
 /**

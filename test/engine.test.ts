@@ -7,7 +7,7 @@ import { loadConfig } from '../src/config.ts';
 import { InferenceFailedError } from '../src/errors.ts';
 import { loadModelDir, type ModelDir } from '../src/model/model-dir.ts';
 import { OnnxRewardModel } from '../src/model/onnx-model.ts';
-import type { ModelBatch, RewardModel } from '../src/model/reward-model.ts';
+import { allocateBatch, type ModelBatch, type RewardModel } from '../src/model/reward-model.ts';
 import { mulberry32 } from '../tools/mulberry32.ts';
 import { assertResponsive, probeHealth } from './support/health-probe.ts';
 import { until } from './support/until.ts';
@@ -43,6 +43,23 @@ describe('engine on the tiny model', () => {
       assert.equal(logits.length, 2);
       assert.ok(logits.every(Number.isFinite));
       assert.notEqual(logits[0], logits[1]);
+    } finally {
+      await model.close();
+    }
+  });
+
+  it('a batch whose tensors share one buffer crosses to the worker as one transfer, with the same logits', async () => {
+    const model = await tinyModel(md);
+    try {
+      const apart = batchOf([[1, 2, 3], [4, 5, 6, 7, 8]], md.padTokenId);
+      const shared = allocateBatch(apart.batchSize, apart.seqLen);
+      shared.inputIds.set(apart.inputIds);
+      shared.attentionMask.set(apart.attentionMask);
+      const buffer = shared.inputIds.buffer;
+      assert.equal(buffer, shared.attentionMask.buffer);
+      const expected = await model.predict(batchOf([[1, 2, 3], [4, 5, 6, 7, 8]], md.padTokenId));
+      assert.deepEqual(await model.predict(shared), expected);
+      assert.equal(buffer.byteLength, 0, 'the buffer was transferred (detached here), not copied');
     } finally {
       await model.close();
     }

@@ -47,6 +47,19 @@ describe('BatchQueue', () => {
     assert.equal(model.batches.reduce((s, b) => s + b.batchSize, 0), lengths.length);
   });
 
+  it('runs an item longer than the token budget alone, and the short ones around it in batches', async () => {
+    const model = new FakeModel({ delayMs: 2 });
+    const q = new BatchQueue(model, { ...OPTS, maxBatchTokens: 64, maxBatchItems: 64 });
+    const lengths = [8, 200, 8, 8, 65, 8];
+    const scored = await Promise.all(q.submit(lengths.map((n, i) => prompt(n, i))));
+    assert.equal(scored.length, lengths.length);
+    for (const b of model.batches) {
+      assert.ok(b.batchSize === 1 || b.batchSize * b.seqLen <= 64, `batch ${b.batchSize}x${b.seqLen}`);
+    }
+    for (const long of [200, 65]) assert.ok(model.batches.some((b) => b.seqLen === long && b.batchSize === 1), `the ${long}-token item ran alone`);
+    assert.ok(model.batches.some((b) => b.seqLen === 8 && b.batchSize > 1), 'short items still batch');
+  });
+
   it('groups by length so padding stays low on mixed lengths', async () => {
     const model = new FakeModel({ delayMs: 2 });
     const q = new BatchQueue(model, { ...OPTS, maxBatchTokens: 4096, maxBatchItems: 16 });

@@ -1,6 +1,6 @@
 // model.onnx (fp32, ONNX Runtime) against the float64 reference forward that reads
 // model.safetensors: the graph computes Qwen3's math, and both files hold the same weights.
-// Both graph forms are held to it: fused (the default) and unfused.
+// Every graph form is held to it: fused (the default), opset23 and unfused.
 
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -74,13 +74,18 @@ for (const form of ATTENTION_FORMS) {
   });
 }
 
-test('the two graph forms are different graphs that load the same weights', async () => {
+test('the graph forms are different graphs that load the same weights', async () => {
   const fused = readFileSync(`${modelDir('fused')}/model.onnx`);
+  const opset23 = readFileSync(`${modelDir('opset23')}/model.onnx`);
   const unfused = readFileSync(`${modelDir('unfused')}/model.onnx`);
   assert.ok(fused.includes('GroupQueryAttention') && fused.includes('SkipSimplifiedLayerNormalization'));
   assert.ok(!fused.includes('Softmax'), 'the fused graph builds no softmax of its own');
   assert.ok(unfused.includes('Softmax') && !unfused.includes('GroupQueryAttention'));
-  assert.ok(readFileSync(`${modelDir('fused')}/model.safetensors`).equals(readFileSync(`${modelDir('unfused')}/model.safetensors`)));
+  for (const op of ['Attention', 'RotaryEmbedding', 'RMSNormalization']) assert.ok(opset23.includes(op), op);
+  assert.ok(!opset23.includes('GroupQueryAttention') && !opset23.includes('Softmax') && !opset23.includes('com.microsoft'));
+  for (const form of ['opset23', 'unfused'] as const) {
+    assert.ok(readFileSync(`${modelDir('fused')}/model.safetensors`).equals(readFileSync(`${modelDir(form)}/model.safetensors`)));
+  }
 });
 
 test('logits vary across inputs, so a constant graph could not pass', async () => {

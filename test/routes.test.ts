@@ -244,7 +244,7 @@ describe('operational routes', () => {
     assert.equal(info.max_length, 4096);
     // Not CUDA, so the CPU token budget; prep threads as this machine's default.
     assert.deepEqual(info.batching, {
-      max_batch_tokens: 4096, max_batch_attention: 1024 * 1024, max_batch_items: 77, max_padding_share: 0.1, max_wait_ms: 2, max_queue_items: 4096, admission_timeout_ms: 60000, max_client_batch: 16384, prep_threads: loadConfig({}).PREP_THREADS,
+      max_batch_tokens: 1024, max_batch_attention: 1024 * 1024, max_batch_items: 77, max_padding_share: 0.1, max_wait_ms: 2, max_queue_items: 4096, admission_timeout_ms: 60000, max_client_batch: 16384, prep_threads: loadConfig({}).PREP_THREADS,
     });
   });
 

@@ -50,7 +50,7 @@ export async function scorePairs(md: ModelDir, pairs: readonly Pair[], opts: Sco
     onnxPath: md.onnxPath, provider: opts.provider, intraOpThreads: 0, name: md.name, dtype: md.dtype, retryAfterS: 1, log: quietLog,
   });
   const queue = new BatchQueue(model, {
-    maxBatchTokens: Math.max(opts.maxBatchTokens ?? batchTokenBudget({ MAX_BATCH_TOKENS: 0, MAX_LENGTH: opts.maxLength }, model.info.executionProvider), opts.maxLength),
+    maxBatchTokens: Math.max(opts.maxBatchTokens ?? batchTokenBudget({ MAX_BATCH_TOKENS: 0 }, model.info.executionProvider), opts.maxLength),
     maxBatchItems: defaults.MAX_BATCH_ITEMS,
     // Any padding and no attention limit: parity should cover rows padded far past their length.
     maxBatchAttention: 0,

@@ -39,6 +39,17 @@ export function encodeItems(items: readonly BenchItem[], md: ModelDir, config: C
   });
 }
 
+/** Token ids of exactly `length` tokens, cut from the corpus prompts laid end to end. */
+export function syntheticPrompts(prompts: readonly Encoded[], length: number, count: number): Encoded[] {
+  const stream = prompts.flatMap((p) => p.ids);
+  return Array.from({ length: count }, (_, index) => {
+    const start = (index * 997) % Math.max(1, stream.length - length);
+    const ids = stream.slice(start, start + length);
+    while (ids.length < length) ids.push(...stream.slice(0, length - ids.length));
+    return { index, ids };
+  });
+}
+
 /**
  * Shortest first; a batch grows while it keeps within the service's limits: MAX_BATCH_TOKENS padded
  * tokens, MAX_BATCH_ATTENTION rows × length², MAX_BATCH_ITEMS items, MAX_PADDING_SHARE padding.

@@ -17,6 +17,9 @@ export function percentile(values: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))];
 }
 
+/** The middle value (the lower of the two middles for an even count); NaN for none. */
+export const median = (values: readonly number[]): number => percentile(values, 0.5);
+
 export const sum = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0);
 
 export const MiB = 1024 * 1024;

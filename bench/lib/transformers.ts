@@ -29,8 +29,9 @@ export interface TransformersRun {
 /**
  * Runs every request in one Python process (one model load) from `modelDir`'s config.json and
  * model.safetensors; `python` is the parity venv's interpreter. Only the forward passes are timed.
+ * `nice`: the Linux nice value to run it at.
  */
-export function runTransformers(python: string, modelDir: string, requests: readonly TransformersRequest[], threads: number): { versions: string; runs: Map<string, TransformersRun> } {
+export function runTransformers(python: string, modelDir: string, requests: readonly TransformersRequest[], threads: number, nice = 0): { versions: string; runs: Map<string, TransformersRun> } {
   const limitsOf = (r: TransformersRequest): BatchLimits =>
     typeof r.budget === 'number' ? { MAX_BATCH_TOKENS: r.budget, MAX_BATCH_ATTENTION: 0, MAX_BATCH_ITEMS: 256, MAX_PADDING_SHARE: 1 } : r.budget;
   const cut = requests.map((r) => cutBatches(r.prompts, limitsOf(r)));
@@ -40,7 +41,8 @@ export function runTransformers(python: string, modelDir: string, requests: read
     pad_token_id: PAD_TOKEN_ID,
     runs: requests.map((r, k) => ({ name: r.name, batches: cut[k].map((b) => b.map((p) => p.ids)) })),
   });
-  const result = spawnSync(python, [LOOP], { input, encoding: 'utf8', maxBuffer: 256 * MiB });
+  // At `nice`, as the ONNX Runtime side it is compared with runs.
+  const result = spawnSync('nice', ['-n', String(nice), python, LOOP], { input, encoding: 'utf8', maxBuffer: 256 * MiB });
   if (result.status !== 0) throw new Error(`transformers loop failed (${result.status ?? result.error?.message}): ${result.stderr?.slice(-2000)}`);
   const out = JSON.parse(result.stdout) as { torch: string; transformers: string; runs: { name: string; wall_s: number; logits: number[] }[] };
   const runs = new Map<string, TransformersRun>();

@@ -6,7 +6,7 @@
 // running and at most one more is prepared (`prefetched`) while it runs. A cut always takes the
 // oldest live entry (no starvation) and grows around it among entries of similar length; it stops at
 // MAX_BATCH_TOKENS padded tokens, MAX_BATCH_ATTENTION rows × length², MAX_BATCH_ITEMS items, or
-// MAX_PADDING_SHARE padding. A single item always makes a batch. With prefix sharing on, an oldest
+// MAX_PADDING_SHARE padding. A single item always makes a batch, however long. With prefix sharing on, an oldest
 // entry that shares a prefix of PREFIX_MIN_TOKENS with others takes them instead, in arrival order,
 // while the tokens that run (the prefix once, each distinct suffix padded as prefix-plan.ts cuts its
 // runs) fit MAX_BATCH_TOKENS.
@@ -18,7 +18,7 @@
 // ADMISSION_TIMEOUT_MS is refused with 503 and Retry-After; one admitted in part is never refused.
 import { CancelledError, InferenceFailedError, OverloadedError, ServiceError, ShuttingDownError } from '../errors.ts';
 import type { Metrics } from '../metrics.ts';
-import type { ModelBatch, RewardModel } from '../model/reward-model.ts';
+import { allocateBatch, type ModelBatch, type RewardModel } from '../model/reward-model.ts';
 import { commonPrefixLength, groupTokens, sharePrefix } from './prefix-plan.ts';
 
 export interface QueueOptions {
@@ -114,8 +114,7 @@ export class BatchQueue {
    */
   submit(prompts: readonly Int32Array[], signal?: AbortSignal): Promise<Scored>[] {
     if (this.closed) throw new ShuttingDownError(this.opts.retryAfterS);
-    const bad = prompts.find((ids) => ids.length === 0 || ids.length > this.opts.maxBatchTokens);
-    if (bad) throw new RangeError(`a prompt of ${bad.length} tokens cannot be batched (budget ${this.opts.maxBatchTokens})`);
+    if (prompts.some((ids) => ids.length === 0)) throw new RangeError('an empty prompt cannot be batched');
     const ticket: Ticket = { prompts, settle: [], next: 0, queued: 0, arrivedAt: performance.now(), signal };
     const promises = prompts.map((): Promise<Scored> => new Promise((resolve, reject) => ticket.settle.push({ resolve, reject })));
     if (prompts.length === 0) return promises;
@@ -407,29 +406,26 @@ export class BatchQueue {
     return { entries, seqLen, full };
   }
 
-  /** Right-padded int64 tensors, written through 32-bit views (ids are non-negative and < 2^31). */
+  /**
+   * Right-padded int64 tensors in one buffer (one transfer to the model worker), written through
+   * 32-bit views: ids are non-negative and < 2^31, so each high word stays 0.
+   */
   private assemble(batch: Batch): ModelBatch {
     const { entries, seqLen } = batch;
-    const n = entries.length;
-    const inputIds = new BigInt64Array(n * seqLen);
-    const attentionMask = new BigInt64Array(n * seqLen);
-    const ids32 = new Int32Array(inputIds.buffer);
-    const mask32 = new Int32Array(attentionMask.buffer);
+    const tensors = allocateBatch(entries.length, seqLen);
+    const ids32 = new Int32Array(tensors.inputIds.buffer, tensors.inputIds.byteOffset, 2 * tensors.inputIds.length);
+    const mask32 = new Int32Array(tensors.attentionMask.buffer, tensors.attentionMask.byteOffset, 2 * tensors.attentionMask.length);
     const pad = this.opts.padTokenId;
-    for (let row = 0; row < n; row++) {
+    for (let row = 0; row < entries.length; row++) {
       const ids = entries[row].ids;
-      const base = row * seqLen;
-      for (let t = 0; t < seqLen; t++) {
-        const k = 2 * (base + t);
-        if (t < ids.length) {
-          ids32[k] = ids[t];
-          mask32[k] = 1;
-        } else {
-          ids32[k] = pad;
-        }
+      let k = 2 * row * seqLen;
+      for (let t = 0; t < ids.length; t++, k += 2) {
+        ids32[k] = ids[t];
+        mask32[k] = 1;
       }
+      for (let t = ids.length; t < seqLen; t++, k += 2) ids32[k] = pad;
     }
-    return { inputIds, attentionMask, batchSize: n, seqLen };
+    return tensors;
   }
 
   private notifyIdle(): void {

@@ -10,7 +10,7 @@
 import { createHash } from 'node:crypto';
 import type { Metrics } from '../metrics.ts';
 import { ResultCache } from './result-cache.ts';
-import type { ModelBatch, ModelInfo, RewardModel } from './reward-model.ts';
+import { allocateBatch, type ModelBatch, type ModelInfo, type RewardModel } from './reward-model.ts';
 
 export class DedupingRewardModel implements RewardModel {
   private readonly cache: ResultCache;
@@ -115,12 +115,11 @@ function rowKey(batch: ModelBatch, row: number, length: number): string {
 /** The given rows, each cut to the longest of them: its own padding comes along, so no pad id is needed. */
 function selectRows(batch: ModelBatch, rows: readonly number[], lengths: Int32Array): ModelBatch {
   const seqLen = rows.reduce((max, row) => Math.max(max, lengths[row]), 0);
-  const inputIds = new BigInt64Array(rows.length * seqLen);
-  const attentionMask = new BigInt64Array(rows.length * seqLen);
+  const selected = allocateBatch(rows.length, seqLen);
   rows.forEach((row, i) => {
     const from = row * batch.seqLen;
-    inputIds.set(batch.inputIds.subarray(from, from + seqLen), i * seqLen);
-    attentionMask.set(batch.attentionMask.subarray(from, from + seqLen), i * seqLen);
+    selected.inputIds.set(batch.inputIds.subarray(from, from + seqLen), i * seqLen);
+    selected.attentionMask.set(batch.attentionMask.subarray(from, from + seqLen), i * seqLen);
   });
-  return { inputIds, attentionMask, batchSize: rows.length, seqLen };
+  return selected;
 }

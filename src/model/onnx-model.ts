@@ -3,7 +3,7 @@
 import { siblingWorkerUrl } from '../worker-thread.ts';
 import { SupervisedWorker } from '../worker-supervisor.ts';
 import { InferenceFailedError, ModelUnavailableError } from '../errors.ts';
-import type { ModelBatch, ModelInfo, PrefixRewardModel, SuffixBatch, SuffixRun } from './reward-model.ts';
+import { batchBuffers, type ModelBatch, type ModelInfo, type PrefixRewardModel, type SuffixBatch, type SuffixRun } from './reward-model.ts';
 import type { SuffixRequest, WorkerInit, WorkerMessage, WorkerRequest } from './onnx-worker.ts';
 
 export interface OnnxModelOptions extends WorkerInit {
@@ -82,14 +82,14 @@ export class OnnxRewardModel implements PrefixRewardModel {
   }
 
   async predict(batch: ModelBatch): Promise<Float32Array> {
-    const answer = await this.send((id) => ({ id, ...batch }), [batch.inputIds.buffer, batch.attentionMask.buffer]);
+    const answer = await this.send((id) => ({ id, ...batch }), batchBuffers(batch));
     return answer.logits;
   }
 
   /** Suffixes against the prefix's keys and values, which stay in the worker's prefix cache. */
   async predictSuffixes(batch: SuffixBatch): Promise<SuffixRun> {
     if (!this.canSharePrefixes) throw new Error('OnnxRewardModel.predictSuffixes: no model-past.onnx loaded');
-    const answer = await this.send((id) => ({ ...batch, id, kind: 'suffixes' }), [batch.inputIds.buffer, batch.attentionMask.buffer]);
+    const answer = await this.send((id) => ({ ...batch, id, kind: 'suffixes' }), batchBuffers(batch));
     if (answer.type !== 'suffix_result') throw new Error('worker answered a suffix batch with a full one; this is a bug');
     const { logits, prefixHit, cacheBytes, evicted } = answer;
     return { logits, prefixHit, cacheBytes, evicted };

@@ -10,6 +10,26 @@ export interface ModelBatch {
   seqLen: number;
 }
 
+/**
+ * An empty batch whose two tensors share one buffer (ids first, then the mask), so it crosses to the
+ * model worker as one transfer. Zero-filled: every id the pad id 0 and every mask entry padding.
+ */
+export function allocateBatch(batchSize: number, seqLen: number): ModelBatch {
+  const cells = batchSize * seqLen;
+  const buffer = new ArrayBuffer(2 * cells * BigInt64Array.BYTES_PER_ELEMENT);
+  return {
+    inputIds: new BigInt64Array(buffer, 0, cells),
+    attentionMask: new BigInt64Array(buffer, cells * BigInt64Array.BYTES_PER_ELEMENT, cells),
+    batchSize,
+    seqLen,
+  };
+}
+
+/** The buffers a batch's tensors live in, each once (postMessage refuses a buffer listed twice). */
+export function batchBuffers(batch: Pick<ModelBatch, 'inputIds' | 'attentionMask'>): ArrayBuffer[] {
+  return [...new Set([batch.inputIds.buffer, batch.attentionMask.buffer])];
+}
+
 export interface ModelInfo {
   name: string;
   dtype: string;

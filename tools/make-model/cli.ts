@@ -1,4 +1,4 @@
-// npm run make-model -- --preset tiny|bench --out DIR [--seed N] [--attention fused|unfused] [--if-missing]
+// npm run make-model -- --preset tiny|bench --out DIR [--seed N] [--attention fused|opset23|unfused] [--if-missing]
 //
 // Writes a random-weight Qwen3ForSequenceClassification: model.onnx, model-past.onnx (the same
 // network with past keys/values, for prefix sharing), model.onnx.data (the weights both graphs
@@ -9,7 +9,7 @@ import { isPresetName } from './config.ts';
 import { DEFAULT_SEED, ensureModel, writeModel } from './model-dir.ts';
 import { DEFAULT_ATTENTION_FORM, isAttentionForm } from './qwen3-graph.ts';
 
-const USAGE = 'usage: make-model --preset tiny|bench --out DIR [--seed N] [--attention fused|unfused] [--if-missing]';
+const USAGE = 'usage: make-model --preset tiny|bench --out DIR [--seed N] [--attention fused|opset23|unfused] [--if-missing]';
 
 function main(): void {
   const { values } = parseArgs({
@@ -17,7 +17,7 @@ function main(): void {
       preset: { type: 'string' },
       out: { type: 'string' },
       seed: { type: 'string', default: String(DEFAULT_SEED) },
-      // fused: ONNX Runtime's attention and norm operators; unfused: plain operators, the reference form.
+      // fused: ONNX Runtime's attention and norm operators; opset23: ONNX's own (opset 23); unfused: plain operators, the reference form.
       attention: { type: 'string', default: DEFAULT_ATTENTION_FORM },
       // Skip the build when DIR already holds a complete build of this preset and seed.
       'if-missing': { type: 'boolean', default: false },

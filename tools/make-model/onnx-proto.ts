@@ -4,6 +4,8 @@ import { ProtoWriter } from './protobuf.ts';
 
 export const IR_VERSION = 8;
 export const OPSET_VERSION = 17;
+/** Opset 23 (Attention, RotaryEmbedding, RMSNormalization) needs IR version 11. */
+const IR_VERSION_OF_OPSET_23 = 11;
 /** ONNX Runtime's contrib operators (GroupQueryAttention, SkipSimplifiedLayerNormalization...). */
 export const MS_DOMAIN = 'com.microsoft';
 const MS_OPSET_VERSION = 1;
@@ -56,6 +58,8 @@ export interface GraphSpec {
   initializers: readonly TensorSpec[];
   inputs: readonly ValueInfoSpec[];
   outputs: readonly ValueInfoSpec[];
+  /** The default domain's operator set the graph needs; OPSET_VERSION when absent. */
+  opset?: number;
 }
 
 export interface ModelSpec {
@@ -124,9 +128,10 @@ function encodeGraph(graph: GraphSpec): ProtoWriter {
 
 /** Serialises a model; the result is a list of chunks to write out in order. */
 export function encodeModel(model: ModelSpec): Uint8Array[] {
-  const opset = new ProtoWriter().string(1, '').int(2, OPSET_VERSION);
+  const version = model.graph.opset ?? OPSET_VERSION;
+  const opset = new ProtoWriter().string(1, '').int(2, version);
   const w = new ProtoWriter()
-    .int(1, IR_VERSION)
+    .int(1, version >= 23 ? IR_VERSION_OF_OPSET_23 : IR_VERSION)
     .string(2, model.producerName)
     .string(3, model.producerVersion)
     .message(7, encodeGraph(model.graph))

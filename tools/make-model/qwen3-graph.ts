@@ -1,5 +1,6 @@
-// The ONNX graph of HF Qwen3ForSequenceClassification (fp32, opset 17), in two forms: fused (ONNX
-// Runtime's attention and norm operators, the default) and unfused (plain operators).
+// The ONNX graph of HF Qwen3ForSequenceClassification (fp32), in three forms: fused (ONNX Runtime's
+// attention and norm operators, the default), opset23 (the standard ONNX operators of opset 23 for
+// the same steps) and unfused (plain opset-17 operators).
 //
 //   input_ids, attention_mask [batch, seq] int64
 //   → embed → N × (x + attn(norm(x)); x + mlp(norm(x))) → hidden at the last non-pad token
@@ -87,8 +88,8 @@ export function ropeInverseFrequencies(headDim: number, theta: number): Float32A
 }
 
 /** How attention, RMSNorm and rotary embedding are written into the graph. */
-export type AttentionForm = 'fused' | 'unfused';
-export const ATTENTION_FORMS: readonly AttentionForm[] = ['fused', 'unfused'];
+export type AttentionForm = 'fused' | 'opset23' | 'unfused';
+export const ATTENTION_FORMS: readonly AttentionForm[] = ['fused', 'opset23', 'unfused'];
 export const DEFAULT_ATTENTION_FORM: AttentionForm = 'fused';
 
 export function isAttentionForm(name: string): name is AttentionForm {
@@ -100,6 +101,8 @@ export interface GraphOptions {
    * fused: ONNX Runtime's contrib operators (GroupQueryAttention with rotary inside,
    * SimplifiedLayerNormalization, SkipSimplifiedLayerNormalization), which never build the
    * [batch, heads, seq, seq] mask and score tensors out of separate nodes.
+   * opset23: the same fusions as standard ONNX operators of opset 23 (Attention, RotaryEmbedding,
+   * RMSNormalization), for comparison with the contrib operators.
    * unfused: plain opset-17 operators, step for step as modeling_qwen3.py; the reference form.
    */
   attention?: AttentionForm;
@@ -238,6 +241,9 @@ type AttentionLayer = (layer: number, q: string, k: string, v: string) => string
 export function buildQwen3Graph(dims: Qwen3Dims, weights: Weights, options: GraphOptions = {}): GraphSpec {
   const w = new Qwen3Writer(dims, weights, options.past ?? false);
   const form = options.attention ?? DEFAULT_ATTENTION_FORM;
+  // The past form broadcasts one prefix over the rows, which neither GroupQueryAttention nor opset
+  // 23's Attention can do: it always attends with plain operators.
+  if (form === 'opset23' && !w.past) return opset23Layers(w);
   const attention = form === 'fused' && !w.past ? groupQueryAttention(w) : plainAttention(w);
   return form === 'fused' ? fusedLayers(w, attention) : unfusedLayers(w, attention);
 }
@@ -475,4 +481,59 @@ function fusedLayers(w: Qwen3Writer, attention: AttentionLayer): GraphSpec {
     }
   }
   return w.readOut(x, rmsNorm);
+}
+
+/**
+ * The opset-23 form: the steps of the fused form written with ONNX's own operators (opset 23):
+ * RMSNormalization for every norm, RotaryEmbedding on q and k (3-D, num_heads per tensor), and
+ * Attention with q_num_heads/kv_num_heads and is_causal. No padding mask is needed: with right
+ * padding a real query sees only earlier, real keys under the causal rule, and the read-out takes
+ * a real token; padded rows compute values nobody reads.
+ */
+function opset23Layers(w: Qwen3Writer): GraphSpec {
+  const { g, dims } = w;
+  const { head_dim: headDim, num_attention_heads: heads, num_key_value_heads: kvHeads, rms_norm_eps: eps } = dims;
+  const rmsNorm = (x: string, name: string, hint: string): string =>
+    g.op('RMSNormalization', [x, w.vector(name)], hint, { axis: -1, epsilon: { float: eps } });
+
+  const freqs = w.ropeFrequencies();
+  const cosCache = g.op('Cos', [freqs], 'rope_cos_cache');
+  const sinCache = g.op('Sin', [freqs], 'rope_sin_cache');
+  // RotaryEmbedding takes position ids per row: [batch, seq], every row from 0 (right padding).
+  const positionIds = g.op('Expand', [g.op('Unsqueeze', [w.positions, g.int64([0])], 'positions_row'), g.op('Shape', ['input_ids'], 'ids_shape_2d')], 'position_ids');
+
+  const qkvSplit = g.int64([heads * headDim, kvHeads * headDim, kvHeads * headDim]);
+  const intermediate = dims.intermediate_size;
+  const gateUpSplit = g.int64([intermediate, intermediate]);
+
+  let x = w.embeddings();
+  for (let layer = 0; layer < dims.num_hidden_layers; layer++) {
+    const p = layerPrefix(layer);
+    const proj = (name: string) => `${p}.self_attn.${name}.weight`;
+    const h = rmsNorm(x, `${p}.input_layernorm.weight`, `${p}/input_norm`);
+    const qkvWeight = w.transposedWeight([proj('q_proj'), proj('k_proj'), proj('v_proj')], `${p}.self_attn.qkv_proj.weight.T`);
+    const [q, k, v] = g.ops('Split', [g.op('MatMul', [h, qkvWeight], `${p}/qkv_proj`), qkvSplit], [`${p}/q_proj`, `${p}/k_proj`, `${p}/v_proj`], { axis: -1 });
+    /** q_norm / k_norm on each head, then the rotary embedding: [b, s, n * d] in and out. */
+    const normAndRotate = (t: string, n: number, norm: string): string => {
+      const perHead = g.op('Reshape', [t, g.int64([0, 0, n, headDim])], `${p}/${norm}_heads`);
+      const normed = rmsNorm(perHead, `${p}.self_attn.${norm}.weight`, `${p}/${norm}`);
+      const merged = g.op('Reshape', [normed, g.int64([0, 0, n * headDim])], `${p}/${norm}_merged`);
+      return g.op('RotaryEmbedding', [merged, cosCache, sinCache, positionIds], `${p}/${norm}_rope`, { num_heads: n, interleaved: 0 });
+    };
+    const context = g.op(
+      'Attention',
+      [normAndRotate(q, heads, 'q_norm'), normAndRotate(k, kvHeads, 'k_norm'), v],
+      `${p}/attention`,
+      { q_num_heads: heads, kv_num_heads: kvHeads, is_causal: 1 },
+    );
+    x = g.op('Add', [x, w.linear(context, `${p}.self_attn.o_proj.weight`, `${p}/o_proj`)], `${p}/attn_residual`);
+
+    const m = rmsNorm(x, `${p}.post_attention_layernorm.weight`, `${p}/post_attention_norm`);
+    const mlp = (name: string) => `${p}.mlp.${name}.weight`;
+    const gateUp = g.op('MatMul', [m, w.transposedWeight([mlp('gate_proj'), mlp('up_proj')], `${p}.mlp.gate_up_proj.weight.T`)], `${p}/gate_up_proj`);
+    const [gate, up] = g.ops('Split', [gateUp, gateUpSplit], [`${p}/gate_proj`, `${p}/up_proj`], { axis: -1 });
+    const silu = g.op('Mul', [gate, g.op('Sigmoid', [gate], `${p}/gate_sigmoid`)], `${p}/silu`);
+    x = g.op('Add', [x, w.linear(g.op('Mul', [silu, up], `${p}/gated`), mlp('down_proj'), `${p}/down_proj`)], `${p}/mlp_residual`);
+  }
+  return { ...w.readOut(x, rmsNorm), opset: 23 };
 }
