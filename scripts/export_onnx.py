@@ -11,6 +11,11 @@ ONNX weights' dtype), the tokenizer files and chat_template.jinja. The graph tak
 attention_mask (int64 [batch, seq], right-padded) and returns logits (float32 [batch, 1]): the
 Hugging Face sequence-classification logits, read at the rightmost token that is not the pad token.
 
+It also writes model-past.onnx (skip with --no-past): the same classifier for suffixes that continue
+one shared prefix whose keys and values it takes (scripts/past_graph.py has the interface), its
+weights pointing into model.onnx.data when there is one, and checks it against transformers run with
+past_key_values.
+
 fp16 keeps the final RMSNorm and the score head in fp32: the hidden state of the one row that is
 read is cast to fp32 before the norm, and the norm weight and score weight are stored as fp32. The
 logit is therefore never rounded to fp16 (whose spacing is 0.008 near 12), and the sum of squares
@@ -28,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import hashlib
 import json
 import math
 import shutil
@@ -36,11 +42,14 @@ import tempfile
 from pathlib import Path
 
 import fused_attention
+import past_graph
 
 TOLERANCE = {"fp32": 1e-4, "fp16": 0.1}
 #: Above this many weight bytes the initializers go to model.onnx.data (protobuf caps a message at 2 GiB).
 EXTERNAL_DATA_THRESHOLD_BYTES = 1_500_000_000
 EXTERNAL_DATA_FILE = "model.onnx.data"
+#: Smaller tensors stay inline in the graph file.
+EXTERNAL_MIN_BYTES = 1024
 #: What the service reads besides model.onnx and config.json, and what tokenizers need to rebuild.
 TOKENIZER_FILES = (
     "tokenizer.json",
@@ -72,6 +81,10 @@ CHECK_PAIRS = [
 # Index groups: batch sizes 3, 2 and 2 (the traced batch is 2 rows of 8 tokens; these differ).
 CHECK_BATCHES = [[0, 1, 2], [3, 5], [4, 6]]
 CHECK_MAX_LENGTH = 2048
+# Prefix-sharing checks of model-past.onnx: (question of pair, codes of pairs), each group scored as a
+# GRPO group is, its rendered question (the rows' longest common prefix) run once as the past. Suffixes
+# of different lengths pad the batch; the single-row group leaves a one-token suffix.
+PAST_CHECK_GROUPS = [(2, [0, 2, 4, 6]), (5, [1, 3]), (3, [3])]
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -91,6 +104,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--revision", default=None, help="hub revision (branch, tag or commit) when --model is a hub id")
     parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto",
                         help="where PyTorch traces and computes the fp32 reference (auto: cuda when available)")
+    parser.add_argument("--past", action=argparse.BooleanOptionalAction, default=True,
+                        help="also write model-past.onnx, the graph with past keys and values for prefix sharing "
+                        "(see scripts/past_graph.py), checked against transformers run with past_key_values (default: on)")
+    parser.add_argument("--external-data-above", type=int, default=EXTERNAL_DATA_THRESHOLD_BYTES, metavar="BYTES",
+                        help="weight bytes above which the weights go to model.onnx.data, shared by model-past.onnx "
+                        "(default: %(default)s)")
     parser.add_argument("--tolerance", type=float, default=None,
                         help=f"largest accepted |onnx - torch fp32| logit difference (default: {TOLERANCE})")
     return parser.parse_args(argv)
@@ -196,15 +215,41 @@ def hf_logits(torch, model, ids: list[list[int]], mask: list[list[int]]) -> list
     return out.logits[:, 0].float().cpu().tolist()
 
 
-def last_token_reward(torch, model, pad_token_id: int, fused: bool = False):
-    """The classifier restated for export: backbone without its final norm, the hidden state at
-    the rightmost non-pad token (Hugging Face's read-out rule), then the final RMSNorm and the score
-    head in fp32. Norm and head act on each position independently, so reading one row first gives
-    the logits Hugging Face computes over all positions. The additive causal + padding mask is built
-    here rather than by transformers, so the trace does not depend on its mask helpers' version."""
+def score_head(torch, model, pad_token_id: int):
+    """The classifier's read-out restated for export, shared by model.onnx and model-past.onnx: the
+    hidden state at the rightmost non-pad token (Hugging Face's read-out rule), then the final RMSNorm
+    and the score head in fp32. Norm and head act on each position independently, so reading one row
+    first gives the logits Hugging Face computes over all positions. Made before anything swaps the
+    backbone's final norm out."""
     backbone = getattr(model, model.base_model_prefix)
     final_norm = backbone.norm
     head = model.score
+
+    class ScoreHead(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.norm_weight = torch.nn.Parameter(final_norm.weight.detach().float().clone(), requires_grad=False)
+            self.norm_eps = float(getattr(final_norm, "variance_epsilon", getattr(final_norm, "eps", 1e-6)))
+            self.score = torch.nn.Linear(head.in_features, head.out_features, bias=head.bias is not None,
+                                         dtype=torch.float32, device=head.weight.device)
+            self.score.load_state_dict({k: v.float() for k, v in head.state_dict().items()})
+
+        def forward(self, hidden, input_ids):
+            positions = torch.arange(input_ids.shape[1], device=input_ids.device)
+            not_pad = (input_ids != pad_token_id).long()
+            last = (positions[None, :] * not_pad).argmax(-1)
+            row = hidden.gather(1, last[:, None, None].expand(-1, 1, hidden.shape[-1])).squeeze(1).float()
+            normed = row * torch.rsqrt(row.pow(2).mean(-1, keepdim=True) + self.norm_eps)
+            return self.score(self.norm_weight * normed)
+
+    return ScoreHead().eval()
+
+
+def last_token_reward(torch, model, head, fused: bool = False):
+    """The classifier restated for export: backbone without its final norm, then `head` (score_head).
+    The additive causal + padding mask is built here rather than by transformers, so the trace does
+    not depend on its mask helpers' version."""
+    backbone = getattr(model, model.base_model_prefix)
     dtype = model.dtype
     mask_value = torch.finfo(dtype).min
 
@@ -213,11 +258,7 @@ def last_token_reward(torch, model, pad_token_id: int, fused: bool = False):
             super().__init__()
             self.backbone = backbone
             self.backbone.norm = torch.nn.Identity()
-            self.norm_weight = torch.nn.Parameter(final_norm.weight.detach().float().clone(), requires_grad=False)
-            self.norm_eps = float(getattr(final_norm, "variance_epsilon", getattr(final_norm, "eps", 1e-6)))
-            self.score = torch.nn.Linear(head.in_features, head.out_features, bias=head.bias is not None,
-                                         dtype=torch.float32, device=head.weight.device)
-            self.score.load_state_dict({k: v.float() for k, v in head.state_dict().items()})
+            self.head = head
 
         def forward(self, input_ids, attention_mask):
             positions = torch.arange(input_ids.shape[1], device=input_ids.device)
@@ -231,11 +272,7 @@ def last_token_reward(torch, model, pad_token_id: int, fused: bool = False):
                 position_ids=positions[None, :],
                 use_cache=False,
             ).last_hidden_state
-            not_pad = (input_ids != pad_token_id).long()
-            last = (positions[None, :] * not_pad).argmax(-1)
-            row = hidden.gather(1, last[:, None, None].expand(-1, 1, hidden.shape[-1])).squeeze(1).float()
-            normed = row * torch.rsqrt(row.pow(2).mean(-1, keepdim=True) + self.norm_eps)
-            return self.score(self.norm_weight * normed)
+            return self.head(hidden, input_ids)
 
     return LastTokenReward().eval()
 
@@ -262,19 +299,39 @@ def trace(torch, module, example, scratch: Path, opset: int) -> Path:
     return raw
 
 
-def save_onnx(onnx, raw: Path, out: Path) -> int:
-    """model.onnx with the weights inline, or all of them in one model.onnx.data when large."""
+def tensor_key(tensor) -> tuple:
+    """What makes two initializers interchangeable: dtype, shape and bytes (names differ between traces)."""
+    return tensor.data_type, tuple(tensor.dims), hashlib.sha256(tensor.raw_data).hexdigest()
+
+
+def save_onnx(onnx, raw: Path, out: Path, name: str, external_above: int, shared: dict | None = None) -> tuple[int, dict]:
+    """`name` with the weights inline, or in one data file when large: model.onnx writes model.onnx.data;
+    a later graph given `shared` (what model.onnx's save returned) points each tensor that model.onnx
+    already holds (same dtype, shape and bytes) at its bytes in model.onnx.data, and writes only the rest
+    to `name`.data. Returns the weight bytes and where each tensor lies in the data file, by tensor_key."""
     proto = onnx.load(str(raw))  # pulls the per-tensor files back in
     weights = sum(len(t.raw_data) for t in proto.graph.initializer)
-    for stale in ("model.onnx", EXTERNAL_DATA_FILE):
+    data_file = EXTERNAL_DATA_FILE if shared is None else f"{name}.data"
+    for stale in (name, data_file):
         (out / stale).unlink(missing_ok=True)
-    if weights > EXTERNAL_DATA_THRESHOLD_BYTES:
-        onnx.save_model(proto, str(out / "model.onnx"), save_as_external_data=True, all_tensors_to_one_file=True,
-                        location=EXTERNAL_DATA_FILE, size_threshold=1024)
+    placed: dict = {}
+    if weights > external_above:
+        keys = {t.name: tensor_key(t) for t in proto.graph.initializer if len(t.raw_data) >= EXTERNAL_MIN_BYTES}
+        for tensor in proto.graph.initializer:
+            where = (shared or {}).get(keys.get(tensor.name))
+            if where is not None:
+                del tensor.external_data[:]
+                for key, value in where.items():
+                    tensor.external_data.add(key=key, value=value)
+                tensor.data_location = onnx.TensorProto.EXTERNAL
+                tensor.ClearField("raw_data")
+        onnx.save_model(proto, str(out / name), save_as_external_data=True, all_tensors_to_one_file=True,
+                        location=data_file, size_threshold=EXTERNAL_MIN_BYTES)
+        placed = {keys[t.name]: {e.key: e.value for e in t.external_data} for t in proto.graph.initializer if t.name in keys}
     else:
-        onnx.save_model(proto, str(out / "model.onnx"))
-    onnx.checker.check_model(str(out / "model.onnx"))
-    return weights
+        onnx.save_model(proto, str(out / name))
+    onnx.checker.check_model(str(out / name))
+    return weights, placed
 
 
 def copy_model_files(transformers, source: Path, out: Path, pad_token_id: int, dtype_name: str, served_name: str | None) -> list[str]:
@@ -307,6 +364,16 @@ def copy_model_files(transformers, source: Path, out: Path, pad_token_id: int, d
 
 def check_rows(tokenizer) -> list[list[int]]:
     return [chat_ids(tokenizer, q, c, CHECK_MAX_LENGTH)[1] for q, c in CHECK_PAIRS]
+
+
+def past_check_groups(tokenizer) -> list[tuple[list[int], list[list[int]]]]:
+    """(prefix, suffixes) per PAST_CHECK_GROUPS entry; every suffix keeps at least one token."""
+    groups = []
+    for question, codes in PAST_CHECK_GROUPS:
+        rows = [chat_ids(tokenizer, CHECK_PAIRS[question][0], CHECK_PAIRS[c][1], CHECK_MAX_LENGTH)[1] for c in codes]
+        shared = min(past_graph.common_prefix_length(rows), min(len(r) for r in rows) - 1)
+        groups.append((rows[0][:shared], [r[shared:] for r in rows]))
+    return groups
 
 
 def onnx_session(ort, path: Path, dtype_name: str):
@@ -356,6 +423,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"loading {args.model} in fp32 on {device} for the reference", flush=True)
     model = load_classifier(torch, transformers, source, torch.float32, pad_token_id, device)
     reference = [hf_logits(torch, model, ids, mask) for ids, mask in batches]
+    groups = past_check_groups(tokenizer) if args.past else []
+    # transformers with past_key_values, before install() swaps the attention forwards.
+    past_reference = [past_graph.hf_past_run(torch, model, prefix, *pad_right(suffixes, pad_token_id)) for prefix, suffixes in groups]
     if export_dtype != torch.float32:
         del model
         gc.collect()
@@ -364,31 +434,53 @@ def main(argv: list[str] | None = None) -> int:
         print(f"loading {args.model} in {dtype_name} on {device} for the export", flush=True)
         model = load_classifier(torch, transformers, source, export_dtype, pad_token_id, device)
 
+    head = score_head(torch, model, pad_token_id)
     if args.attention == "fused":
         fused_attention.install(torch, onnx, model)
-    module = last_token_reward(torch, model, pad_token_id, fused=args.attention == "fused")
+    module = last_token_reward(torch, model, head, fused=args.attention == "fused")
     with torch.no_grad():
         wrapped = [module(torch.tensor(ids, device=device), torch.tensor(mask, device=device))[:, 0].cpu().tolist() for ids, mask in batches]
     wrapper_diff = max(abs_diff(a, b) for got, want in zip(wrapped, reference) for a, b in zip(got, want))
     print(f"torch export module vs Hugging Face fp32: max |diff| {wrapper_diff:.3g}", flush=True)
+    past_shape = past_graph.PastShape.of(model)
+    if args.past:
+        past_module = past_graph.past_reward(torch, model, head)
+        run = past_graph.torch_runner(torch, past_module, device)
+        diffs = [past_graph.group_diffs(run, past_shape.empty_torch(torch, export_dtype, device), prefix, *pad_right(suffixes, pad_token_id), want)
+                 for (prefix, suffixes), want in zip(groups, past_reference)]
+        print(f"torch past module vs Hugging Face with past_key_values: max |diff| {max(d['logits'] for d in diffs):.3g}", flush=True)
 
     # Two rows of 8 tokens: a shape no check batch has, so a size frozen by the trace shows up there.
     example = tuple(torch.tensor(t, device=device) for t in pad_right([rows[0][:8], rows[1][:5]], pad_token_id))
     print(f"exporting {dtype_name} ONNX (opset {args.opset}) to {out}", flush=True)
     with tempfile.TemporaryDirectory(dir=out.parent, prefix=".export-") as scratch:
         raw = trace(torch, module, example, Path(scratch), args.opset)
-        del module, model  # the ONNX proto is about to take as much memory as the weights
+        if args.past:
+            # A past of 3 positions: neither 0 nor any check's length, so a frozen past_len shows up in the check.
+            past_example = past_shape.random_torch(torch, export_dtype, device, 3)
+            raw_past = Path(scratch) / "past" / past_graph.PAST_MODEL_FILE
+            raw_past.parent.mkdir()
+            past_graph.trace(torch, past_module, example + tuple(past_example), raw_past, args.opset, past_shape.layers)
+            del past_module
+        del module, model, head  # the ONNX proto is about to take as much memory as the weights
         gc.collect()
         if device == "cuda":
             torch.cuda.empty_cache()
-        weights = save_onnx(onnx, raw, out)
+        weights, placed = save_onnx(onnx, raw, out, "model.onnx", args.external_data_above)
+        past_file = out / past_graph.PAST_MODEL_FILE
+        past_data = out / f"{past_graph.PAST_MODEL_FILE}.data"
+        for stale in (past_file, past_data):
+            stale.unlink(missing_ok=True)
+        if args.past:
+            save_onnx(onnx, raw_past, out, past_graph.PAST_MODEL_FILE, args.external_data_above, shared=placed)
+    onnx_files = [f.name for f in (out / "model.onnx", out / EXTERNAL_DATA_FILE, past_file, past_data) if f.exists()]
     copied = copy_model_files(transformers, source, out, pad_token_id, dtype_name, served_name)
 
     if not check_numbers:
         report_check = {"provider": None, "max_abs_diff": None, "tolerance": tolerance, "passed": None,
                         "skipped": "no CUDA provider in this onnxruntime"}
         (out / "export.json").write_text(json.dumps({"source": args.model, "dtype": dtype_name, "opset": args.opset,
-                                                     "files": ["model.onnx"] + copied, "check": report_check}, indent=2) + "\n", encoding="utf-8")
+                                                     "files": onnx_files + copied, "check": report_check}, indent=2) + "\n", encoding="utf-8")
         print(f"SKIPPED CHECK: wrote {out} ({dtype_name}); its logits were not compared with torch (no CUDA provider)")
         return 0
     session = onnx_session(ort, out / "model.onnx", dtype_name)
@@ -401,6 +493,11 @@ def main(argv: list[str] | None = None) -> int:
         worst = max(worst, diff)
         print(f"  batch {len(ids)}x{len(ids[0])}: torch {['%.5f' % v for v in want]}  max |onnx - torch| {diff:.3g}")
     passed = worst <= tolerance
+    past_check = None
+    if args.past:
+        past_check = check_past(onnx, ort, np, out / past_graph.PAST_MODEL_FILE, dtype_name, past_shape, groups, past_reference,
+                                pad_token_id, tolerance)
+        passed = passed and past_check["passed"]
     report = {
         "source": args.model,
         "revision": args.revision,
@@ -410,14 +507,37 @@ def main(argv: list[str] | None = None) -> int:
         "external_data": (out / EXTERNAL_DATA_FILE).exists(),
         "weight_bytes": weights,
         "pad_token_id": pad_token_id,
-        "files": ["model.onnx"] + ([EXTERNAL_DATA_FILE] if (out / EXTERNAL_DATA_FILE).exists() else []) + copied,
-        "check": {"provider": session.get_providers()[0], "max_abs_diff": worst if math.isfinite(worst) else None, "tolerance": tolerance, "passed": passed},
+        "files": onnx_files + copied,
+        "check": {"provider": session.get_providers()[0], "max_abs_diff": worst if math.isfinite(worst) else None, "tolerance": tolerance,
+                  "passed": worst <= tolerance},
+        "past_check": past_check,
         "versions": {"torch": torch.__version__, "transformers": transformers.__version__, "onnx": onnx.__version__, "onnxruntime": ort.__version__},
     }
     (out / "export.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     verdict = "OK" if passed else "FAILED"
     print(f"{verdict}: max |onnx - torch fp32| = {worst:.3g} (tolerance {tolerance:g}, {dtype_name}, {session.get_providers()[0]}); wrote {out}")
     return 0 if passed else 1
+
+
+def check_past(onnx, ort, np, path: Path, dtype_name: str, shape, groups, past_reference, pad_token_id: int, tolerance: float) -> dict:
+    """model-past.onnx against transformers with past_key_values: per group, the prefix pass's logit and
+    present keys/values (against the DynamicCache) and the suffixes' logits; and no per-row copy of the past."""
+    copies = past_graph.copies_of_past(onnx.load(str(path), load_external_data=False).graph)
+    session = onnx_session(ort, path, dtype_name)
+    run = past_graph.onnx_runner(np, session, shape.layers)
+    worst = {"logits": 0.0, "prefix_logit": 0.0, "present": 0.0}
+    for (prefix, suffixes), want in zip(groups, past_reference):
+        diffs = past_graph.group_diffs(run, shape.empty_numpy(np, dtype_name), prefix, *pad_right(suffixes, pad_token_id), want)
+        worst = {key: max(worst[key], diffs[key]) for key in worst}
+        print(f"  past {len(prefix)} + suffixes {[len(s) for s in suffixes]}: max |onnx - transformers| logits {diffs['logits']:.3g}, "
+              f"prefix pass logit {diffs['prefix_logit']:.3g}, present keys/values {diffs['present']:.3g}")
+    for copy in copies:
+        print(f"  the past is copied per row: {copy}")
+    passed = all(value <= tolerance for value in worst.values()) and not copies
+    print(f"{'OK' if passed else 'FAILED'}: {past_graph.PAST_MODEL_FILE} max |onnx - transformers with past_key_values| = "
+          f"{worst['logits']:.3g} (present keys/values {worst['present']:.3g}, tolerance {tolerance:g})")
+    return {"max_abs_diff": {k: v if math.isfinite(v) else None for k, v in worst.items()}, "past_copies": copies,
+            "groups": [[len(prefix), [len(s) for s in suffixes]] for prefix, suffixes in groups], "passed": passed}
 
 
 if __name__ == "__main__":

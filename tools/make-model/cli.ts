@@ -1,7 +1,8 @@
 // npm run make-model -- --preset tiny|bench --out DIR [--seed N] [--attention fused|unfused] [--if-missing]
 //
-// Writes a random-weight Qwen3ForSequenceClassification: model.onnx, model.safetensors
-// (same weights, HF names), config.json and the Qwen3 tokenizer files.
+// Writes a random-weight Qwen3ForSequenceClassification: model.onnx, model-past.onnx (the same
+// network with past keys/values, for prefix sharing), model.onnx.data (the weights both graphs
+// read), model.safetensors (same weights, HF names), config.json and the Qwen3 tokenizer files.
 
 import { parseArgs } from 'node:util';
 import { isPresetName } from './config.ts';
