@@ -3,13 +3,8 @@
 //   submit() ──► pending (arrival order) ──cut()──► prefetched batch ──► model.predict ──► resolve
 //
 // Invariants: `pending` holds only entries not yet in a batch, in arrival order; at most one batch is
-// running and at most one more is prepared (`prefetched`) while it runs. A cut always takes the
-// oldest live entry (no starvation) and grows around it among entries of similar length; it stops at
-// MAX_BATCH_TOKENS padded tokens, MAX_BATCH_ATTENTION rows × length², MAX_BATCH_ITEMS items, or
-// MAX_PADDING_SHARE padding. A single item always makes a batch, however long. With prefix sharing on, an oldest
-// entry that shares a prefix of PREFIX_MIN_TOKENS with others takes them instead, in arrival order,
-// while the tokens that run (the prefix once, each distinct suffix padded as prefix-plan.ts cuts its
-// runs) fit MAX_BATCH_TOKENS.
+// running and at most one more is prepared (`prefetched`) while it runs. cut.ts chooses each batch's
+// entries and lays them out as tensors.
 //
 // Admission: a request whose items do not all fit the free queue waits in arrival order for room,
 // and is admitted in parts as batches leave the queue, so a request larger than MAX_QUEUE_ITEMS
@@ -18,24 +13,16 @@
 // ADMISSION_TIMEOUT_MS is refused with 503 and Retry-After; one admitted in part is never refused.
 import { CancelledError, InferenceFailedError, OverloadedError, ServiceError, ShuttingDownError } from '../errors.ts';
 import type { Metrics } from '../metrics.ts';
-import { allocateBatch, type ModelBatch, type RewardModel } from '../model/reward-model.ts';
-import { commonPrefixLength, groupTokens, sharePrefix } from './prefix-plan.ts';
+import type { RewardModel } from '../model/reward-model.ts';
+import { assembleBatch, cutBatch, type Batch as CutBatch, type BatchLimits } from './cut.ts';
 
-export interface QueueOptions {
-  maxBatchTokens: number;
-  /** Largest rows × padded length² of a batch (one head's attention scores); 0: no limit. */
-  maxBatchAttention: number;
-  /** Largest share of padding tokens a batch may have; an item that would exceed it waits for another batch. */
-  maxPaddingShare: number;
-  maxBatchItems: number;
+export interface QueueOptions extends BatchLimits {
   maxWaitMs: number;
   maxQueueItems: number;
   /** How long a request may wait for its first items to be admitted before a 503; 0: refused at once. */
   admissionTimeoutMs: number;
   padTokenId: number;
   retryAfterS: number;
-  /** Items sharing a prefix this long are batched together, their prefix counted once (0 or unset: off). */
-  prefixMinTokens?: number;
 }
 
 export interface Scored {
@@ -72,12 +59,7 @@ interface Ticket {
   onAbort?: () => void;
 }
 
-interface Batch {
-  entries: Entry[];
-  seqLen: number;
-  /** True when the cut stopped at a limit, so waiting longer would not make it bigger. */
-  full: boolean;
-}
+type Batch = CutBatch<Entry>;
 
 export class BatchQueue {
   private pending: Entry[] = [];
@@ -254,7 +236,7 @@ export class BatchQueue {
     const live = batch.entries.filter((e) => !this.cancelled(e));
     if (live.length === 0) return;
     if (live.length !== batch.entries.length) batch = { ...batch, entries: live, seqLen: Math.max(...live.map((e) => e.ids.length)) };
-    const tensors = this.assemble(batch);
+    const tensors = assembleBatch(batch, this.opts.padTokenId);
     const started = performance.now();
     this.running++;
     const prediction = this.model.predict(tensors);
@@ -315,117 +297,12 @@ export class BatchQueue {
     this.pending = [...batch.entries, ...this.pending].sort((a, b) => a.seq - b.seq);
   }
 
-  /**
-   * Takes the oldest pending entry and grows a window around it in length order, each step adding
-   * the neighbour that adds the fewest padding tokens, while the padded size fits the budget.
-   */
+  /** The next batch by cut.ts's rules, taken out of `pending`. */
   private cut(): Batch {
-    return this.cutGroup() ?? this.cutByLength();
-  }
-
-  /**
-   * The oldest entry with the pending entries that share its first PREFIX_MIN_TOKENS tokens, in
-   * arrival order while what runs fits: the common prefix once, and each distinct suffix (a duplicate
-   * runs once) in runs cut as the model cuts them. Null when sharing is off or the entry has no partner.
-   */
-  private cutGroup(): Batch | null {
-    const min = this.opts.prefixMinTokens ?? 0;
-    const anchor = this.pending[0];
-    if (min === 0 || anchor.ids.length <= min) return null;
-    const partners = this.pending.filter((e) => e !== anchor && sharePrefix(anchor.ids, e.ids, min));
-    if (partners.length === 0) return null;
-    const limits = { maxPaddingShare: this.opts.maxPaddingShare, maxAttention: this.opts.maxBatchAttention };
-    const taken = [anchor];
-    /** Distinct members' full lengths, and the prefix they all share with the anchor. */
-    const distinct: Int32Array[] = [anchor.ids];
-    let common = anchor.ids.length;
-    let full = false;
-    for (const e of partners) {
-      if (taken.length >= this.opts.maxBatchItems) {
-        full = true;
-        break;
-      }
-      const shared = commonPrefixLength(anchor.ids, e.ids);
-      const duplicate = distinct.some((d) => d.length === e.ids.length && commonPrefixLength(d, e.ids) === d.length);
-      const members = duplicate ? distinct : [...distinct, e.ids];
-      const nextCommon = Math.min(common, shared);
-      const prefixLength = Math.min(nextCommon, ...members.map((m) => m.length - 1));
-      const tokens = groupTokens(prefixLength, members.map((m) => m.length - prefixLength), limits);
-      if (tokens > this.opts.maxBatchTokens) {
-        full = true;
-        break;
-      }
-      taken.push(e);
-      if (!duplicate) distinct.push(e.ids);
-      common = nextCommon;
-    }
-    const set = new Set(taken);
-    const entries = this.pending.filter((e) => set.has(e));
-    this.pending = this.pending.filter((e) => !set.has(e));
-    return { entries, seqLen: Math.max(...entries.map((e) => e.ids.length)), full };
-  }
-
-  private cutByLength(): Batch {
-    const { maxBatchTokens, maxBatchAttention, maxBatchItems, maxPaddingShare } = this.opts;
-    const anchor = this.pending[0];
-    const byLength = [...this.pending].sort((a, b) => a.ids.length - b.ids.length || a.seq - b.seq);
-    let lo = byLength.indexOf(anchor);
-    let hi = lo;
-    let seqLen = anchor.ids.length;
-    let real = seqLen;
-    let full = false;
-    // A candidate joins only if the batch stays within the token and attention budgets and the padding share.
-    const fits = (count: number, len: number, tokens: number) => count * len <= maxBatchTokens
-      && (maxBatchAttention === 0 || count * len * len <= maxBatchAttention)
-      && count * len - tokens <= maxPaddingShare * count * len;
-    while (hi - lo + 1 < maxBatchItems) {
-      const count = hi - lo + 1;
-      const left = lo > 0 ? byLength[lo - 1] : undefined;
-      const right = hi < byLength.length - 1 ? byLength[hi + 1] : undefined;
-      const leftFits = left !== undefined && fits(count + 1, seqLen, real + left.ids.length);
-      const rightFits = right !== undefined && fits(count + 1, right.ids.length, real + right.ids.length);
-      if (!leftFits && !rightFits) {
-        full = left !== undefined || right !== undefined;
-        break;
-      }
-      const leftPad = leftFits ? seqLen - left!.ids.length : Infinity;
-      const rightPad = rightFits ? count * (right!.ids.length - seqLen) : Infinity;
-      if (leftPad <= rightPad) {
-        lo--;
-        real += left!.ids.length;
-      } else {
-        hi++;
-        seqLen = right!.ids.length;
-        real += seqLen;
-      }
-    }
-    if (hi - lo + 1 >= maxBatchItems) full = true;
-    const taken = new Set(byLength.slice(lo, hi + 1));
-    const entries = this.pending.filter((e) => taken.has(e));
+    const batch = cutBatch(this.pending, this.opts);
+    const taken = new Set(batch.entries);
     this.pending = this.pending.filter((e) => !taken.has(e));
-    return { entries, seqLen, full };
-  }
-
-  /**
-   * Right-padded int64 tensors in one buffer (one transfer to the model worker), written through
-   * 32-bit views: ids are non-negative and < 2^31, so each high word stays 0.
-   */
-  private assemble(batch: Batch): ModelBatch {
-    const { entries, seqLen } = batch;
-    const tensors = allocateBatch(entries.length, seqLen);
-    const ids32 = new Int32Array(tensors.inputIds.buffer, tensors.inputIds.byteOffset, 2 * tensors.inputIds.length);
-    const mask32 = new Int32Array(tensors.attentionMask.buffer, tensors.attentionMask.byteOffset, 2 * tensors.attentionMask.length);
-    const pad = this.opts.padTokenId;
-    for (let row = 0; row < entries.length; row++) {
-      const ids = entries[row].ids;
-      let k = 2 * row * seqLen;
-      for (let t = 0; t < ids.length; t++, k += 2) {
-        ids32[k] = ids[t];
-        mask32[k] = 1;
-      }
-      for (let t = ids.length; t < seqLen; t++, k += 2) ids32[k] = pad;
-    }
-    return tensors;
+    return batch;
   }
 
   private notifyIdle(): void {
