@@ -27,7 +27,7 @@ const PARTS: [string, RegExp][] = [
   ['native / runtime', /^\((program|root)\)$/],
   ['ONNX Runtime call', /onnxruntime-node|onnx-worker/],
   ['tokenizer', /@huggingface\/transformers|tokenizer-qwen3|src\/prompt\/prompt/],
-  ['chat template', /@huggingface\/jinja|python-jinja/],
+  ['chat template', /@huggingface\/jinja|src\/prompt\/(python-|jinja-)/],
   ['extract + syntax check', /src\/(extract|python)\/|tree-sitter/],
   ['response serialisation', /fast-json-stringify|fastify\/lib\/(reply|schemas)|serializ/i],
   ['request parse + validation', /secure-json-parse|ajv|json-body|content-type-parser|fastify\/lib\/(validation|contentTypeParser)/],
