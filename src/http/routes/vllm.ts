@@ -54,15 +54,16 @@ function keepLastOf(k: number | null | undefined, maxLength: number): number | u
 /** The service's version, from package.json (two levels above both src/http/routes and dist/http/routes). */
 const VERSION: string = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')).version;
 
-export default async function vllmRoutes(app: FastifyInstance, ctx: RouteContext): Promise<void> {
-  const started = Math.floor(Date.now() / 1000);
-  // What vLLM-compatible clients read first: the served model's name and its context length.
-  app.get('/v1/models', { schema: { response: { 200: modelsResponseSchema, 401: errorSchema } } }, async () => ({
-    object: 'list',
-    data: [{ id: ctx.modelName, object: 'model', created: started, owned_by: 'code-reward-service', root: ctx.modelName, parent: null, max_model_len: ctx.config.MAX_LENGTH }],
-  }));
-  app.get('/version', { schema: { response: { 200: versionResponseSchema, 401: errorSchema } } }, async () => ({ version: VERSION }));
+/** What the scoring and tokenizer routes share: the model's label, tokenizer and template, and the vLLM form's scoring. */
+interface VllmModel {
+  label: string;
+  tokenizer: () => PromptEncoder;
+  template: ChatTemplate;
+  /** The vLLM form's inputs scored raw: texts, token ids, or one conversation. */
+  scoreVllm: (body: ClassifyBody, signal: AbortSignal) => Promise<RawOutcome>;
+}
 
+function vllmModel(ctx: RouteContext): VllmModel {
   const id2label = (ctx.modelDir.config.id2label ?? {}) as Record<string, string>;
   const label = id2label['0'] ?? 'LABEL_0';
   const vocabSize = Number(ctx.modelDir.config.vocab_size);
@@ -89,7 +90,6 @@ export default async function vllmRoutes(app: FastifyInstance, ctx: RouteContext
     return truncateIds(ids, ctx.config.MAX_LENGTH, keepLast);
   });
 
-  /** The vLLM form's inputs scored raw: texts, token ids, or one conversation. */
   const scoreVllm = async (body: ClassifyBody, signal: AbortSignal): Promise<RawOutcome> => {
     const keepLast = keepLastOf(body.truncate_prompt_tokens, ctx.config.MAX_LENGTH);
     if (body.messages !== undefined) {
@@ -110,6 +110,22 @@ export default async function vllmRoutes(app: FastifyInstance, ctx: RouteContext
     return ctx.scorer.scoreTexts(list, signal, body.add_special_tokens !== false, keepLast);
   };
 
+  return { label, tokenizer, template, scoreVllm };
+}
+
+/** GET /v1/models and /version. */
+function modelRoutes(app: FastifyInstance, ctx: RouteContext): void {
+  const started = Math.floor(Date.now() / 1000);
+  // What vLLM-compatible clients read first: the served model's name and its context length.
+  app.get('/v1/models', { schema: { response: { 200: modelsResponseSchema, 401: errorSchema } } }, async () => ({
+    object: 'list',
+    data: [{ id: ctx.modelName, object: 'model', created: started, owned_by: 'code-reward-service', root: ctx.modelName, parent: null, max_model_len: ctx.config.MAX_LENGTH }],
+  }));
+  app.get('/version', { schema: { response: { 200: versionResponseSchema, 401: errorSchema } } }, async () => ({ version: VERSION }));
+}
+
+/** POST /classify and /v1/classify, in vLLM's and SGLang's forms. */
+function classifyRoutes(app: FastifyInstance, ctx: RouteContext, { label, scoreVllm }: VllmModel): void {
   for (const url of ['/classify', '/v1/classify']) app.post<{ Body: ClassifyBody }>(url, {
     schema: { body: classifyBodySchema, response: { 200: classifyResponseSchema, ...scoringErrorResponses } },
   }, async (request, reply) => {
@@ -131,7 +147,10 @@ export default async function vllmRoutes(app: FastifyInstance, ctx: RouteContext
     const data = outcome.logits.map((logit, index) => ({ index, label, probs: [activate ? sigmoid(logit) : logit], num_classes: 1 }));
     return vllmList('classify', ctx.modelName, data, tokens.reduce((sum, n) => sum + n, 0));
   });
+}
 
+/** POST /tokenize and /detokenize, with the model's own tokenizer and template. */
+function tokenizerRoutes(app: FastifyInstance, ctx: RouteContext, { tokenizer, template }: VllmModel): void {
   app.post<{ Body: { prompt?: string; messages?: ChatMessage[]; add_special_tokens?: boolean; add_generation_prompt: boolean; return_token_strs?: boolean | null } }>('/tokenize', {
     schema: { body: tokenizeBodySchema, response: { 200: tokenizeResponseSchema, 400: errorSchema, 401: errorSchema, 413: errorSchema } },
   }, async (request) => {
@@ -151,7 +170,10 @@ export default async function vllmRoutes(app: FastifyInstance, ctx: RouteContext
     if (unknown >= 0) throw new InvalidRequestError(`body/tokens/${unknown}: token id ${tokens[unknown]} is not in the vocabulary`);
     return { prompt: tokenizer().decode(tokens) };
   });
+}
 
+/** POST /pooling (vLLM) and /v1/embeddings (OpenAI's shape, as SGLang serves it): the logit as a pooled output. */
+function poolingRoutes(app: FastifyInstance, ctx: RouteContext, { scoreVllm }: VllmModel): void {
   // vLLM's /pooling: the same inputs as /classify's vLLM form; a sequence classifier pools with its
   // classify task, so each entry's data is /classify's probs.
   app.post<{ Body: ClassifyBody & { task?: string | null } }>('/pooling', {
@@ -181,4 +203,12 @@ export default async function vllmRoutes(app: FastifyInstance, ctx: RouteContext
       usage: { prompt_tokens: promptTokens, total_tokens: promptTokens },
     };
   });
+}
+
+export default async function vllmRoutes(app: FastifyInstance, ctx: RouteContext): Promise<void> {
+  modelRoutes(app, ctx);
+  const model = vllmModel(ctx);
+  classifyRoutes(app, ctx, model);
+  tokenizerRoutes(app, ctx, model);
+  poolingRoutes(app, ctx, model);
 }
