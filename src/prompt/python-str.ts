@@ -2,9 +2,10 @@
 // (python-jinja.ts). Python strings are sequences of code points, so everything below walks code
 // points (Array.from), never UTF-16 units.
 
-/** str.isspace() in CPython: Unicode White_Space plus the bidi classes B, S, WS (U+001C-U+001F). */
-const PY_SPACE = /^[\t\n\v\f\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]$/u;
-const isPySpace = (c: string): boolean => PY_SPACE.test(c);
+import { isPySpaceCode } from '../python/text.ts';
+
+/** str.isspace() of one code point. */
+const isPySpace = (c: string): boolean => isPySpaceCode(c.codePointAt(0)!);
 
 /** str.strip / lstrip / rstrip: `chars` None strips white space, otherwise any of its code points. */
 export function pyStrip(s: string, chars: string | null, left = true, right = true): string {

@@ -1,9 +1,9 @@
 // Text rules that must agree with Python's: the upstream rules are Python `str.strip()` calls, and
 // Python source and patches are UTF-8, which a lone UTF-16 surrogate cannot come from.
 
-// Python's str.strip() whitespace (Py_UNICODE_ISSPACE). It differs from
+// Python's str.isspace() / str.strip() whitespace (Py_UNICODE_ISSPACE), one code point. It differs from
 // String.prototype.trim: Python strips \x1c-\x1f and \x85, JS strips \ufeff.
-function isPyStripSpace(c: number): boolean {
+export function isPySpaceCode(c: number): boolean {
   if (c <= 0x20) return c === 0x20 || (c >= 0x09 && c <= 0x0d) || (c >= 0x1c && c <= 0x1f);
   if (c < 0x85) return false;
   return (
@@ -16,8 +16,8 @@ function isPyStripSpace(c: number): boolean {
 export function pyStrip(s: string): string {
   let a = 0;
   let b = s.length;
-  while (a < b && isPyStripSpace(s.charCodeAt(a))) a++;
-  while (b > a && isPyStripSpace(s.charCodeAt(b - 1))) b--;
+  while (a < b && isPySpaceCode(s.charCodeAt(a))) a++;
+  while (b > a && isPySpaceCode(s.charCodeAt(b - 1))) b--;
   return s.slice(a, b);
 }
 
