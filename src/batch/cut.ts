@@ -6,7 +6,7 @@
 // long. With prefix sharing on, an oldest entry that shares a prefix of PREFIX_MIN_TOKENS with others
 // takes them instead, in arrival order, while the tokens that run (the prefix once, each distinct
 // suffix padded as prefix-plan.ts cuts its runs) fit MAX_BATCH_TOKENS.
-import { allocateBatch, type ModelBatch } from '../model/reward-model.ts';
+import { rightPadded, type ModelBatch } from '../model/reward-model.ts';
 import { commonPrefixLength, groupTokens, sharePrefix } from './prefix-plan.ts';
 
 export interface BatchLimits {
@@ -123,23 +123,7 @@ function cutByLength<E extends Cuttable>(pending: readonly E[], opts: BatchLimit
   return { entries, seqLen, full };
 }
 
-/**
- * Right-padded int64 tensors in one buffer (one transfer to the model worker), written through
- * 32-bit views: ids are non-negative and < 2^31, so each high word stays 0.
- */
+/** The batch's rows as right-padded int64 tensors in one buffer (one transfer to the model worker). */
 export function assembleBatch(batch: Batch<Cuttable>, padTokenId: number): ModelBatch {
-  const { entries, seqLen } = batch;
-  const tensors = allocateBatch(entries.length, seqLen);
-  const ids32 = new Int32Array(tensors.inputIds.buffer, tensors.inputIds.byteOffset, 2 * tensors.inputIds.length);
-  const mask32 = new Int32Array(tensors.attentionMask.buffer, tensors.attentionMask.byteOffset, 2 * tensors.attentionMask.length);
-  for (let row = 0; row < entries.length; row++) {
-    const ids = entries[row].ids;
-    let k = 2 * row * seqLen;
-    for (let t = 0; t < ids.length; t++, k += 2) {
-      ids32[k] = ids[t];
-      mask32[k] = 1;
-    }
-    for (let t = ids.length; t < seqLen; t++, k += 2) ids32[k] = padTokenId;
-  }
-  return tensors;
+  return rightPadded(batch.entries.map((e) => e.ids), batch.seqLen, padTokenId);
 }

@@ -12,7 +12,7 @@
 import { createHash } from 'node:crypto';
 import { chunkSuffixes, planPrefixGroups, type ChunkLimits, type PrefixGroup } from '../batch/prefix-plan.ts';
 import type { Metrics } from '../metrics.ts';
-import { allocateBatch, sharesPrefixes, type ModelBatch, type ModelInfo, type PrefixRewardModel, type RewardModel, type SuffixBatch } from './reward-model.ts';
+import { rightPadded, sharesPrefixes, type ModelBatch, type ModelInfo, type PrefixRewardModel, type RewardModel, type SuffixBatch } from './reward-model.ts';
 
 export interface PrefixSharingOptions extends ChunkLimits {
   /** Shortest prefix worth sharing (PREFIX_MIN_TOKENS); 0 turns sharing off. */
@@ -154,18 +154,5 @@ function rowsOf(batch: ModelBatch): Int32Array[] {
 
 /** Right-padded int64 tensors of the rows, as the queue lays a batch out. */
 function padRows(rows: readonly Int32Array[], padTokenId: number): ModelBatch {
-  const seqLen = Math.max(...rows.map((r) => r.length));
-  const batch = allocateBatch(rows.length, seqLen);
-  const ids32 = new Int32Array(batch.inputIds.buffer, batch.inputIds.byteOffset, 2 * batch.inputIds.length);
-  const mask32 = new Int32Array(batch.attentionMask.buffer, batch.attentionMask.byteOffset, 2 * batch.attentionMask.length);
-  rows.forEach((row, r) => {
-    for (let t = 0; t < seqLen; t++) {
-      const k = 2 * (r * seqLen + t);
-      if (t < row.length) {
-        ids32[k] = row[t];
-        mask32[k] = 1;
-      } else ids32[k] = padTokenId;
-    }
-  });
-  return batch;
+  return rightPadded(rows, Math.max(...rows.map((r) => r.length)), padTokenId);
 }

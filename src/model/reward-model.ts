@@ -25,6 +25,26 @@ export function allocateBatch(batchSize: number, seqLen: number): ModelBatch {
   };
 }
 
+/**
+ * Rows of token ids right-padded to seqLen with the pad id, in one buffer (allocateBatch). Written
+ * through 32-bit views: ids are non-negative and < 2^31, so each high word stays 0.
+ */
+export function rightPadded(rows: readonly ArrayLike<number>[], seqLen: number, padTokenId: number): ModelBatch {
+  const batch = allocateBatch(rows.length, seqLen);
+  const ids32 = new Int32Array(batch.inputIds.buffer, batch.inputIds.byteOffset, 2 * batch.inputIds.length);
+  const mask32 = new Int32Array(batch.attentionMask.buffer, batch.attentionMask.byteOffset, 2 * batch.attentionMask.length);
+  for (let row = 0; row < rows.length; row++) {
+    const ids = rows[row];
+    let k = 2 * row * seqLen;
+    for (let t = 0; t < ids.length; t++, k += 2) {
+      ids32[k] = ids[t];
+      mask32[k] = 1;
+    }
+    for (let t = ids.length; t < seqLen; t++, k += 2) ids32[k] = padTokenId;
+  }
+  return batch;
+}
+
 /** The buffers a batch's tensors live in, each once (postMessage refuses a buffer listed twice). */
 export function batchBuffers(batch: Pick<ModelBatch, 'inputIds' | 'attentionMask'>): ArrayBuffer[] {
   return [...new Set([batch.inputIds.buffer, batch.attentionMask.buffer])];
