@@ -8,25 +8,13 @@ import { Metrics } from '../src/metrics.ts';
 import { DedupingRewardModel } from '../src/model/deduping-model.ts';
 import { loadModelDir } from '../src/model/model-dir.ts';
 import { OnnxRewardModel } from '../src/model/onnx-model.ts';
-import type { ModelBatch } from '../src/model/reward-model.ts';
 import { mulberry32 } from '../tools/mulberry32.ts';
 import { fakeApp } from './support/app.ts';
 import { FakeModel, fakeLogit } from './support/fakes.ts';
 import { until } from './support/until.ts';
 import { fence } from './support/fence.ts';
+import { batchOf, PAD } from './support/batch.ts';
 
-const PAD = 151643;
-
-/** Right-padded to seqLen (at least the longest row), as the queue lays a batch out. */
-function batchOf(rows: number[][], seqLen = Math.max(...rows.map((r) => r.length))): ModelBatch {
-  const inputIds = new BigInt64Array(rows.length * seqLen).fill(BigInt(PAD));
-  const attentionMask = new BigInt64Array(rows.length * seqLen);
-  rows.forEach((r, i) => r.forEach((id, t) => {
-    inputIds[i * seqLen + t] = BigInt(id);
-    attentionMask[i * seqLen + t] = 1n;
-  }));
-  return { inputIds, attentionMask, batchSize: rows.length, seqLen };
-}
 
 const row = (len: number, salt: number) => Array.from({ length: len }, (_, i) => (i * 7 + salt * 13 + 1) % 5000);
 const a = row(5, 1);
@@ -44,7 +32,7 @@ describe('DedupingRewardModel on the fake model', () => {
     const metrics = new Metrics();
     const model = new DedupingRewardModel(fake, 100, metrics);
     const rows = [a, b, a, c, b, a];
-    assert.deepEqual(Array.from(await model.predict(batchOf(rows, 12))), expected(rows));
+    assert.deepEqual(Array.from(await model.predict(batchOf(rows, { seqLen: 12 }))), expected(rows));
     assert.equal(fake.calls, 1);
     assert.deepEqual(fake.batches[0].rows, [a, b, c]);
     assert.equal(fake.batches[0].seqLen, b.length);
@@ -55,7 +43,7 @@ describe('DedupingRewardModel on the fake model', () => {
   it('a batch without duplicates or cached rows reaches the model as it came, padding and all', async () => {
     const fake = new FakeModel();
     const rows = [a, b, c];
-    assert.deepEqual(Array.from(await new DedupingRewardModel(fake, 100).predict(batchOf(rows, 12))), expected(rows));
+    assert.deepEqual(Array.from(await new DedupingRewardModel(fake, 100).predict(batchOf(rows, { seqLen: 12 }))), expected(rows));
     assert.equal(fake.batches[0].seqLen, 12);
   });
 

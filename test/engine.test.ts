@@ -12,6 +12,7 @@ import { mulberry32 } from '../tools/mulberry32.ts';
 import { assertResponsive, probeHealth } from './support/health-probe.ts';
 import { until } from './support/until.ts';
 import { fence } from './support/fence.ts';
+import { batchOf } from './support/batch.ts';
 
 const quiet = { info() {}, warn() {}, error() {} };
 
@@ -21,17 +22,6 @@ async function tinyModel(md: ModelDir, workerUrl?: URL): Promise<OnnxRewardModel
   });
 }
 
-function batchOf(rows: number[][], pad: number): ModelBatch {
-  const seqLen = Math.max(...rows.map((r) => r.length));
-  const inputIds = new BigInt64Array(rows.length * seqLen).fill(BigInt(pad));
-  const attentionMask = new BigInt64Array(rows.length * seqLen);
-  rows.forEach((r, i) => r.forEach((id, t) => {
-    inputIds[i * seqLen + t] = BigInt(id);
-    attentionMask[i * seqLen + t] = 1n;
-  }));
-  return { inputIds, attentionMask, batchSize: rows.length, seqLen };
-}
-
 describe('engine on the tiny model', () => {
   const md = loadModelDir(loadConfig({}).MODEL_DIR);
 
@@ -39,7 +29,7 @@ describe('engine on the tiny model', () => {
     const model = await tinyModel(md);
     try {
       assert.equal(model.info.executionProvider, 'cpu');
-      const logits = await model.predict(batchOf([[1, 2, 3], [4, 5, 6, 7, 8]], md.padTokenId));
+      const logits = await model.predict(batchOf([[1, 2, 3], [4, 5, 6, 7, 8]], { pad: md.padTokenId }));
       assert.equal(logits.length, 2);
       assert.ok(logits.every(Number.isFinite));
       assert.notEqual(logits[0], logits[1]);
@@ -51,13 +41,13 @@ describe('engine on the tiny model', () => {
   it('a batch whose tensors share one buffer crosses to the worker as one transfer, with the same logits', async () => {
     const model = await tinyModel(md);
     try {
-      const apart = batchOf([[1, 2, 3], [4, 5, 6, 7, 8]], md.padTokenId);
+      const apart = batchOf([[1, 2, 3], [4, 5, 6, 7, 8]], { pad: md.padTokenId });
       const shared = allocateBatch(apart.batchSize, apart.seqLen);
       shared.inputIds.set(apart.inputIds);
       shared.attentionMask.set(apart.attentionMask);
       const buffer = shared.inputIds.buffer;
       assert.equal(buffer, shared.attentionMask.buffer);
-      const expected = await model.predict(batchOf([[1, 2, 3], [4, 5, 6, 7, 8]], md.padTokenId));
+      const expected = await model.predict(batchOf([[1, 2, 3], [4, 5, 6, 7, 8]], { pad: md.padTokenId }));
       assert.deepEqual(await model.predict(shared), expected);
       assert.equal(buffer.byteLength, 0, 'the buffer was transferred (detached here), not copied');
     } finally {
@@ -77,7 +67,7 @@ describe('engine on the tiny model', () => {
       onnxPath: md.onnxPath, provider: 'cpu', intraOpThreads: 2, nice: 7, name: md.name, dtype: md.dtype, retryAfterS: 1, log: quiet,
     });
     try {
-      await model.predict(batchOf([[1, 2, 3]], md.padTokenId));
+      await model.predict(batchOf([[1, 2, 3]], { pad: md.padTokenId }));
       // The worker thread and the intra-op pool thread it started (the caller is the second of two).
       assert.ok(niceOfThreads().filter((n) => n === 7).length >= 2, `nice values: ${niceOfThreads().join(' ')}`);
       assert.equal(niceOf(process.pid), 0, 'the main thread stays at nice 0');
@@ -89,8 +79,8 @@ describe('engine on the tiny model', () => {
   it('an ONNX Runtime error fails that batch only; the next batch runs', async () => {
     const model = await tinyModel(md);
     try {
-      await assert.rejects(model.predict(batchOf([[1, 2, 999_999_999]], md.padTokenId)), InferenceFailedError);
-      const logits = await model.predict(batchOf([[1, 2, 3]], md.padTokenId));
+      await assert.rejects(model.predict(batchOf([[1, 2, 999_999_999]], { pad: md.padTokenId })), InferenceFailedError);
+      const logits = await model.predict(batchOf([[1, 2, 3]], { pad: md.padTokenId }));
       assert.ok(Number.isFinite(logits[0]));
     } finally {
       await model.close();

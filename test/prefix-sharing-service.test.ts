@@ -15,24 +15,12 @@ import { DedupingRewardModel } from '../src/model/deduping-model.ts';
 import { loadModelDir, type ModelDir } from '../src/model/model-dir.ts';
 import { OnnxRewardModel } from '../src/model/onnx-model.ts';
 import { PrefixSharingRewardModel } from '../src/model/prefix-sharing-model.ts';
-import type { ModelBatch } from '../src/model/reward-model.ts';
 import { mulberry32 } from '../tools/mulberry32.ts';
+import { batchOf, PAD } from './support/batch.ts';
 
 const TOLERANCE = 1e-4;
-const PAD = 151643;
 const quiet = { info() {}, warn() {}, error() {} };
 const md = loadModelDir(loadConfig({}).MODEL_DIR);
-
-function batchOf(rows: readonly (readonly number[])[]): ModelBatch {
-  const seqLen = Math.max(...rows.map((r) => r.length));
-  const inputIds = new BigInt64Array(rows.length * seqLen).fill(BigInt(PAD));
-  const attentionMask = new BigInt64Array(rows.length * seqLen);
-  rows.forEach((r, i) => r.forEach((id, t) => {
-    inputIds[i * seqLen + t] = BigInt(id);
-    attentionMask[i * seqLen + t] = 1n;
-  }));
-  return { inputIds, attentionMask, batchSize: rows.length, seqLen };
-}
 
 function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, what: string): void {
   assert.equal(actual.length, expected.length, what);

@@ -10,22 +10,10 @@ import { Metrics } from '../src/metrics.ts';
 import { DedupingRewardModel } from '../src/model/deduping-model.ts';
 import { PrefixCache } from '../src/model/prefix-cache.ts';
 import { PrefixSharingRewardModel } from '../src/model/prefix-sharing-model.ts';
-import type { ModelBatch } from '../src/model/reward-model.ts';
 import { mulberry32 } from '../tools/mulberry32.ts';
 import { FakeModel, FakePrefixModel, fakeLogit } from './support/fakes.ts';
+import { batchOf, PAD } from './support/batch.ts';
 
-const PAD = 151643;
-
-function batchOf(rows: readonly (readonly number[])[]): ModelBatch {
-  const seqLen = Math.max(...rows.map((r) => r.length));
-  const inputIds = new BigInt64Array(rows.length * seqLen).fill(BigInt(PAD));
-  const attentionMask = new BigInt64Array(rows.length * seqLen);
-  rows.forEach((r, i) => r.forEach((id, t) => {
-    inputIds[i * seqLen + t] = BigInt(id);
-    attentionMask[i * seqLen + t] = 1n;
-  }));
-  return { inputIds, attentionMask, batchSize: rows.length, seqLen };
-}
 
 const tokens = (rng: () => number, n: number) => Array.from({ length: n }, () => Math.floor(rng() * 150000));
 const expected = (rows: readonly (readonly number[])[]) => rows.map((r) => Math.fround(fakeLogit(r)));
