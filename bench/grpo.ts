@@ -13,7 +13,8 @@
 // so no cache answers one phase from an earlier one; every score is checked against the full forward.
 // The machine is shared: on and off phases alternate, and the load average is printed with each.
 // Options: --groups N (groups per workload and round), --clients N (veRL concurrency), --seed N,
-// --budgets 1024,2048,4096,8192. Results: bench/results/grpo-bench.json and .svg.
+// --budgets 1024,2048,4096,8192, --workloads sample,group,duplicates,mixed,single (a subset, for
+// exploring one workload: the summary ratios need all five). Results: bench/results/grpo-bench.json and .svg.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -43,6 +44,7 @@ const { values: args } = parseArgs({
     clients: { type: 'string', default: '64' },
     seed: { type: 'string', default: '14' },
     budgets: { type: 'string', default: '1024,2048,4096,8192' },
+    workloads: { type: 'string', default: '' },
   },
 });
 const groupsPerRound = Number(args.groups);
@@ -55,6 +57,8 @@ const say = (msg: string) => console.log(`[${((performance.now() - started) / 10
 const f = (v: number, digits = 1) => (Number.isFinite(v) ? v.toFixed(digits) : '-');
 
 interface WorkloadSpec {
+  /** The workload's name in --workloads. */
+  key: string;
   name: string;
   groupSize: number;
   question: [number, number];
@@ -65,11 +69,11 @@ interface WorkloadSpec {
 }
 
 const WORKLOADS: WorkloadSpec[] = [
-  { name: '8 x (600 + 200), one sample a request', groupSize: 8, question: [540, 660], program: [170, 230], transport: 'sample' },
-  { name: '8 x (600 + 200), one group a request', groupSize: 8, question: [540, 660], program: [170, 230], transport: 'group' },
-  { name: '8 x (600 + 200), half duplicates', groupSize: 8, question: [540, 660], program: [170, 230], transport: 'sample', duplicates: true },
-  { name: '16 x (300-1500 + 100-600), one sample a request', groupSize: 16, question: [300, 1500], program: [100, 600], transport: 'sample' },
-  { name: 'single items (600 + 200)', groupSize: 1, question: [540, 660], program: [170, 230], transport: 'sample' },
+  { key: 'sample', name: '8 x (600 + 200), one sample a request', groupSize: 8, question: [540, 660], program: [170, 230], transport: 'sample' },
+  { key: 'group', name: '8 x (600 + 200), one group a request', groupSize: 8, question: [540, 660], program: [170, 230], transport: 'group' },
+  { key: 'duplicates', name: '8 x (600 + 200), half duplicates', groupSize: 8, question: [540, 660], program: [170, 230], transport: 'sample', duplicates: true },
+  { key: 'mixed', name: '16 x (300-1500 + 100-600), one sample a request', groupSize: 16, question: [300, 1500], program: [100, 600], transport: 'sample' },
+  { key: 'single', name: 'single items (600 + 200)', groupSize: 1, question: [540, 660], program: [170, 230], transport: 'sample' },
 ];
 
 /** Every docstring of each stdlib module (module, classes, functions), in source order, from CPython's own ast. */
@@ -98,26 +102,33 @@ json.dump(out, sys.stdout)
 
 /**
  * Problem statements of a token length in [lo, hi]: a module's docstrings joined in order until the
- * length is reached, cut at a line; each module gives at most one question, so all are distinct.
+ * length is reached, cut at a line. A module gives further questions from where its last one ended,
+ * so all are distinct (`used`: the next unused line of each module).
  */
-function makeQuestions(encoder: PromptEncoder, modules: { module: string; docs: string[] }[], used: Set<string>, count: number, [lo, hi]: [number, number], rand: () => number): string[] {
+function makeQuestions(encoder: PromptEncoder, modules: { module: string; docs: string[] }[], used: Map<string, number>, count: number, [lo, hi]: [number, number], rand: () => number): string[] {
   const out: string[] = [];
-  for (const { module, docs } of shuffle(modules, rand)) {
-    if (out.length === count) break;
-    if (used.has(module)) continue;
-    const target = lo + Math.floor(rand() * (hi - lo + 1));
-    const lines: string[] = [`Implement the module ${module} as its documentation describes:`, ''];
-    for (const line of docs.join('\n\n').split('\n')) {
-      if (encoder.tokenize(lines.join('\n'), false).length >= target) break;
-      lines.push(line);
+  for (let progress = true; out.length < count && progress;) {
+    progress = false;
+    for (const { module, docs } of shuffle(modules, rand)) {
+      if (out.length === count) break;
+      const all = docs.join('\n\n').split('\n');
+      const start = used.get(module) ?? 0;
+      const target = lo + Math.floor(rand() * (hi - lo + 1));
+      const lines: string[] = [`Implement the module ${module} as its documentation describes (part from line ${start + 1}):`, ''];
+      let next = start;
+      for (; next < all.length; next++) {
+        if (encoder.tokenize(lines.join('\n'), false).length >= target) break;
+        lines.push(all[next]);
+      }
+      const question = lines.join('\n');
+      const tokens = encoder.tokenize(question, false).length;
+      if (tokens < lo || tokens > hi) continue;
+      used.set(module, next);
+      out.push(question);
+      progress = true;
     }
-    const question = lines.join('\n');
-    const tokens = encoder.tokenize(question, false).length;
-    if (tokens < lo || tokens > hi) continue;
-    used.add(module);
-    out.push(question);
   }
-  if (out.length < count) throw new Error(`only ${out.length} stdlib modules give questions of ${lo}-${hi} tokens, ${count} asked`);
+  if (out.length < count) throw new Error(`the stdlib's docstrings give only ${out.length} questions of ${lo}-${hi} tokens, ${count} asked`);
   return out;
 }
 
@@ -133,7 +144,7 @@ async function buildWorkloads(md: ModelDir, config: Config): Promise<{ workloads
   const modules = moduleDocstrings();
   const corpus = buildCorpus({ count: 1500, seed: Number(args.seed), invalidShare: 0 });
   const programs = corpus.items.map((it) => ({ response: it.response, source: it.source, tokens: encoder.tokenize(it.response.slice(10, -4), false).length }));
-  const usedQuestions = new Set<string>();
+  const usedQuestions = new Map<string, number>();
   const all: BenchItem[] = [];
   const workloads = WORKLOADS.map((spec) => {
     // Single items need one question each; a group needs one question for all its programs.
@@ -263,8 +274,9 @@ async function main(): Promise<void> {
     // Unmeasured warm-up of both services on items of no workload.
     const warm = buildCorpus({ count: 16, seed: 99, invalidShare: 0 }).items;
     await Promise.all([runClients(off.base, warm, 8), runClients(on.base, warm, 8)]);
+    const chosen = args.workloads === '' ? workloads : workloads.filter((w) => args.workloads.split(',').includes(w.spec.key));
     for (let round = 0; round < rounds; round++) {
-      for (const w of workloads) {
+      for (const w of chosen) {
         say(`${w.spec.name}, round ${round + 1}`);
         // Alternate which goes first, so a drift in the machine's load favours neither.
         const order: ['off' | 'on', ServiceHandle][] = round % 2 === 0 ? [['off', off], ['on', on]] : [['on', on], ['off', off]];
@@ -276,6 +288,11 @@ async function main(): Promise<void> {
   }
   const peakOnMiB = on.memory().hwm / MiB;
   await on.stop();
+  if (args.workloads !== '') {
+    say(`a subset of the workloads ran: no summary written; peak RSS of the sharing service ${f(peakOnMiB, 0)} MiB`);
+    await session.release();
+    return;
+  }
 
   const target = workloads[0];
   const targetItems = encoded.filter((e) => target.rounds.some((r) => r.some((it) => it.index === e.index)));
