@@ -146,7 +146,8 @@ async function buildWorkloads(md: ModelDir, config: Config): Promise<{ workloads
   const programs = corpus.items.map((it) => ({ response: it.response, source: it.source, tokens: encoder.tokenize(it.response.slice(10, -4), false).length }));
   const usedQuestions = new Map<string, number>();
   const all: BenchItem[] = [];
-  const workloads = WORKLOADS.map((spec) => {
+  const chosen = args.workloads === '' ? WORKLOADS : WORKLOADS.filter((w) => args.workloads.split(',').includes(w.key));
+  const workloads = chosen.map((spec) => {
     // Single items need one question each; a group needs one question for all its programs.
     const groupCount = spec.groupSize === 1 ? groupsPerRound * 8 : groupsPerRound;
     const fit = programs.filter((p) => p.tokens >= spec.program[0] && p.tokens <= spec.program[1]);
@@ -274,9 +275,8 @@ async function main(): Promise<void> {
     // Unmeasured warm-up of both services on items of no workload.
     const warm = buildCorpus({ count: 16, seed: 99, invalidShare: 0 }).items;
     await Promise.all([runClients(off.base, warm, 8), runClients(on.base, warm, 8)]);
-    const chosen = args.workloads === '' ? workloads : workloads.filter((w) => args.workloads.split(',').includes(w.spec.key));
     for (let round = 0; round < rounds; round++) {
-      for (const w of chosen) {
+      for (const w of workloads) {
         say(`${w.spec.name}, round ${round + 1}`);
         // Alternate which goes first, so a drift in the machine's load favours neither.
         const order: ['off' | 'on', ServiceHandle][] = round % 2 === 0 ? [['off', off], ['on', on]] : [['on', on], ['off', off]];

@@ -47,6 +47,7 @@ export async function createEngine(config: Config, modelDir: ModelDir, model: Re
     padTokenId: modelDir.padTokenId,
     retryAfterS: config.RETRY_AFTER_S,
     prefixMinTokens: sharing.active ? config.PREFIX_MIN_TOKENS : 0,
+    cachedPrefix: (ids, length) => sharing.holds(ids, length),
   }, metrics);
   // The tokenizer lives in the prep threads only, unless PREP_THREADS=0 puts it on the event loop;
   // only then does this thread load transformers.js (~40 MiB).

@@ -228,6 +228,51 @@ describe('the queue with prefix sharing', () => {
     await q.drain();
   });
 
+  /** The queue in front of the sharing model, asking it which prefixes are cached, as the engine wires them. */
+  const sharingQueue = (fake: FakePrefixModel, opts: Partial<QueueOptions>) => {
+    const model = sharing(fake, 16);
+    return new BatchQueue(new DedupingRewardModel(model, 0), { ...OPTS, ...opts, cachedPrefix: (ids, length) => model.holds(ids, length) });
+  };
+  const twelve = Array.from({ length: 12 }, () => [...question, ...tokens(rng, 5)]);
+
+  it('a prefix the cache holds (or the running batch leaves there) costs nothing in the budget', async () => {
+    const fake = new FakePrefixModel();
+    const q = sharingQueue(fake, { maxBatchTokens: 60 });
+    const scores = await Promise.all(q.submit(twelve.map((m) => Int32Array.from(m))));
+    assert.deepEqual(scores.map((s) => s.logit), expected(twelve));
+    // First batch 40 + 4 × 5 = 60; the second, cut while the first runs, counts only its 8 × 5 suffix tokens.
+    assert.deepEqual(fake.suffixRuns.map((r) => r.rows.length), [4, 8]);
+    assert.deepEqual(fake.suffixRuns.map((r) => r.prefixLength), [40, 40]);
+    assert.equal(fake.prefixPasses.length, 1);
+    await q.drain();
+  });
+
+  it('an oldest item whose partners do not fit its batch still runs its question as a prefix, for them to reuse', async () => {
+    const fake = new FakePrefixModel();
+    // 40 + 5 fits, 40 + 2 × 5 does not: the first batch is the oldest item alone.
+    const q = sharingQueue(fake, { maxBatchTokens: 48 });
+    const scores = await Promise.all(q.submit(members.map((m) => Int32Array.from(m))));
+    assert.deepEqual(scores.map((s) => s.logit), expected(members));
+    assert.deepEqual(fake.suffixRuns.map((r) => r.rows.length), [1, 7]);
+    assert.equal(fake.prefixPasses.length, 1);
+    assert.equal(fake.calls, 0, 'nothing ran whole');
+    await q.drain();
+  });
+
+  it('groups by the question, not by a system prompt every item shares nor by program tokens two members share', async () => {
+    const fake = new FakePrefixModel();
+    const system = tokens(rng, 20);
+    const [q1, q2] = [tokens(rng, 30), tokens(rng, 30)];
+    const program = tokens(rng, 6);
+    // Two members of question 1 begin their programs alike; question 2's items come between them.
+    const items = [[...system, ...q1, ...program, 1], [...system, ...q2, 7, 7], [...system, ...q1, ...program, 2], [...system, ...q2, 8], [...system, ...q1, 9, 9, 9], [...system, ...q1, 3]];
+    const q = sharingQueue(fake, { maxBatchTokens: 200 });
+    const scores = await Promise.all(q.submit(items.map((m) => Int32Array.from(m))));
+    assert.deepEqual(scores.map((s) => s.logit), expected(items));
+    assert.deepEqual(fake.suffixRuns.map((r) => [r.prefixLength, r.rows.length]), [[50, 4], [50, 2]]);
+    await q.drain();
+  });
+
   it('with sharing off the same items are cut by their whole length', async () => {
     const fake = new FakeModel();
     const q = new BatchQueue(fake, { ...OPTS, prefixMinTokens: 0 });

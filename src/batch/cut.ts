@@ -4,8 +4,8 @@
 // similar length; it stops at MAX_BATCH_TOKENS padded tokens, MAX_BATCH_ATTENTION rows × length²,
 // MAX_BATCH_ITEMS items, or MAX_PADDING_SHARE padding. A single item always makes a batch, however
 // long. With prefix sharing on, an oldest entry that shares a prefix of PREFIX_MIN_TOKENS with others
-// takes them instead, in arrival order, while the tokens that run (the prefix once, each distinct
-// suffix padded as prefix-plan.ts cuts its runs) fit MAX_BATCH_TOKENS.
+// takes them instead, in arrival order, while the tokens that run (the prefix once unless the model
+// caches it, each distinct suffix padded as prefix-plan.ts cuts its runs) fit MAX_BATCH_TOKENS.
 import { rightPadded, type ModelBatch } from '../model/reward-model.ts';
 import { commonPrefixLength, groupTokens, sharePrefix } from './prefix-plan.ts';
 
@@ -18,6 +18,8 @@ export interface BatchLimits {
   maxBatchItems: number;
   /** Items sharing a prefix this long are batched together, their prefix counted once (0 or unset: off). */
   prefixMinTokens?: number;
+  /** Whether the model's prefix cache holds the first `length` tokens of ids: such a prefix costs nothing. */
+  cachedPrefix?: (ids: Int32Array, length: number) => boolean;
 }
 
 /** What a cut reads of a pending entry: its arrival order and its token ids. */
@@ -31,6 +33,8 @@ export interface Batch<E extends Cuttable> {
   seqLen: number;
   /** True when the cut stopped at a limit, so waiting longer would not make it bigger. */
   full: boolean;
+  /** Set when the entries are a prefix group: every entry starts with these many shared tokens. */
+  prefixLength?: number;
 }
 
 /**
@@ -43,44 +47,67 @@ export function cutBatch<E extends Cuttable>(pending: readonly E[], limits: Batc
 }
 
 /**
- * The oldest entry with the pending entries that share its first PREFIX_MIN_TOKENS tokens, in
- * arrival order while what runs fits: the common prefix once, and each distinct suffix (a duplicate
- * runs once) in runs cut as the model cuts them. Null when sharing is off or the entry has no partner.
+ * The oldest entry with pending entries that share its prefix, in arrival order while what runs fits:
+ * the prefix once (nothing when the model's prefix cache holds it), and each distinct suffix (a
+ * duplicate runs once) in runs cut as the model cuts them. Null when sharing is off or the entry has
+ * no partner. The batch carries the prefix, so even an anchor taken alone runs it as a prefix and
+ * leaves its keys and values in the cache for the partners that follow.
  */
 function cutGroup<E extends Cuttable>(pending: readonly E[], opts: BatchLimits): Batch<E> | null {
   const min = opts.prefixMinTokens ?? 0;
   const anchor = pending[0];
   if (min === 0 || anchor.ids.length <= min) return null;
-  const partners = pending.filter((e) => e !== anchor && sharePrefix(anchor.ids, e.ids, min));
-  if (partners.length === 0) return null;
+  const shared = new Map<E, number>();
+  for (const e of pending) if (e !== anchor && sharePrefix(anchor.ids, e.ids, min)) shared.set(e, commonPrefixLength(anchor.ids, e.ids));
+  if (shared.size === 0) return null;
+  const prefixLength = Math.min(groupPrefix([...shared.values()]), anchor.ids.length - 1);
+  const partners = [...shared.keys()].filter((e) => shared.get(e)! >= prefixLength && e.ids.length > prefixLength);
   const limits = { maxPaddingShare: opts.maxPaddingShare, maxAttention: opts.maxBatchAttention };
+  const prefixCost = opts.cachedPrefix?.(anchor.ids, prefixLength) ? 0 : prefixLength;
   const taken = [anchor];
-  /** Distinct members' full lengths, and the prefix they all share with the anchor. */
+  /** Suffix lengths of the distinct members: a duplicate runs once. */
   const distinct: Int32Array[] = [anchor.ids];
-  let common = anchor.ids.length;
   let full = false;
   for (const e of partners) {
     if (taken.length >= opts.maxBatchItems) {
       full = true;
       break;
     }
-    const shared = commonPrefixLength(anchor.ids, e.ids);
     const duplicate = distinct.some((d) => d.length === e.ids.length && commonPrefixLength(d, e.ids) === d.length);
-    const members = duplicate ? distinct : [...distinct, e.ids];
-    const nextCommon = Math.min(common, shared);
-    const prefixLength = Math.min(nextCommon, ...members.map((m) => m.length - 1));
-    const tokens = groupTokens(prefixLength, members.map((m) => m.length - prefixLength), limits);
-    if (tokens > opts.maxBatchTokens) {
-      full = true;
-      break;
+    if (!duplicate) {
+      const members = [...distinct, e.ids];
+      const tokens = groupTokens(prefixLength, members.map((m) => m.length - prefixLength), limits) - prefixLength + prefixCost;
+      if (tokens > opts.maxBatchTokens) {
+        full = true;
+        break;
+      }
+      distinct.push(e.ids);
     }
     taken.push(e);
-    if (!duplicate) distinct.push(e.ids);
-    common = nextCommon;
   }
   const set = new Set(taken);
   const entries = pending.filter((e) => set.has(e));
-  return { entries, seqLen: Math.max(...entries.map((e) => e.ids.length)), full };
+  return { entries, seqLen: Math.max(...entries.map((e) => e.ids.length)), full, prefixLength };
+}
+
+/**
+ * The prefix that skips the most tokens, from what the anchor shares with each partner: a length v
+ * skips v tokens for each partner sharing at least v. A question shared by a group outweighs a
+ * system prompt shared more widely, and a few program tokens two members happen to share do not
+ * lengthen the group's prefix (which would then not be the one later members find in the cache).
+ */
+function groupPrefix(sharedLengths: number[]): number {
+  const desc = [...sharedLengths].sort((a, b) => b - a);
+  let best = desc[0];
+  let bestSaved = 0;
+  desc.forEach((v, k) => {
+    // k + 1 partners share at least v tokens; ties go to the shorter prefix, which more members hold.
+    if ((k + 1) * v >= bestSaved) {
+      best = v;
+      bestSaved = (k + 1) * v;
+    }
+  });
+  return best;
 }
 
 function cutByLength<E extends Cuttable>(pending: readonly E[], opts: BatchLimits): Batch<E> {
@@ -125,5 +152,6 @@ function cutByLength<E extends Cuttable>(pending: readonly E[], opts: BatchLimit
 
 /** The batch's rows as right-padded int64 tensors in one buffer (one transfer to the model worker). */
 export function assembleBatch(batch: Batch<Cuttable>, padTokenId: number): ModelBatch {
-  return rightPadded(batch.entries.map((e) => e.ids), batch.seqLen, padTokenId);
+  const tensors = rightPadded(batch.entries.map((e) => e.ids), batch.seqLen, padTokenId);
+  return batch.prefixLength === undefined ? tensors : { ...tensors, prefixLength: batch.prefixLength };
 }

@@ -112,10 +112,13 @@ function rowKey(batch: ModelBatch, row: number, length: number): string {
   return createHash('sha256').update(bytes).digest('base64');
 }
 
-/** The given rows, each cut to the longest of them: its own padding comes along, so no pad id is needed. */
+/**
+ * The given rows, each cut to the longest of them: its own padding comes along, so no pad id is
+ * needed. A subset of a prefix group still shares its prefix.
+ */
 function selectRows(batch: ModelBatch, rows: readonly number[], lengths: Int32Array): ModelBatch {
   const seqLen = rows.reduce((max, row) => Math.max(max, lengths[row]), 0);
-  const selected = allocateBatch(rows.length, seqLen);
+  const selected: ModelBatch = { ...allocateBatch(rows.length, seqLen), ...(batch.prefixLength !== undefined && { prefixLength: batch.prefixLength }) };
   rows.forEach((row, i) => {
     const from = row * batch.seqLen;
     selected.inputIds.set(batch.inputIds.subarray(from, from + seqLen), i * seqLen);

@@ -10,7 +10,7 @@
 // arrives alone still finds its question's prefix. With no past-keys graph, or PREFIX_MIN_TOKENS 0,
 // every batch goes to the model as it came.
 import { createHash } from 'node:crypto';
-import { chunkSuffixes, planPrefixGroups, type ChunkLimits, type PrefixGroup } from '../batch/prefix-plan.ts';
+import { chunkSuffixes, commonPrefixLength, planPrefixGroups, type ChunkLimits, type PrefixGroup } from '../batch/prefix-plan.ts';
 import type { Metrics } from '../metrics.ts';
 import { rightPadded, sharesPrefixes, type ModelBatch, type ModelInfo, type PrefixRewardModel, type RewardModel, type SuffixBatch } from './reward-model.ts';
 
@@ -48,22 +48,53 @@ export class PrefixSharingRewardModel implements RewardModel {
   async predict(batch: ModelBatch): Promise<Float32Array> {
     const rows = rowsOf(batch);
     if (!this.sharing) return this.runWhole(batch, rows);
+    const { groups, whole } = this.plan(rows, batch.prefixLength);
+    // Known from now on: the queue cuts the next batch while this one runs, and that batch runs
+    // after this one has left the prefixes in the worker's cache.
+    const keys = groups.map((g) => keyOf(rows[g.members[0]].subarray(0, g.prefixLength)));
+    groups.forEach((g, k) => this.remember(keys[k], g.prefixLength, []));
+    const logits = new Float32Array(batch.batchSize);
+    try {
+      if (whole.length > 0) {
+        const ran = await this.runWhole(whole.length === batch.batchSize ? batch : padRows(whole.map((r) => rows[r]), this.opts.padTokenId), whole.map((r) => rows[r]));
+        whole.forEach((row, i) => (logits[row] = ran[i]));
+      }
+      for (const [k, group] of groups.entries()) await this.runGroup(this.sharing, rows, group, keys[k], logits);
+    } catch (err) {
+      for (const key of keys) this.known.delete(key);
+      throw err;
+    }
+    return logits;
+  }
+
+  /**
+   * Whether the worker's cache holds (or the batch now running leaves there) the keys and values of
+   * the first `length` tokens of ids: the queue then counts nothing for that prefix.
+   */
+  holds(ids: Int32Array, length: number): boolean {
+    return this.known.get(keyOf(ids.subarray(0, length))) === length;
+  }
+
+  /**
+   * The rows' groups and the rows that run whole. A batch the queue cut as a prefix group is one
+   * group, with the queue's prefix (the question, which later members will find in the cache);
+   * otherwise rows are grouped by their longest common prefixes, and a row left alone uses a cached
+   * prefix of its own when there is one.
+   */
+  private plan(rows: readonly Int32Array[], hinted: number | undefined): { groups: PrefixGroup[]; whole: number[] } {
+    const all = rows.map((_, i) => i);
+    if (hinted !== undefined && hinted >= this.opts.minTokens && rows.every((r) => r.length > hinted && commonPrefixLength(r, rows[0]) >= hinted)) {
+      return { groups: [{ prefixLength: hinted, members: all }], whole: [] };
+    }
     const plan = planPrefixGroups(rows, this.opts.minTokens);
-    const groups: PrefixGroup[] = [];
-    for (const g of plan.groups) groups.push(this.preferCached(rows, g));
+    const groups = plan.groups.map((g) => this.preferCached(rows, g));
     const whole: number[] = [];
     for (const row of plan.singles) {
       const prefixLength = this.cachedPrefixOf(rows[row], rows[row].length - 1);
       if (prefixLength > 0) groups.push({ prefixLength, members: [row] });
       else whole.push(row);
     }
-    const logits = new Float32Array(batch.batchSize);
-    if (whole.length > 0) {
-      const ran = await this.runWhole(whole.length === batch.batchSize ? batch : padRows(whole.map((r) => rows[r]), this.opts.padTokenId), whole.map((r) => rows[r]));
-      whole.forEach((row, i) => (logits[row] = ran[i]));
-    }
-    for (const group of groups) await this.runGroup(this.sharing, rows, group, logits);
-    return logits;
+    return { groups, whole };
   }
 
   close(): Promise<void> {
@@ -76,10 +107,9 @@ export class PrefixSharingRewardModel implements RewardModel {
     return logits;
   }
 
-  private async runGroup(model: PrefixRewardModel, rows: readonly Int32Array[], group: PrefixGroup, logits: Float32Array): Promise<void> {
+  private async runGroup(model: PrefixRewardModel, rows: readonly Int32Array[], group: PrefixGroup, prefixKey: string, logits: Float32Array): Promise<void> {
     const { prefixLength, members } = group;
     const prefixIds = rows[members[0]].slice(0, prefixLength);
-    const prefixKey = keyOf(prefixIds);
     const suffixLengths = members.map((r) => rows[r].length - prefixLength);
     for (const chunk of chunkSuffixes(prefixLength, suffixLengths, this.opts)) {
       const suffixes = chunk.map((i) => rows[members[i]].subarray(prefixLength));

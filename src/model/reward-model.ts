@@ -8,6 +8,12 @@ export interface ModelBatch {
   attentionMask: BigInt64Array<ArrayBuffer>;
   batchSize: number;
   seqLen: number;
+  /**
+   * Set by the queue on a prefix group: every row starts with the same prefixLength tokens, which
+   * other waiting rows share too, so they are worth running once and caching. A model that cannot
+   * share prefixes ignores it.
+   */
+  prefixLength?: number;
 }
 
 /**
