@@ -189,6 +189,9 @@ interface Phase {
   otherLoadCores: number;
   loadavg: number;
   maxAbsDiff: number;
+  /** Peak RSS of the service during this phase (its high-water mark reset at the start), and RSS after it. */
+  peakRssMiB: number;
+  rssAfterMiB: number;
   failures: Record<string, number>;
 }
 
@@ -201,11 +204,13 @@ async function phase(service: ServiceHandle, mode: 'off' | 'on', w: Workload, ro
   const cpuBefore = cpuSecondsOf(service.pid);
   const other = otherLoad([service.pid, 'self']);
   const load0 = loadavg()[0];
+  const peakReset = service.resetPeak();
   // One group a request: as many clients as groups, so requests overlap as OpenRLHF's batches do.
   const result: LoadResult = w.spec.transport === 'group'
     ? await runClients(service.base, items, Math.max(1, items.length / w.spec.groupSize), { itemsPerRequest: w.spec.groupSize })
     : await runClients(service.base, items, clients);
   const otherLoadCores = other.stop(result.wallS);
+  const memory = service.memory();
   const after = await scrape(service.base);
   const computed = counterSum(after, 'reward_computed_tokens_total') - counterSum(before, 'reward_computed_tokens_total');
   const answers = [...result.answers.entries()];
@@ -215,10 +220,10 @@ async function phase(service: ServiceHandle, mode: 'off' | 'on', w: Workload, ro
     workload: w.spec.name, mode, round, items: result.answers.size, wallS: result.wallS,
     itemsPerS: result.answers.size / result.wallS, tokensPerS: promptTokens / result.wallS, computedTokensPerS: computed / result.wallS,
     saved: promptTokens > 0 ? 1 - computed / promptTokens : 0, cpuS: cpuSecondsOf(service.pid) - cpuBefore, otherLoadCores,
-    loadavg: (load0 + loadavg()[0]) / 2, maxAbsDiff, failures: result.failures,
+    loadavg: (load0 + loadavg()[0]) / 2, maxAbsDiff, peakRssMiB: peakReset ? memory.hwm / MiB : NaN, rssAfterMiB: memory.rss / MiB, failures: result.failures,
   };
   say(`  ${mode.padEnd(3)} round ${round + 1}: ${f(p.itemsPerS, 2)} items/s, ${f(p.tokensPerS, 0)} tokens/s asked, ${f(p.computedTokensPerS, 0)} computed, saved ${f(100 * p.saved)}%, `
-    + `load ${f(p.loadavg)}, other ${f(otherLoadCores)} cores, max |Δscore| ${maxAbsDiff.toExponential(1)}${Object.keys(result.failures).length ? `, failures ${JSON.stringify(result.failures)}` : ''}`);
+    + `load ${f(p.loadavg)}, other ${f(otherLoadCores)} cores, peak RSS ${f(p.peakRssMiB, 0)} MiB (after ${f(p.rssAfterMiB, 0)}), max |Δscore| ${maxAbsDiff.toExponential(1)}${Object.keys(result.failures).length ? `, failures ${JSON.stringify(result.failures)}` : ''}`);
   return p;
 }
 
@@ -271,6 +276,7 @@ async function main(): Promise<void> {
   const reference = (await runRawLoop(session, encoded, rawConfig, () => {})).logits;
 
   const phases: Phase[] = [];
+  let peakOffMiB = NaN;
   try {
     // Unmeasured warm-up of both services on items of no workload.
     const warm = buildCorpus({ count: 16, seed: 99, invalidShare: 0 }).items;
@@ -284,12 +290,13 @@ async function main(): Promise<void> {
       }
     }
   } finally {
+    peakOffMiB = off.memory().hwm / MiB;
     await off.stop();
   }
   const peakOnMiB = on.memory().hwm / MiB;
   await on.stop();
   if (args.workloads !== '') {
-    say(`a subset of the workloads ran: no summary written; peak RSS of the sharing service ${f(peakOnMiB, 0)} MiB`);
+    say(`a subset of the workloads ran: no summary written; peak RSS on ${f(peakOnMiB, 0)} MiB, off ${f(peakOffMiB, 0)} MiB`);
     await session.release();
     return;
   }
@@ -334,6 +341,7 @@ async function main(): Promise<void> {
     duplicatesOnOverOff: dup.on.itemsPerS / dup.off.itemsPerS,
     singlesOnOverOff: singles.on.itemsPerS / singles.off.itemsPerS,
     peakRssOnMiB: peakOnMiB,
+    peakRssOffMiB: peakOffMiB,
     modelFileMiB: md.onnxBytes / MiB,
     peakRssOverModelMiB: peakOnMiB - md.onnxBytes / MiB,
     maxAbsDiff: Math.max(...phases.map((p) => p.maxAbsDiff)),
@@ -351,7 +359,7 @@ async function main(): Promise<void> {
   console.log(`groups of 8, one group a request: on/off ${f(ratios.onOverOffOpenrlhf, 2)}x, on/bare ${f(ratios.onOverBareOpenrlhf, 2)}x`);
   console.log(`half duplicates: on over distinct on ${f(ratios.duplicatesOverDistinctOn, 2)}x (target ${TARGETS.duplicatesFurther}x: ${check(ratios.duplicatesOverDistinctOn >= TARGETS.duplicatesFurther)}), on/off ${f(ratios.duplicatesOnOverOff, 2)}x`);
   console.log(`single items: on/off ${f(ratios.singlesOnOverOff, 3)}x (target within ${100 * TARGETS.singlesWithin}%: ${check(Math.abs(ratios.singlesOnOverOff - 1) <= TARGETS.singlesWithin)})`);
-  console.log(`peak RSS of the sharing service ${f(peakOnMiB, 0)} MiB = model file ${f(ratios.modelFileMiB, 0)} + ${f(ratios.peakRssOverModelMiB, 0)} MiB (target +${TARGETS.rssOverModelMiB}: ${check(ratios.peakRssOverModelMiB <= TARGETS.rssOverModelMiB)})`);
+  console.log(`peak RSS of the sharing service ${f(peakOnMiB, 0)} MiB = model file ${f(ratios.modelFileMiB, 0)} + ${f(ratios.peakRssOverModelMiB, 0)} MiB (target +${TARGETS.rssOverModelMiB}: ${check(ratios.peakRssOverModelMiB <= TARGETS.rssOverModelMiB)}); with sharing and caches off ${f(peakOffMiB, 0)} MiB`);
   console.log(`largest |score - full forward| ${ratios.maxAbsDiff.toExponential(1)} (target ${SCORE_TOLERANCE}: ${check(ratios.maxAbsDiff <= SCORE_TOLERANCE)}); mean load average ${f(ratios.loadavgMean)} on ${cpus().length} cores`);
 
   const resultsDir = `${REPO}bench/results`;

@@ -163,6 +163,21 @@ describe('PrefixSharingRewardModel on the fake past-keys model', () => {
     assert.equal(fake.suffixRuns.at(-1)!.prefixLength, question.length);
   });
 
+  it('a batch the queue cut as a group runs the queue\'s prefix, even for one row; a prefix the rows do not share is ignored', async () => {
+    const fake = new FakePrefixModel();
+    const model = sharing(fake, 16);
+    const [first, ...rest] = group;
+    assert.deepEqual(Array.from(await model.predict({ ...batchOf([first]), prefixLength: 30 })), expected([first]));
+    assert.deepEqual(fake.prefixPasses, [question]);
+    assert.equal(fake.calls, 0, 'the lone row ran as prefix + suffix');
+    assert.ok(model.holds(Int32Array.from(first), 30));
+    assert.deepEqual(Array.from(await model.predict({ ...batchOf(rest), prefixLength: 30 })), expected(rest));
+    assert.equal(fake.prefixPasses.length, 1, 'the rest found the prefix cached');
+    const strangers = [loner, tokens(rng, 40)];
+    assert.deepEqual(Array.from(await model.predict({ ...batchOf(strangers), prefixLength: 20 })), expected(strangers));
+    assert.deepEqual(fake.batches.map((b) => b.rows), [strangers]);
+  });
+
   it('runs nothing differently when PREFIX_MIN_TOKENS is 0 or the model has no past-keys graph', async () => {
     for (const [fake, min] of [[new FakePrefixModel(), 0], [new FakeModel(), 16]] as const) {
       const model = sharing(fake, min);

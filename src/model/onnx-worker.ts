@@ -169,7 +169,7 @@ async function main(): Promise<void> {
     const created = await createSession();
     session = created.session;
     if (init.pastOnnxPath) {
-      past = new PastRunner(await ort.InferenceSession.create(init.pastOnnxPath, sessionOptions(init.intraOpThreads, created.provider)), init.prefixCacheBytes ?? 0);
+      past = new PastRunner(await ort.InferenceSession.create(init.pastOnnxPath, sessionOptions(init.intraOpThreads, created.provider, { prepack: false })), init.prefixCacheBytes ?? 0);
     }
     port.postMessage({ type: 'ready', executionProvider: created.provider, cpuReason: created.cpuReason, past: past !== undefined } satisfies WorkerMessage);
   } catch (err) {
