@@ -311,7 +311,8 @@ async function main(): Promise<void> {
     say(`bare loop at ${budget} tokens: ${f(run.itemsPerS, 2)} items/s, ${f(run.tokensPerS, 0)} tokens/s, load ${f(loadavg()[0])}`);
   }
   await session.release();
-  const bareBest = bare.reduce((a, b) => (b.itemsPerS > a.itemsPerS ? b : a), bare[0]);
+  // --budgets '' skips the bare loop: its ratios are then NaN.
+  const bareBest = bare.reduce((a, b) => (b.itemsPerS > a.itemsPerS ? b : a), bare[0] ?? { budget: NaN, itemsPerS: NaN, tokensPerS: NaN, loadavg: NaN });
 
   const summary = workloads.map((w) => {
     const of = (mode: 'off' | 'on') => {
