@@ -109,10 +109,10 @@ describe('PrefixCache', () => {
     assert.equal(cache.bytes, 80);
     assert.equal(cache.get('b'), undefined);
     assert.deepEqual(cache.set('d', 'D', 100), ['a', 'c']);
-    assert.deepEqual(cache.set('e', 'E', 101), []);
+    assert.deepEqual(cache.set('e', 'E', 101), ['e']);
     assert.equal(cache.get('e'), undefined);
     assert.deepEqual([cache.size, cache.bytes], [1, 100]);
-    assert.deepEqual(new PrefixCache<string>(0).set('a', 'A', 1), []);
+    assert.deepEqual(new PrefixCache<string>(0).set('a', 'A', 1), ['a']);
   });
 });
 
@@ -176,6 +176,13 @@ describe('PrefixSharingRewardModel on the fake past-keys model', () => {
     const strangers = [loner, tokens(rng, 40)];
     assert.deepEqual(Array.from(await model.predict({ ...batchOf(strangers), prefixLength: 20 })), expected(strangers));
     assert.deepEqual(fake.batches.map((b) => b.rows), [strangers]);
+  });
+
+  it('a prefix the worker could not keep (larger than its whole cache) is not taken for cached', async () => {
+    const fake = new FakePrefixModel(0);
+    const model = sharing(fake, 16);
+    assert.deepEqual(Array.from(await model.predict({ ...batchOf(group.slice(0, 2)), prefixLength: 30 })), expected(group.slice(0, 2)));
+    assert.equal(model.holds(Int32Array.from(group[0]), 30), false);
   });
 
   it('runs nothing differently when PREFIX_MIN_TOKENS is 0 or the model has no past-keys graph', async () => {

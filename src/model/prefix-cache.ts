@@ -29,14 +29,17 @@ export class PrefixCache<T> {
     return entry.value;
   }
 
-  /** Stores the entry and returns the keys evicted to make room for it, oldest first. */
+  /**
+   * Stores the entry and returns the keys evicted to make room for it, oldest first; an entry larger
+   * than the whole cache is not kept, and its own key is returned, so the caller forgets it.
+   */
   set(key: string, value: T, bytes: number): string[] {
     const old = this.entries.get(key);
     if (old) {
       this.entries.delete(key);
       this.held -= old.bytes;
     }
-    if (bytes > this.capacityBytes) return old ? [key] : [];
+    if (bytes > this.capacityBytes) return [key];
     const evicted: string[] = [];
     for (const [k, e] of this.entries) {
       if (this.held + bytes <= this.capacityBytes) break;

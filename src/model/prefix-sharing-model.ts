@@ -129,10 +129,11 @@ export class PrefixSharingRewardModel implements RewardModel {
     }
   }
 
+  /** `key` is held now, unless the worker names it among the evicted (a prefix larger than its whole cache). */
   private remember(key: string, length: number, evicted: readonly string[]): void {
-    for (const k of evicted) this.known.delete(k);
     this.known.delete(key);
     this.known.set(key, length);
+    for (const k of evicted) this.known.delete(k);
     if (this.known.size > KNOWN_PREFIXES) this.known.delete(this.known.keys().next().value!);
   }
 
