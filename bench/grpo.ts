@@ -227,6 +227,11 @@ async function phase(service: ServiceHandle, mode: 'off' | 'on', w: Workload, ro
   return p;
 }
 
+/** A service's peak RSS over the run: each phase resets its high-water mark, so the largest of theirs and the last. */
+function peakOf(service: ServiceHandle, mode: 'off' | 'on', phases: Phase[]): number {
+  return Math.max(service.memory().hwm / MiB, ...phases.filter((p) => p.mode === mode && Number.isFinite(p.peakRssMiB)).map((p) => p.peakRssMiB));
+}
+
 /** Off and on bars per workload, the bare loop as a line: plain SVG, readable as text. */
 function barChart(rows: { name: string; off: number; on: number }[], bare: number, title: string): string {
   const W = 760;
@@ -290,10 +295,10 @@ async function main(): Promise<void> {
       }
     }
   } finally {
-    peakOffMiB = off.memory().hwm / MiB;
+    peakOffMiB = peakOf(off, 'off', phases);
     await off.stop();
   }
-  const peakOnMiB = on.memory().hwm / MiB;
+  const peakOnMiB = peakOf(on, 'on', phases);
   await on.stop();
   if (args.workloads !== '') {
     say(`a subset of the workloads ran: no summary written; peak RSS on ${f(peakOnMiB, 0)} MiB, off ${f(peakOffMiB, 0)} MiB`);
