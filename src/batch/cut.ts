@@ -7,7 +7,7 @@
 // takes them instead, in arrival order, while the tokens that run (the prefix once unless the model
 // caches it, each distinct suffix padded as prefix-plan.ts cuts its runs) fit MAX_BATCH_TOKENS.
 import { rightPadded, type ModelBatch } from '../model/reward-model.ts';
-import { commonPrefixLength, groupTokens, sharePrefix } from './prefix-plan.ts';
+import { commonPrefixLength, groupTokens } from './prefix-plan.ts';
 
 export interface BatchLimits {
   maxBatchTokens: number;
@@ -58,7 +58,10 @@ function cutGroup<E extends Cuttable>(pending: readonly E[], opts: BatchLimits):
   const anchor = pending[0];
   if (min === 0 || anchor.ids.length <= min) return null;
   const shared = new Map<E, number>();
-  for (const e of pending) if (e !== anchor && sharePrefix(anchor.ids, e.ids, min)) shared.set(e, commonPrefixLength(anchor.ids, e.ids));
+  for (const e of pending) {
+    const length = e === anchor ? 0 : commonPrefixLength(anchor.ids, e.ids);
+    if (length >= min) shared.set(e, length);
+  }
   if (shared.size === 0) return null;
   const prefixLength = Math.min(groupPrefix([...shared.values()]), anchor.ids.length - 1);
   const partners = [...shared.keys()].filter((e) => shared.get(e)! >= prefixLength && e.ids.length > prefixLength);

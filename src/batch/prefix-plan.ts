@@ -31,13 +31,6 @@ export function commonPrefixLength(a: ArrayLike<number>, b: ArrayLike<number>): 
   return k;
 }
 
-/** True when a and b agree on their first `length` tokens. */
-export function sharePrefix(a: ArrayLike<number>, b: ArrayLike<number>, length: number): boolean {
-  if (a.length < length || b.length < length) return false;
-  for (let k = 0; k < length; k++) if (a[k] !== b[k]) return false;
-  return true;
-}
-
 function compareIds(a: ArrayLike<number>, b: ArrayLike<number>): number {
   const k = commonPrefixLength(a, b);
   if (k < a.length && k < b.length) return a[k] - b[k];
