@@ -1,6 +1,7 @@
 // Runs in a worker thread: onnxruntime-node's session.run blocks its thread for the whole batch,
 // so the event loop that answers HTTP must never own the session.
-import { readlinkSync } from 'node:fs';
+import { readFileSync, readlinkSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
@@ -8,6 +9,7 @@ import type { ExecutionProvider } from '../config.ts';
 import { cudaUnavailableReason } from './cuda.ts';
 import { PrefixCache } from './prefix-cache.ts';
 import { sessionOptions } from './session-options.ts';
+import { singleSessionModel, USE_PAST_INPUT } from './single-session.ts';
 
 export interface WorkerInit {
   onnxPath: string;
@@ -15,7 +17,7 @@ export interface WorkerInit {
   intraOpThreads: number;
   /** Linux nice value for this thread and the ONNX Runtime threads it starts (0: leave as is). */
   nice?: number;
-  /** model-past.onnx, loaded beside model.onnx when prefix sharing is on. */
+  /** model-past.onnx, loaded with model.onnx into one session (single-session.ts) when prefix sharing is on. */
   pastOnnxPath?: string;
   /** Byte bound of the prefix cache of keys and values (PREFIX_CACHE_MB). */
   prefixCacheBytes?: number;
@@ -36,7 +38,11 @@ const init = workerData as WorkerInit;
 const port = parentPort!;
 
 async function createSession(): Promise<{ session: ort.InferenceSession; provider: string; cpuReason?: { message: string; cudaFailed: boolean } }> {
-  const create = (provider: string) => ort.InferenceSession.create(init.onnxPath, sessionOptions(init.intraOpThreads, provider));
+  // With prefix sharing, both graphs go into one session so that the weights are held once.
+  const both = init.pastOnnxPath ? singleSessionModel(readFileSync(init.onnxPath), readFileSync(init.pastOnnxPath)) : undefined;
+  const create = (provider: string) => (both
+    ? ort.InferenceSession.create(both, sessionOptions(init.intraOpThreads, provider, { externalDataDir: dirname(init.onnxPath) }))
+    : ort.InferenceSession.create(init.onnxPath, sessionOptions(init.intraOpThreads, provider)));
   if (init.provider === 'cpu') return { session: await create('cpu'), provider: 'cpu' };
   const unavailable = init.provider === 'auto' ? cudaUnavailableReason() : undefined;
   if (unavailable) return { session: await create('cpu'), provider: 'cpu', cpuReason: { message: unavailable, cudaFailed: false } };
@@ -69,12 +75,16 @@ type Past = Record<string, ort.Tensor>;
 /**
  * model-past.onnx (PREFIX-CONTRACT): the network over suffix tokens that attend to a given past.
  * The prefix pass is the same graph with an empty past; its present_* outputs are the prefix's
- * keys and values, fed back as past_* to every suffix batch of the prefix.
+ * keys and values, fed back as past_* to every suffix batch of the prefix. It runs in the session
+ * that also holds model.onnx (single-session.ts): `use_past` picks the graph.
  */
 class PastRunner {
   private readonly cache: PrefixCache<Past>;
   private readonly layers: number;
   private readonly emptyPast: Past;
+  /** What a run of model.onnx in the shared session feeds besides input_ids and attention_mask. */
+  readonly wholeFeeds: Past;
+  private readonly pastForm: Past = { [USE_PAST_INPUT]: new ort.Tensor('bool', [true], []) };
 
   constructor(private readonly session: ort.InferenceSession, cacheBytes: number) {
     this.cache = new PrefixCache<Past>(cacheBytes);
@@ -92,6 +102,7 @@ class PastRunner {
       this.emptyPast[`past_key.${i}`] = empty;
       this.emptyPast[`past_value.${i}`] = empty;
     }
+    this.wholeFeeds = { ...this.emptyPast, [USE_PAST_INPUT]: new ort.Tensor('bool', [false], []) };
   }
 
   async run(req: SuffixRequest): Promise<Extract<WorkerMessage, { type: 'suffix_result' }>> {
@@ -107,6 +118,7 @@ class PastRunner {
       input_ids: new ort.Tensor('int64', req.inputIds, dims),
       attention_mask: new ort.Tensor('int64', req.attentionMask, dims),
       ...past,
+      ...this.pastForm,
     }, ['logits']);
     const logits = Float32Array.from(out.logits.data as Float32Array);
     return { type: 'suffix_result', id: req.id, logits, prefixHit, cacheBytes: this.cache.bytes, evicted };
@@ -126,6 +138,7 @@ class PastRunner {
         input_ids: new ort.Tensor('int64', BigInt64Array.from(prefixIds.subarray(done, end), BigInt), dims),
         attention_mask: new ort.Tensor('int64', new BigInt64Array(end - done).fill(1n), dims),
         ...past,
+        ...this.pastForm,
       });
       const next: Past = {};
       for (let i = 0; i < this.layers; i++) {
@@ -169,7 +182,7 @@ async function main(): Promise<void> {
     const created = await createSession();
     session = created.session;
     if (init.pastOnnxPath) {
-      past = new PastRunner(await ort.InferenceSession.create(init.pastOnnxPath, sessionOptions(init.intraOpThreads, created.provider, { prepack: false })), init.prefixCacheBytes ?? 0);
+      past = new PastRunner(session, init.prefixCacheBytes ?? 0);
     }
     port.postMessage({ type: 'ready', executionProvider: created.provider, cpuReason: created.cpuReason, past: past !== undefined } satisfies WorkerMessage);
   } catch (err) {
@@ -192,7 +205,8 @@ async function main(): Promise<void> {
       const out = await session.run({
         input_ids: new ort.Tensor('int64', req.inputIds, dims),
         attention_mask: new ort.Tensor('int64', req.attentionMask, dims),
-      });
+        ...past?.wholeFeeds,
+      }, ['logits']);
       const logits = Float32Array.from(out.logits.data as Float32Array);
       port.postMessage({ type: 'result', id: req.id, logits } satisfies WorkerMessage, [logits.buffer]);
     } catch (err) {

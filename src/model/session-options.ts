@@ -3,16 +3,19 @@
 import type { InferenceSession } from 'onnxruntime-node';
 
 /**
- * `prepack: false` keeps ONNX Runtime from laying the weights out again for its matrix kernels. The
- * past-keys session (model-past.onnx) reads the same weights as model.onnx, so its prepacked copy
- * would be a second one (50 MiB on the bench model); without it that session ran no slower on the
- * bench model (prefix and suffix passes, 600 + 5 x 200 tokens).
+ * `externalDataDir`: where the weights file lies, for a model given as bytes (single-session.ts)
+ * rather than as a path, whose directory ONNX Runtime would otherwise take.
  */
-export function sessionOptions(intraOpThreads: number, provider: string, opts: { prepack?: boolean } = {}): InferenceSession.SessionOptions {
+export function sessionOptions(intraOpThreads: number, provider: string, opts: { externalDataDir?: string } = {}): InferenceSession.SessionOptions {
   return {
     graphOptimizationLevel: 'all',
-    // Idle intra-op threads sleep instead of spinning, leaving the CPU to the event loop between batches.
-    extra: { session: { intra_op: { allow_spinning: '0' }, ...(opts.prepack === false && { disable_prepacking: '1' }) } },
+    extra: {
+      session: {
+        // Idle intra-op threads sleep instead of spinning, leaving the CPU to the event loop between batches.
+        intra_op: { allow_spinning: '0' },
+        ...(opts.externalDataDir !== undefined && { model_external_initializers_file_folder_path: opts.externalDataDir }),
+      },
+    },
     executionProviders: [provider],
     ...(intraOpThreads > 0 ? { intraOpNumThreads: intraOpThreads } : {}),
   };

@@ -1,0 +1,105 @@
+// One ONNX model holding model.onnx and model-past.onnx (src/model/single-session.ts): each form,
+// picked by use_past, gives what its own file gives in a session of its own, and each weight of the
+// external file is defined once.
+
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import * as ort from 'onnxruntime-node';
+import { PRESETS } from '../tools/make-model/config.ts';
+import { ensureModel, PAST_MODEL_FILE } from '../tools/make-model/model-dir.ts';
+import { int64Matrix, padRight } from '../tools/make-model/padded-batch.ts';
+import { emptyPast, type KeyValues, runPast } from '../tools/make-model/past-run.ts';
+import { pastKeyName, pastValueName } from '../tools/make-model/qwen3-graph.ts';
+import { decodeMessage, fieldBytes, lengthField, varintField } from '../src/model/onnx-wire.ts';
+import { sessionOptions } from '../src/model/session-options.ts';
+import { singleSessionModel, USE_PAST_INPUT } from '../src/model/single-session.ts';
+import { mulberry32 } from '../tools/mulberry32.ts';
+
+const MODEL_DIR = fileURLToPath(new URL('../models/tiny-random-qwen3-rm', import.meta.url));
+const { num_hidden_layers: layers, num_key_value_heads: kvHeads, head_dim: headDim } = PRESETS.tiny;
+const SHAPE = { layers, kvHeads, headDim };
+
+interface Sessions {
+  both: ort.InferenceSession;
+  whole: ort.InferenceSession;
+  past: ort.InferenceSession;
+  bytes: Uint8Array;
+}
+
+let sessions: Sessions;
+
+before(async () => {
+  ensureModel(MODEL_DIR, 'tiny');
+  const bytes = singleSessionModel(readFileSync(`${MODEL_DIR}/model.onnx`), readFileSync(`${MODEL_DIR}/${PAST_MODEL_FILE}`));
+  sessions = {
+    bytes,
+    both: await ort.InferenceSession.create(bytes, sessionOptions(1, 'cpu', { externalDataDir: MODEL_DIR })),
+    whole: await ort.InferenceSession.create(`${MODEL_DIR}/model.onnx`, sessionOptions(1, 'cpu')),
+    past: await ort.InferenceSession.create(`${MODEL_DIR}/${PAST_MODEL_FILE}`, sessionOptions(1, 'cpu')),
+  };
+});
+
+function pastFeeds(past: KeyValues, usePast: boolean): Record<string, ort.Tensor> {
+  const feeds: Record<string, ort.Tensor> = { [USE_PAST_INPUT]: new ort.Tensor('bool', [usePast], []) };
+  past.keys.forEach((key, i) => {
+    feeds[pastKeyName(i)] = key;
+    feeds[pastValueName(i)] = past.values[i];
+  });
+  return feeds;
+}
+
+/** Rows of random ids (some padded on the right), seeded so that a failure repeats. */
+function randomRows(seed: number, rows: number, maxLength: number): number[][] {
+  const random = mulberry32(seed);
+  return Array.from({ length: rows }, () => Array.from({ length: 1 + Math.floor(random() * maxLength) }, () => Math.floor(random() * 5000)));
+}
+
+describe('model.onnx and model-past.onnx in one session', () => {
+  test('use_past=false scores a padded batch exactly as model.onnx does', async () => {
+    for (const seed of [1, 2, 3]) {
+      const batch = padRight(randomRows(seed, 4, 40));
+      const feeds = { input_ids: int64Matrix(batch.inputIds), attention_mask: int64Matrix(batch.attentionMask) };
+      const want = (await sessions.whole.run(feeds)).logits.data;
+      const got = (await sessions.both.run({ ...feeds, ...pastFeeds(emptyPast(SHAPE), false) }, ['logits'])).logits.data;
+      assert.deepEqual(Array.from(got as Float32Array), Array.from(want as Float32Array), `seed ${seed}`);
+    }
+  });
+
+  test('use_past=true runs a prefix pass and suffixes exactly as model-past.onnx does', async () => {
+    const [prefix, ...suffixes] = randomRows(7, 5, 30);
+    const wantPrefix = await runPast(sessions.past, padRight([prefix]), emptyPast(SHAPE));
+    const prefixOut = await sessions.both.run({
+      input_ids: int64Matrix([prefix]), attention_mask: int64Matrix([prefix.map(() => 1)]), ...pastFeeds(emptyPast(SHAPE), true),
+    });
+    for (let i = 0; i < SHAPE.layers; i++) {
+      assert.deepEqual(Array.from(prefixOut[`present_key.${i}`].data as Float32Array), Array.from(wantPrefix.present.keys[i].data as Float32Array));
+      assert.deepEqual(Array.from(prefixOut[`present_value.${i}`].data as Float32Array), Array.from(wantPrefix.present.values[i].data as Float32Array));
+    }
+    const batch = padRight(suffixes);
+    const want = await runPast(sessions.past, batch, wantPrefix.present);
+    const got = await sessions.both.run(
+      { input_ids: int64Matrix(batch.inputIds), attention_mask: int64Matrix(batch.attentionMask), ...pastFeeds(wantPrefix.present, true) },
+      ['logits'],
+    );
+    assert.deepEqual(Array.from(got.logits.data as Float32Array), want.logits);
+  });
+
+  test('each weight in model.onnx.data is defined once', () => {
+    const external = (model: Uint8Array) => {
+      const graph = decodeMessage(fieldBytes(decodeMessage(model).find((f) => f.no === 7)!));
+      return graph.filter((f) => f.no === 5).map((f) => decodeMessage(fieldBytes(f))).filter((t) => t.some((f) => f.no === 13));
+    };
+    const whole = external(readFileSync(`${MODEL_DIR}/model.onnx`));
+    const past = external(readFileSync(`${MODEL_DIR}/${PAST_MODEL_FILE}`));
+    assert.ok(whole.length > 0 && past.length > 0, 'the tiny model keeps its weights in model.onnx.data');
+    assert.equal(external(sessions.bytes).length, whole.length);
+  });
+
+  test('graphs that import different versions of an opset are refused, naming both files', () => {
+    const past = readFileSync(`${MODEL_DIR}/${PAST_MODEL_FILE}`);
+    const otherOpset = Buffer.concat([past, lengthField(8, [lengthField(1, ''), varintField(2, 99)])]);
+    assert.throws(() => singleSessionModel(readFileSync(`${MODEL_DIR}/model.onnx`), otherOpset), /model\.onnx and model-past\.onnx import different versions of opset ""/);
+  });
+});
