@@ -2,7 +2,8 @@
 // run with past_key_values, on random-weight Qwen3 and Llama classifiers: random prefixes (none among
 // them) shared by padded batches of random suffixes. onnxruntime-node (the service's runtime) runs the
 // prefix pass and feeds its present keys/values back as the past, as the service does; transformers
-// fills a DynamicCache with a forward of the prefix. Within 1e-4.
+// fills a DynamicCache with a forward of the prefix. The same through the one session the service
+// builds of model.onnx and model-past.onnx, both graph forms of it. Within 1e-4.
 //
 // Needs PARITY_PYTHON: a python with torch, transformers, onnx and onnxruntime (the parity venv).
 
@@ -17,6 +18,8 @@ import { ensureModel } from '../../tools/make-model/model-dir.ts';
 import { type PaddedBatch, padRight } from '../../tools/make-model/padded-batch.ts';
 import { emptyPast, runPast } from '../../tools/make-model/past-run.ts';
 import { mulberry32 } from '../../tools/mulberry32.ts';
+import { sessionOptions } from '../../src/model/session-options.ts';
+import { singleSessionModel, USE_PAST_INPUT } from '../../src/model/single-session.ts';
 import { REPO, parityPython, runPython } from './support.ts';
 
 const CHECKPOINT_HELPER = join(REPO, 'test/parity/fused_export.py');
@@ -92,20 +95,38 @@ describe('model-past.onnx export against transformers with past_key_values', () 
       const want = JSON.parse(
         python([HELPER, 'logits', checkpoint], JSON.stringify(groups.map((g) => ({ prefix: g.prefix, input_ids: g.suffixes.inputIds, attention_mask: g.suffixes.attentionMask })))),
       ) as number[][];
-      const session = await ort.InferenceSession.create(join(out, 'model-past.onnx'));
-      let worst = 0;
+      // model-past.onnx on its own, and as the service loads it: in one session with model.onnx.
+      const both = await ort.InferenceSession.create(
+        singleSessionModel(readFileSync(join(out, 'model.onnx')), readFileSync(join(out, 'model-past.onnx'))),
+        sessionOptions(0, 'cpu', { externalDataDir: out }),
+      );
+      const forms: { name: string; session: ort.InferenceSession; extra: Record<string, ort.Tensor> }[] = [
+        { name: 'model-past.onnx', session: await ort.InferenceSession.create(join(out, 'model-past.onnx')), extra: {} },
+        { name: 'one session, use_past=true', session: both, extra: { [USE_PAST_INPUT]: new ort.Tensor('bool', [true], []) } },
+      ];
+      const worst: Record<string, number> = {};
       const spread: number[] = [];
       for (const [k, { prefix, suffixes }] of groups.entries()) {
-        const past = prefix.length === 0 ? emptyPast(shape) : (await runPast(session, padRight([prefix]), emptyPast(shape))).present;
-        const { logits } = await runPast(session, suffixes, past);
-        const diff = maxAbsDiff(logits, want[k]);
-        worst = Math.max(worst, diff);
         spread.push(...want[k]);
-        assert.ok(diff <= TOLERANCE, `group ${k} (prefix ${prefix.length}, suffixes ${suffixes.inputIds.length}x${suffixes.inputIds[0].length}): max |diff| ${diff}`);
+        const where = `group ${k} (prefix ${prefix.length}, suffixes ${suffixes.inputIds.length}x${suffixes.inputIds[0].length})`;
+        for (const { name, session, extra } of forms) {
+          const past = prefix.length === 0 ? emptyPast(shape) : (await runPast(session, padRight([prefix]), emptyPast(shape), extra)).present;
+          const { logits } = await runPast(session, suffixes, past, extra);
+          const diff = maxAbsDiff(logits, want[k]);
+          worst[name] = Math.max(worst[name] ?? 0, diff);
+          assert.ok(diff <= TOLERANCE, `${name}, ${where}: max |diff| ${diff}`);
+        }
+        // The same rows whole (prefix + each suffix's own tokens), through model.onnx's graph of the one session.
+        const rows = suffixes.inputIds.map((row, r) => [...prefix, ...row.slice(0, suffixes.attentionMask[r].reduce((n, m) => n + m, 0))]);
+        const { logits } = await runPast(both, padRight(rows), emptyPast(shape), { [USE_PAST_INPUT]: new ort.Tensor('bool', [false], []) });
+        const diff = maxAbsDiff(logits, want[k]);
+        worst['one session, use_past=false'] = Math.max(worst['one session, use_past=false'] ?? 0, diff);
+        assert.ok(diff <= TOLERANCE, `one session, use_past=false, ${where}: max |diff| ${diff}`);
       }
       // The logits must vary, or equal constants would pass the comparison.
       assert.ok(Math.max(...spread) - Math.min(...spread) > 0.1, `logit spread ${Math.max(...spread) - Math.min(...spread)}`);
-      t.diagnostic(`${arch}: max |onnx past - transformers past_key_values| over ${spread.length} rows: ${worst.toExponential(2)}; export check ${JSON.stringify(report.past_check.max_abs_diff)}`);
+      const figures = Object.entries(worst).map(([name, w]) => `${name} ${w.toExponential(2)}`).join(', ');
+      t.diagnostic(`${arch}: max |onnx - transformers past_key_values| over ${spread.length} rows: ${figures}; export check ${JSON.stringify(report.past_check.max_abs_diff)}`);
     });
   }
 });

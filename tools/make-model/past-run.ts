@@ -23,9 +23,17 @@ export function emptyPast({ layers, kvHeads, headDim }: PastShape): KeyValues {
   return { keys: Array.from({ length: layers }, empty), values: Array.from({ length: layers }, empty) };
 }
 
-/** Logits of each suffix row against `past`, and this call's present keys and values. */
-export async function runPast(session: ort.InferenceSession, batch: PaddedBatch, past: KeyValues): Promise<{ logits: number[]; present: KeyValues }> {
-  const feeds: Record<string, ort.Tensor> = { input_ids: int64Matrix(batch.inputIds), attention_mask: int64Matrix(batch.attentionMask) };
+/**
+ * Logits of each suffix row against `past`, and this call's present keys and values. `extra`: more
+ * inputs, such as use_past for the service's one session of both graphs (src/model/single-session.ts).
+ */
+export async function runPast(
+  session: ort.InferenceSession,
+  batch: PaddedBatch,
+  past: KeyValues,
+  extra: Record<string, ort.Tensor> = {},
+): Promise<{ logits: number[]; present: KeyValues }> {
+  const feeds: Record<string, ort.Tensor> = { input_ids: int64Matrix(batch.inputIds), attention_mask: int64Matrix(batch.attentionMask), ...extra };
   past.keys.forEach((key, i) => {
     feeds[pastKeyName(i)] = key;
     feeds[pastValueName(i)] = past.values[i];
