@@ -185,6 +185,8 @@ interface Phase {
   computedTokensPerS: number;
   /** Share of requested tokens the network did not run. */
   saved: number;
+  /** Model runs (reward_batch_items_count): how finely the queue cut the phase's items. */
+  batches: number;
   cpuS: number;
   otherLoadCores: number;
   loadavg: number;
@@ -213,16 +215,17 @@ async function phase(service: ServiceHandle, mode: 'off' | 'on', w: Workload, ro
   const memory = service.memory();
   const after = await scrape(service.base);
   const computed = counterSum(after, 'reward_computed_tokens_total') - counterSum(before, 'reward_computed_tokens_total');
+  const batches = counterSum(after, 'reward_batch_items_count') - counterSum(before, 'reward_batch_items_count');
   const answers = [...result.answers.entries()];
   const promptTokens = sum(answers.map(([, a]) => a.prompt_tokens));
   const maxAbsDiff = Math.max(0, ...answers.map(([i, a]) => (a.raw_score === null ? Infinity : Math.abs(a.raw_score - reference.get(i)!))));
   const p: Phase = {
     workload: w.spec.name, mode, round, items: result.answers.size, wallS: result.wallS,
     itemsPerS: result.answers.size / result.wallS, tokensPerS: promptTokens / result.wallS, computedTokensPerS: computed / result.wallS,
-    saved: promptTokens > 0 ? 1 - computed / promptTokens : 0, cpuS: cpuSecondsOf(service.pid) - cpuBefore, otherLoadCores,
+    saved: promptTokens > 0 ? 1 - computed / promptTokens : 0, batches, cpuS: cpuSecondsOf(service.pid) - cpuBefore, otherLoadCores,
     loadavg: (load0 + loadavg()[0]) / 2, maxAbsDiff, peakRssMiB: peakReset ? memory.hwm / MiB : NaN, rssAfterMiB: memory.rss / MiB, failures: result.failures,
   };
-  say(`  ${mode.padEnd(3)} round ${round + 1}: ${f(p.itemsPerS, 2)} items/s, ${f(p.tokensPerS, 0)} tokens/s asked, ${f(p.computedTokensPerS, 0)} computed, saved ${f(100 * p.saved)}%, `
+  say(`  ${mode.padEnd(3)} round ${round + 1}: ${f(p.itemsPerS, 2)} items/s, ${f(p.tokensPerS, 0)} tokens/s asked, ${f(p.computedTokensPerS, 0)} computed, saved ${f(100 * p.saved)}%, ${batches} batches, `
     + `load ${f(p.loadavg)}, other ${f(otherLoadCores)} cores, peak RSS ${f(p.peakRssMiB, 0)} MiB (after ${f(p.rssAfterMiB, 0)}), max |Δscore| ${maxAbsDiff.toExponential(1)}${Object.keys(result.failures).length ? `, failures ${JSON.stringify(result.failures)}` : ''}`);
   return p;
 }
