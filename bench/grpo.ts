@@ -14,10 +14,12 @@
 // The machine is shared: on and off phases alternate, and the load average is printed with each.
 // Options: --groups N (groups per workload and round), --clients N (veRL concurrency), --seed N,
 // --budgets 1024,2048,4096,8192, --workloads sample,group,duplicates,mixed,single (a subset, for
-// exploring one workload: the summary ratios need all five). Results: bench/results/grpo-bench.json and .svg.
+// exploring one workload: the summary ratios need all five), --results PATH (where the .json and .svg
+// go; default bench/results/grpo-bench, which the README quotes).
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
+import { dirname, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { batchAttentionBudget, batchTokenBudget, loadConfig, type Config } from '../src/config.ts';
@@ -45,6 +47,7 @@ const { values: args } = parseArgs({
     seed: { type: 'string', default: '14' },
     budgets: { type: 'string', default: '1024,2048,4096,8192' },
     workloads: { type: 'string', default: '' },
+    results: { type: 'string', default: 'bench/results/grpo-bench' },
   },
 });
 const groupsPerRound = Number(args.groups);
@@ -360,22 +363,23 @@ async function main(): Promise<void> {
   const head = ['workload', 'off items/s', 'on items/s', 'on / off', 'tokens/s asked off / on', 'tokens/s computed on', 'compute saved on', 'CPU ms/item off / on', 'load avg', 'max |Δscore|'];
   const lines = summary.map((s) => [s.name, f(s.off.itemsPerS, 2), f(s.on.itemsPerS, 2), `${f(s.on.itemsPerS / s.off.itemsPerS, 2)}x`, `${f(s.off.tokensPerS, 0)} / ${f(s.on.tokensPerS, 0)}`,
     f(s.on.computedTokensPerS, 0), `${f(100 * s.on.saved)}%`, `${f(s.off.cpuMsPerItem, 0)} / ${f(s.on.cpuMsPerItem, 0)}`, f((s.off.loadavg + s.on.loadavg) / 2), Math.max(s.off.maxAbsDiff, s.on.maxAbsDiff).toExponential(1)]);
-  lines.push([`bare ONNX Runtime loop, first workload's items, best of ${budgets.join('/')} (${bareBest.budget})`, f(bareBest.itemsPerS, 2), '', '', f(bareBest.tokensPerS, 0), '', '', '', f(bareBest.loadavg), '0']);
+  if (bare.length > 0) lines.push([`bare ONNX Runtime loop, first workload's items, best of ${budgets.join('/')} (${bareBest.budget})`, f(bareBest.itemsPerS, 2), '', '', f(bareBest.tokensPerS, 0), '', '', '', f(bareBest.loadavg), '0']);
   const table = ['| ' + head.join(' | ') + ' |', '|' + head.map((_, k) => (k === 0 ? ':---' : '---:')).join('|') + '|', ...lines.map((l) => '| ' + l.join(' | ') + ' |')].join('\n');
   console.log(`\n${table}\n`);
   const check = (ok: boolean) => (ok ? 'met' : 'NOT met');
-  console.log(`groups of 8, one sample a request: on/off ${f(ratios.onOverOffVerl, 2)}x (target ${TARGETS.onOverOff}x: ${check(ratios.onOverOffVerl >= TARGETS.onOverOff)}), on/bare ${f(ratios.onOverBareVerl, 2)}x (target ${TARGETS.onOverBare}x: ${check(ratios.onOverBareVerl >= TARGETS.onOverBare)})`);
-  console.log(`groups of 8, one group a request: on/off ${f(ratios.onOverOffOpenrlhf, 2)}x, on/bare ${f(ratios.onOverBareOpenrlhf, 2)}x`);
+  const onOverBare = (ratio: number, target = '') => (bare.length > 0 ? `on/bare ${f(ratio, 2)}x${target}` : "on/bare not measured (--budgets '')");
+  console.log(`groups of 8, one sample a request: on/off ${f(ratios.onOverOffVerl, 2)}x (target ${TARGETS.onOverOff}x: ${check(ratios.onOverOffVerl >= TARGETS.onOverOff)}), ${onOverBare(ratios.onOverBareVerl, ` (target ${TARGETS.onOverBare}x: ${check(ratios.onOverBareVerl >= TARGETS.onOverBare)})`)}`);
+  console.log(`groups of 8, one group a request: on/off ${f(ratios.onOverOffOpenrlhf, 2)}x, ${onOverBare(ratios.onOverBareOpenrlhf)}`);
   console.log(`half duplicates: on over distinct on ${f(ratios.duplicatesOverDistinctOn, 2)}x (target ${TARGETS.duplicatesFurther}x: ${check(ratios.duplicatesOverDistinctOn >= TARGETS.duplicatesFurther)}), on/off ${f(ratios.duplicatesOnOverOff, 2)}x`);
   console.log(`single items: on/off ${f(ratios.singlesOnOverOff, 3)}x (target within ${100 * TARGETS.singlesWithin}%: ${check(Math.abs(ratios.singlesOnOverOff - 1) <= TARGETS.singlesWithin)})`);
   console.log(`peak RSS of the sharing service ${f(peakOnMiB, 0)} MiB = model file ${f(ratios.modelFileMiB, 0)} + ${f(ratios.peakRssOverModelMiB, 0)} MiB (target +${TARGETS.rssOverModelMiB}: ${check(ratios.peakRssOverModelMiB <= TARGETS.rssOverModelMiB)}); with sharing and caches off ${f(peakOffMiB, 0)} MiB`);
   console.log(`largest |score - full forward| ${ratios.maxAbsDiff.toExponential(1)} (target ${SCORE_TOLERANCE}: ${check(ratios.maxAbsDiff <= SCORE_TOLERANCE)}); mean load average ${f(ratios.loadavgMean)} on ${cpus().length} cores`);
 
-  const resultsDir = `${REPO}bench/results`;
-  mkdirSync(resultsDir, { recursive: true });
-  writeFileSync(`${resultsDir}/grpo-bench.json`, JSON.stringify({ bench: 'grpo', date: new Date().toISOString(), cores: cpus().length, loadavgStart: loadStart, config: { PREFIX_MIN_TOKENS: config.PREFIX_MIN_TOKENS, PREFIX_CACHE_MB: config.PREFIX_CACHE_MB, RESULT_CACHE_ITEMS: config.RESULT_CACHE_ITEMS, MAX_BATCH_TOKENS: rawConfig.MAX_BATCH_TOKENS, MAX_BATCH_ATTENTION: rawConfig.MAX_BATCH_ATTENTION }, targets: TARGETS, ratios, summary, bare, phases }, null, 2));
-  writeFileSync(`${resultsDir}/grpo-bench.svg`, barChart(summary.map((s) => ({ name: s.name, off: s.off.itemsPerS, on: s.on.itemsPerS })), bareBest.itemsPerS, `GRPO groups on the bench model, ${cpus().length} shared cores, load average ${f(ratios.loadavgMean)}`));
-  say('wrote bench/results/grpo-bench.json and .svg');
+  const results = resolve(REPO, args.results);
+  mkdirSync(dirname(results), { recursive: true });
+  writeFileSync(`${results}.json`, JSON.stringify({ bench: 'grpo', date: new Date().toISOString(), cores: cpus().length, loadavgStart: loadStart, config: { PREFIX_MIN_TOKENS: config.PREFIX_MIN_TOKENS, PREFIX_CACHE_MB: config.PREFIX_CACHE_MB, RESULT_CACHE_ITEMS: config.RESULT_CACHE_ITEMS, MAX_BATCH_TOKENS: rawConfig.MAX_BATCH_TOKENS, MAX_BATCH_ATTENTION: rawConfig.MAX_BATCH_ATTENTION }, targets: TARGETS, ratios, summary, bare, phases }, null, 2));
+  writeFileSync(`${results}.svg`, barChart(summary.map((s) => ({ name: s.name, off: s.off.itemsPerS, on: s.on.itemsPerS })), bareBest.itemsPerS, `GRPO groups on the bench model, ${cpus().length} shared cores, load average ${f(ratios.loadavgMean)}`));
+  say(`wrote ${relative(REPO, results)}.json and .svg`);
 }
 
 main().catch((err) => {

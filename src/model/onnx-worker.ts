@@ -73,7 +73,8 @@ function lowerThreadPriority(nice: number): void {
 type Past = Record<string, ort.Tensor>;
 
 /**
- * model-past.onnx (PREFIX-CONTRACT): the network over suffix tokens that attend to a given past.
+ * model-past.onnx (inputs and outputs in scripts/past_graph.py and tools/make-model/qwen3-graph.ts):
+ * the network over suffix tokens that attend to a given past.
  * The prefix pass is the same graph with an empty past; its present_* outputs are the prefix's
  * keys and values, fed back as past_* to every suffix batch of the prefix. It runs in the session
  * that also holds model.onnx (single-session.ts): `use_past` picks the graph.
