@@ -189,9 +189,28 @@ function renamedNode(fields: readonly WireField[], rename: (name: string) => str
   return concatBytes(fields.map((f) => {
     if (f.no === NODE.input || f.no === NODE.output) return lengthField(f.no, rename(fieldString(f)));
     if (f.no === NODE.name) return lengthField(f.no, prefix + fieldString(f));
-    if (f.no === NODE.attribute && decodeMessage(fieldBytes(f)).some((a) => a.no === ATTRIBUTE.graph || a.no === ATTRIBUTE.graphs)) {
-      throw new Error('a node with a subgraph (If, Loop, Scan) is not carried over into one session of both graphs');
-    }
+    if (f.no === NODE.attribute) return lengthField(f.no, renamedAttribute(fieldBytes(f), rename, prefix));
+    return f.encoded;
+  }));
+}
+
+/**
+ * A node's attribute; a subgraph in it (If's branches, a Loop or Scan body, as the TorchScript
+ * exporter writes them) gets the same renaming as its graph, which keeps its references to the
+ * enclosing scope and its own values apart from the other branch's.
+ */
+function renamedAttribute(bytes: Uint8Array, rename: (name: string) => string, prefix: string): Uint8Array {
+  const fields = decodeMessage(bytes);
+  if (!fields.some((a) => a.no === ATTRIBUTE.graph || a.no === ATTRIBUTE.graphs)) return bytes;
+  return concatBytes(fields.map((a) => (a.no === ATTRIBUTE.graph || a.no === ATTRIBUTE.graphs ? lengthField(a.no, renamedSubgraph(fieldBytes(a), rename, prefix)) : a.encoded)));
+}
+
+function renamedSubgraph(bytes: Uint8Array, rename: (name: string) => string, prefix: string): Uint8Array {
+  return concatBytes(decodeMessage(bytes).map((f) => {
+    if (f.no === GRAPH.node) return lengthField(f.no, renamedNode(decodeMessage(fieldBytes(f)), rename, prefix));
+    if (f.no === GRAPH.initializer) return lengthField(f.no, renamedFields(decodeMessage(fieldBytes(f)), TENSOR.name, rename));
+    if (f.no === GRAPH.input || f.no === GRAPH.output || f.no === GRAPH.valueInfo) return lengthField(f.no, renamedFields(decodeMessage(fieldBytes(f)), VALUE_INFO.name, rename));
+    if (f.no === GRAPH.sparseInitializer) throw new Error('a subgraph with sparse initializers is not carried over into one session of both graphs');
     return f.encoded;
   }));
 }

@@ -14,8 +14,8 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { buildApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
+import { startModel } from '../../src/engine.ts';
 import { loadModelDir } from '../../src/model/model-dir.ts';
-import { OnnxRewardModel } from '../../src/model/onnx-model.ts';
 import { llama31Tokenizer, parityPairs, qwen3Tokenizer, type TemplateSource } from './chat-cases.ts';
 import { parityPython, runPython } from './support.ts';
 
@@ -74,8 +74,11 @@ for (const { layout, tokenizer, fp16 } of checkpoints) {
       const pairs = parityPairs().filter((p) => p.kind !== 'long').slice(0, CLASSIFY_PAIRS);
       const reference = JSON.parse(python(['test/parity/hf_reference.py', 'classify', checkpoint], JSON.stringify({ pairs }))) as { input: string; ids: number[]; logit: number }[];
       const md = loadModelDir(exported);
-      const model = await OnnxRewardModel.create({ onnxPath: md.onnxPath, provider: 'cpu', intraOpThreads: 0, name: md.name, dtype: md.dtype, retryAfterS: 1, log: quiet });
-      const service = await buildApp({ config: loadConfig({}), modelDir: md, model });
+      // The model as the service starts it: with the defaults, model.onnx and model-past.onnx in one session.
+      const config = loadConfig({ EXECUTION_PROVIDER: 'cpu' });
+      const model = await startModel(config, md, quiet);
+      assert.equal(model.canSharePrefixes, true, 'the export has model-past.onnx, joined with model.onnx');
+      const service = await buildApp({ config, modelDir: md, model });
       try {
         await service.warmUp;
         let worst = 0;
