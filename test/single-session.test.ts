@@ -97,9 +97,49 @@ describe('model.onnx and model-past.onnx in one session', () => {
     assert.equal(external(sessions.bytes).length, whole.length);
   });
 
+  test('a node holding subgraphs (an If, as the TorchScript exporter writes them) joins with its references intact', async () => {
+    const past = readFileSync(`${MODEL_DIR}/${PAST_MODEL_FILE}`);
+    const model = singleSessionModel(readFileSync(`${MODEL_DIR}/model.onnx`), withIfBeforeLogits(past));
+    const session = await ort.InferenceSession.create(model, sessionOptions(1, 'cpu', { externalDataDir: MODEL_DIR }));
+    const batch = padRight(randomRows(13, 3, 20));
+    const want = await runPast(sessions.past, batch, emptyPast(SHAPE));
+    const got = await runPast(session, batch, emptyPast(SHAPE), pastFeeds(emptyPast(SHAPE), true));
+    assert.deepEqual(got.logits, want.logits);
+  });
+
   test('graphs that import different versions of an opset are refused, naming both files', () => {
     const past = readFileSync(`${MODEL_DIR}/${PAST_MODEL_FILE}`);
     const otherOpset = Buffer.concat([past, lengthField(8, [lengthField(1, ''), varintField(2, 99)])]);
     assert.throws(() => singleSessionModel(readFileSync(`${MODEL_DIR}/model.onnx`), otherOpset), /model\.onnx and model-past\.onnx import different versions of opset ""/);
   });
 });
+
+/**
+ * model-past.onnx with its logits passed through If(true) { Identity } else { Identity }: each branch
+ * reads the graph's own value (logits_inner) from the enclosing scope and defines one of its own.
+ */
+function withIfBeforeLogits(modelBytes: Uint8Array): Uint8Array {
+  const model = decodeMessage(modelBytes);
+  const graph = decodeMessage(fieldBytes(model.find((f) => f.no === 7)!));
+  const text = (s: string) => new TextEncoder().encode(s);
+  const floatType = lengthField(2, [lengthField(1, [varintField(1, 1)])]);
+  const identityBranch = (name: string) => [
+    lengthField(1, [lengthField(1, 'logits_inner'), lengthField(2, `${name}_out`), lengthField(4, 'Identity')]),
+    lengthField(2, name),
+    lengthField(12, [lengthField(1, `${name}_out`), floatType]),
+  ];
+  const ifNode = [
+    lengthField(1, 'always'), lengthField(2, 'logits'), lengthField(4, 'If'),
+    lengthField(5, [lengthField(1, 'then_branch'), lengthField(6, identityBranch('then')), varintField(20, 5)]),
+    lengthField(5, [lengthField(1, 'else_branch'), lengthField(6, identityBranch('else')), varintField(20, 5)]),
+  ];
+  const always = [varintField(2, 9), lengthField(8, 'always'), lengthField(9, Uint8Array.of(1))];
+  const rewritten = graph.map((f) => {
+    if (f.no !== 1) return f.encoded;
+    const node = decodeMessage(fieldBytes(f));
+    if (!node.some((g) => g.no === 2 && Buffer.from(fieldBytes(g)).equals(text('logits')))) return f.encoded;
+    return lengthField(1, node.map((g) => (g.no === 2 && Buffer.from(fieldBytes(g)).equals(text('logits')) ? lengthField(2, 'logits_inner') : g.encoded)));
+  });
+  const newGraph = [...rewritten, lengthField(1, ifNode), lengthField(5, always)];
+  return Buffer.concat(model.map((f) => (f.no === 7 ? lengthField(7, newGraph) : f.encoded)));
+}
