@@ -9,9 +9,8 @@ import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import { PRESETS } from '../tools/make-model/config.ts';
 import { ensureModel, PAST_MODEL_FILE } from '../tools/make-model/model-dir.ts';
-import { int64Matrix, padRight } from '../tools/make-model/padded-batch.ts';
-import { emptyPast, type KeyValues, runPast } from '../tools/make-model/past-run.ts';
-import { pastKeyName, pastValueName } from '../tools/make-model/qwen3-graph.ts';
+import { onnxLogits, padRight } from '../tools/make-model/padded-batch.ts';
+import { emptyPast, runPast } from '../tools/make-model/past-run.ts';
 import { decodeMessage, fieldBytes, lengthField, varintField } from '../src/model/onnx-wire.ts';
 import { sessionOptions } from '../src/model/session-options.ts';
 import { singleSessionModel, USE_PAST_INPUT } from '../src/model/single-session.ts';
@@ -41,14 +40,8 @@ before(async () => {
   };
 });
 
-function pastFeeds(past: KeyValues, usePast: boolean): Record<string, ort.Tensor> {
-  const feeds: Record<string, ort.Tensor> = { [USE_PAST_INPUT]: new ort.Tensor('bool', [usePast], []) };
-  past.keys.forEach((key, i) => {
-    feeds[pastKeyName(i)] = key;
-    feeds[pastValueName(i)] = past.values[i];
-  });
-  return feeds;
-}
+/** The input that picks the graph form; runPast adds the past. */
+const form = (usePast: boolean): Record<string, ort.Tensor> => ({ [USE_PAST_INPUT]: new ort.Tensor('bool', [usePast], []) });
 
 /** Rows of random ids (some padded on the right), seeded so that a failure repeats. */
 function randomRows(seed: number, rows: number, maxLength: number): number[][] {
@@ -60,30 +53,24 @@ describe('model.onnx and model-past.onnx in one session', () => {
   test('use_past=false scores a padded batch exactly as model.onnx does', async () => {
     for (const seed of [1, 2, 3]) {
       const batch = padRight(randomRows(seed, 4, 40));
-      const feeds = { input_ids: int64Matrix(batch.inputIds), attention_mask: int64Matrix(batch.attentionMask) };
-      const want = (await sessions.whole.run(feeds)).logits.data;
-      const got = (await sessions.both.run({ ...feeds, ...pastFeeds(emptyPast(SHAPE), false) }, ['logits'])).logits.data;
-      assert.deepEqual(Array.from(got as Float32Array), Array.from(want as Float32Array), `seed ${seed}`);
+      const want = await onnxLogits(sessions.whole, batch);
+      const got = await runPast(sessions.both, batch, emptyPast(SHAPE), form(false));
+      assert.deepEqual(got.logits, want, `seed ${seed}`);
     }
   });
 
   test('use_past=true runs a prefix pass and suffixes exactly as model-past.onnx does', async () => {
     const [prefix, ...suffixes] = randomRows(7, 5, 30);
     const wantPrefix = await runPast(sessions.past, padRight([prefix]), emptyPast(SHAPE));
-    const prefixOut = await sessions.both.run({
-      input_ids: int64Matrix([prefix]), attention_mask: int64Matrix([prefix.map(() => 1)]), ...pastFeeds(emptyPast(SHAPE), true),
-    });
+    const gotPrefix = await runPast(sessions.both, padRight([prefix]), emptyPast(SHAPE), form(true));
     for (let i = 0; i < SHAPE.layers; i++) {
-      assert.deepEqual(Array.from(prefixOut[`present_key.${i}`].data as Float32Array), Array.from(wantPrefix.present.keys[i].data as Float32Array));
-      assert.deepEqual(Array.from(prefixOut[`present_value.${i}`].data as Float32Array), Array.from(wantPrefix.present.values[i].data as Float32Array));
+      assert.deepEqual(Array.from(gotPrefix.present.keys[i].data as Float32Array), Array.from(wantPrefix.present.keys[i].data as Float32Array));
+      assert.deepEqual(Array.from(gotPrefix.present.values[i].data as Float32Array), Array.from(wantPrefix.present.values[i].data as Float32Array));
     }
     const batch = padRight(suffixes);
     const want = await runPast(sessions.past, batch, wantPrefix.present);
-    const got = await sessions.both.run(
-      { input_ids: int64Matrix(batch.inputIds), attention_mask: int64Matrix(batch.attentionMask), ...pastFeeds(wantPrefix.present, true) },
-      ['logits'],
-    );
-    assert.deepEqual(Array.from(got.logits.data as Float32Array), want.logits);
+    const got = await runPast(sessions.both, batch, wantPrefix.present, form(true));
+    assert.deepEqual(got.logits, want.logits);
   });
 
   test('each weight in model.onnx.data is defined once', () => {
@@ -103,7 +90,7 @@ describe('model.onnx and model-past.onnx in one session', () => {
     const session = await ort.InferenceSession.create(model, sessionOptions(1, 'cpu', { externalDataDir: MODEL_DIR }));
     const batch = padRight(randomRows(13, 3, 20));
     const want = await runPast(sessions.past, batch, emptyPast(SHAPE));
-    const got = await runPast(session, batch, emptyPast(SHAPE), pastFeeds(emptyPast(SHAPE), true));
+    const got = await runPast(session, batch, emptyPast(SHAPE), form(true));
     assert.deepEqual(got.logits, want.logits);
   });
 
