@@ -22,7 +22,7 @@ describe('config', () => {
   it('picks the batch token budget by execution provider unless MAX_BATCH_TOKENS is set', () => {
     assert.equal(batchTokenBudget(loadConfig({}), 'cuda'), 16384);
     assert.equal(batchTokenBudget(loadConfig({}), 'cpu'), 1024);
-    // An item longer than the budget runs alone (test/queue.test.ts), so MAX_LENGTH does not raise it.
+    // An item longer than the budget runs alone (test/batch/queue.test.ts), so MAX_LENGTH does not raise it.
     assert.equal(batchTokenBudget(loadConfig({ MAX_LENGTH: '8192' }), 'cpu'), 1024);
     assert.equal(loadConfig({ MAX_LENGTH: '8192', MAX_BATCH_TOKENS: '4096' }).MAX_BATCH_TOKENS, 4096);
     assert.equal(batchTokenBudget(loadConfig({ MAX_BATCH_TOKENS: '32768' }), 'cpu'), 32768);

@@ -40,8 +40,8 @@ function compare(labels: string[], ours: Rendered[], python: Rendered[]): string
 const tmp = mkdtempSync(join(tmpdir(), 'jinja-parity-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
-test('string methods and filters render as in jinja2 (table from test/fixtures/python-jinja-cases.json)', () => {
-  const table = JSON.parse(readFileSync(join(REPO, 'test/fixtures/python-jinja-cases.json'), 'utf8')) as { strings: string[]; expressions: string[]; obj: unknown };
+test('string methods and filters render as in jinja2 (table from test/fixtures/prompt/python-jinja-cases.json)', () => {
+  const table = JSON.parse(readFileSync(join(REPO, 'test/fixtures/prompt/python-jinja-cases.json'), 'utf8')) as { strings: string[]; expressions: string[]; obj: unknown };
   const cases = table.expressions.flatMap((template) => table.strings.map((s) => ({ template, variables: { s, obj: table.obj } })));
   const python = pythonRender('strings', { cases });
   const ours = cases.map((c) => jsRender(() => renderTemplate(c.template, c.variables)));
