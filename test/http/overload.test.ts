@@ -1,12 +1,13 @@
 // Overload and hostile input at the route level: a burst gets only 200s and 503s with Retry-After,
-// the service recovers as soon as it ends, and hostile code is answered in bounded time without
-// holding up other clients' items for longer than that.
+// the service recovers as soon as it ends, and hostile code is answered at a cost linear in its size
+// without holding up other clients' items for longer than that.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { fakeApp } from '../support/app.ts';
 import { FakeModel } from '../support/fakes.ts';
 import { until } from '../support/until.ts';
 import { fence } from '../support/fence.ts';
+import { assertLinearCost } from '../support/cost.ts';
 
 describe('overload', () => {
   it('a burst of 200 concurrent requests gets only 200s and 503s with Retry-After, then recovers', async () => {
@@ -84,28 +85,33 @@ describe('admission under mixed load', () => {
 });
 
 describe('hostile code through /score', () => {
-  const hostile: [string, string][] = [
-    ['100,000 open parentheses', fence('x = ' + '('.repeat(100_000))],
-    ['a 2 MB one-line program', fence('x = ' + '1 + '.repeat(500_000) + '1')],
-    ['5,000 nested blocks', fence(Array.from({ length: 5000 }, (_, i) => ' '.repeat(i) + 'if x:').join('\n') + '\n' + ' '.repeat(5000) + 'pass')],
-    ['20,000 fences', '```python\nx = 1\n```\n'.repeat(20_000)],
+  // Each shape at size n; the cost of one request at n is compared with that of requests at n/4
+  // carrying as many characters in all (test/support/cost.ts), while another client's request runs
+  // beside the large one, within the cost measured.
+  const hostile: [string, (n: number) => string, number][] = [
+    ['open parentheses', (n) => fence('x = ' + '('.repeat(n)), 100_000],
+    ['a 2 MB one-line program', (n) => fence('x = ' + '1 + '.repeat(n) + '1'), 500_000],
+    ['nested blocks', (n) => fence(Array.from({ length: n }, (_, i) => ' '.repeat(i) + 'if x:').join('\n') + '\n' + ' '.repeat(n) + 'pass'), 5000],
+    ['20,000 fences', (n) => '```python\nx = 1\n```\n'.repeat(n), 20_000],
   ];
-  for (const [what, response] of hostile) {
-    it(`${what}: answered within 2 s, and a concurrent client's item is not held up longer`, async () => {
+  for (const [what, make, size] of hostile) {
+    it(`${what}: answered at a cost linear in its size, and a concurrent client's item is not held up longer`, async () => {
       const service = await fakeApp({ BODY_LIMIT: String(32 * 1024 * 1024) });
+      const score = (response: string) => service.app.inject({ method: 'POST', url: '/score', payload: { items: [{ question: 'q', response }], extraction: 'last_block' } });
       try {
-        const t0 = performance.now();
-        const hostileReq = service.app.inject({ method: 'POST', url: '/score', payload: { items: [{ question: 'q', response }], extraction: 'last_block' } })
-          .then((r) => ({ r, ms: performance.now() - t0 }));
-        const normalReq = service.app.inject({ method: 'POST', url: '/score', payload: { items: [{ question: 'q', response: fence('y = 2') }] } })
-          .then((r) => ({ r, ms: performance.now() - t0 }));
-        const [h, n] = await Promise.all([hostileReq, normalReq]);
-        assert.equal(h.r.statusCode, 200);
-        assert.equal(n.r.statusCode, 200);
-        assert.equal(n.r.json().results[0].status, 'ok');
-        assert.ok(h.ms < 2000, `hostile item took ${h.ms.toFixed(0)} ms`);
-        assert.ok(n.ms < 2000, `the other client waited ${n.ms.toFixed(0)} ms`);
-        const verdict = h.r.json().results[0];
+        const big = make(size);
+        const small = make(Math.round(size / 4));
+        let verdict: { status: string } = { status: 'unset' };
+        let other = { statusCode: 0, status: 'unset' };
+        const alongside = async () => {
+          const [h, n] = await Promise.all([score(big), score(fence('y = 2'))]);
+          other = { statusCode: n.statusCode, status: n.json().results[0].status };
+          assert.equal(h.statusCode, 200);
+          verdict = h.json().results[0];
+        };
+        await assertLinearCost(what, { run: alongside, size: big.length }, { run: async () => assert.equal((await score(small)).statusCode, 200), size: small.length });
+        assert.equal(other.statusCode, 200);
+        assert.equal(other.status, 'ok');
         if (what !== '20,000 fences') assert.equal(verdict.status, 'syntax_error', JSON.stringify(verdict));
       } finally {
         await service.shutdown();

@@ -121,7 +121,7 @@ describe('applyPatch and the outline', () => {
     assert.deepEqual(gold.entities, ['a.py:C.n']);
   });
 
-  it('gives up on a hunk whose search would take too long instead of hanging', () => {
+  it('gives up on a hunk whose search would take too long instead of hanging', async () => {
     // n equal lines and an n/20-line hunk of them ending in a line the file lacks: every row is a
     // near miss costing n/20 comparisons, n^2/20 in all (2e9 at n = 200,000) without a budget. With
     // the budget, one such file costs no more than four files of a quarter of its size.
@@ -130,7 +130,7 @@ describe('applyPatch and the outline', () => {
       const fp = parsePatch(`--- a/f\n+++ b/f\n@@ -1,${n / 20 + 1} +1,${n / 20 + 1} @@\n${' x\n'.repeat(n / 20)}-y\n+z\n`)[0];
       return { run: () => assert.throws(() => applyPatch(source, fp, 'f'), /hunk 1 of f does not apply at line 1/), size: n };
     };
-    assertLinearCost('hunk search over equal lines', refused(200_000), refused(50_000));
+    await assertLinearCost('hunk search over equal lines', refused(200_000), refused(50_000));
   });
 
   it('accepts U+FFFD as an ordinary character (a consistent bad decode still matches)', () => {

@@ -48,7 +48,7 @@ describe('localization on the prep threads', () => {
   });
   after(() => Promise.all([threads.shutdown(), inline.shutdown()]));
 
-  it('/health answers during a large request: 90% within 50 ms, none over 250 ms', async () => {
+  it('/health answers during a large request, the event loop mostly idle', async () => {
     // 64 items, each deriving its gold from its own 1,000-line patch (~35 ms of CPU each).
     const items = Array.from({ length: 64 }, (_, i) => largePatchItem(i));
     let done = false;

@@ -69,13 +69,13 @@ const hostile: [string, (n: number) => string, number, boolean | null][] = [
 const FENCED = new Set(['fences, last block checked']);
 
 for (const [name, make, size, expected] of hostile) {
-  test(`hostile input checked at a cost linear in its size: ${name}`, () => {
+  test(`hostile input checked at a cost linear in its size: ${name}`, async () => {
     const check = FENCED.has(name) ? (text: string) => checkPythonSyntax(extractCode(text, 'last_block').code) : checkPythonSyntax;
     const big = make(size);
     const small = make(Math.round(size / 3));
     let v: SyntaxVerdict = { valid: true };
     let smallVerdict: SyntaxVerdict = { valid: true };
-    assertLinearCost(name, { run: () => (v = check(big)), size: big.length }, { run: () => (smallVerdict = check(small)), size: small.length });
+    await assertLinearCost(name, { run: () => (v = check(big)), size: big.length }, { run: () => (smallVerdict = check(small)), size: small.length });
     console.log(`${name}: ${JSON.stringify(v).slice(0, 120)}`);
     if (expected !== null) assert.equal(v.valid, expected);
     for (const verdict of [v, smallVerdict]) if (!verdict.valid) assert.ok(verdict.message && verdict.line! >= 1);
