@@ -77,7 +77,6 @@ export async function buildApp(opts: AppOptions): Promise<RewardApp> {
   const info = () => serviceInfo(config, modelDir, model.info.executionProvider, { maxBatchTokens, maxBatchAttention });
   // First: it records every route registered after it into the OpenAPI document.
   await app.register(swagger, swaggerOptions);
-  await app.register(docsRoutes);
   await app.register(healthRoutes, { ...ctx, lifecycle, info } satisfies HealthContext);
   await app.register(scoreRoutes, ctx);
   await app.register(rankRoutes, ctx);
@@ -85,6 +84,7 @@ export async function buildApp(opts: AppOptions): Promise<RewardApp> {
   await app.register(openrlhfRoutes, ctx);
   await app.register(vllmRoutes, ctx);
   await app.register(localizationRoutes, ctx);
+  await app.register(docsRoutes);
 
   const warmedUp = warmUp(scorer, lifecycle, app.log);
 

@@ -20,7 +20,7 @@ export const swaggerOptions: SwaggerOptions = {
         'localization reward. Every error answer is `{"error": message, "code": CODE}`; 503 answers carry',
         'Retry-After. With API_KEY set, every route but /health, /ready and /metrics needs',
         '`Authorization: Bearer <key>`.',
-      ].join('\n'),
+      ].join(' '),
     },
     components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
     security: [{ bearer: [] }],
