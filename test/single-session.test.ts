@@ -13,7 +13,8 @@ import { onnxLogits, padRight } from '../tools/make-model/padded-batch.ts';
 import { emptyPast, runPast } from '../tools/make-model/past-run.ts';
 import { decodeMessage, fieldBytes, lengthField, varintField } from '../src/model/onnx-wire.ts';
 import { sessionOptions } from '../src/model/session-options.ts';
-import { singleSessionModel, USE_PAST_INPUT } from '../src/model/single-session.ts';
+import { USE_PAST } from '../src/model/graph-names.ts';
+import { singleSessionModel } from '../src/model/single-session.ts';
 import { mulberry32 } from '../tools/mulberry32.ts';
 
 const MODEL_DIR = fileURLToPath(new URL('../models/tiny-random-qwen3-rm', import.meta.url));
@@ -41,7 +42,7 @@ before(async () => {
 });
 
 /** The input that picks the graph form; runPast adds the past. */
-const form = (usePast: boolean): Record<string, ort.Tensor> => ({ [USE_PAST_INPUT]: new ort.Tensor('bool', [usePast], []) });
+const form = (usePast: boolean): Record<string, ort.Tensor> => ({ [USE_PAST]: new ort.Tensor('bool', [usePast], []) });
 
 /** Rows of random ids (some padded on the right), seeded so that a failure repeats. */
 function randomRows(seed: number, rows: number, maxLength: number): number[][] {

@@ -8,7 +8,10 @@ import * as ort from 'onnxruntime-node';
 import type { ExecutionProvider } from '../config.ts';
 import { cudaUnavailableReason } from './cuda.ts';
 import { sessionOptions } from './session-options.ts';
-import { singleSessionModel, USE_PAST_INPUT } from './single-session.ts';
+import {
+  ATTENTION_MASK, INPUT_IDS, LOGITS, pastKeyName, pastValueName, presentKeyName, presentValueName, USE_PAST,
+} from './graph-names.ts';
+import { singleSessionModel } from './single-session.ts';
 
 export interface WorkerInit {
   onnxPath: string;
@@ -82,7 +85,7 @@ function lowerThreadPriority(nice: number): void {
 type Past = Record<string, ort.Tensor>;
 
 /**
- * model-past.onnx (inputs and outputs in scripts/past_graph.py and tools/make-model/qwen3-graph.ts):
+ * model-past.onnx (its inputs and outputs in graph-names.ts):
  * the network over suffix tokens that attend to a given past.
  * The prefix pass is the same graph with an empty past; its present_* outputs are the prefix's
  * keys and values, fed back as past_* to every suffix batch of the prefix. It runs in the session
@@ -97,25 +100,27 @@ class PastRunner {
   private readonly emptyPast: Past;
   /** What a run of model.onnx in the shared session feeds besides input_ids and attention_mask. */
   readonly wholeFeeds: Past;
-  private readonly pastForm: Past = { [USE_PAST_INPUT]: new ort.Tensor('bool', [true], []) };
+  private readonly pastForm: Past = { [USE_PAST]: new ort.Tensor('bool', [true], []) };
 
   constructor(private readonly session: ort.InferenceSession) {
-    this.layers = session.inputNames.filter((n) => n.startsWith('past_key.')).length;
-    if (this.layers === 0) throw new Error(`${init.pastOnnxPath}: no past_key.* inputs`);
-    const pastMeta = session.inputMetadata.find((m) => m.name === 'past_key.0');
-    if (!pastMeta?.isTensor) throw new Error(`${init.pastOnnxPath}: past_key.0 is not a tensor input`);
+    const inputs = new Set(session.inputNames);
+    this.layers = 0;
+    while (inputs.has(pastKeyName(this.layers))) this.layers++;
+    if (this.layers === 0) throw new Error(`${init.pastOnnxPath}: no ${pastKeyName(0)} input`);
+    const pastMeta = session.inputMetadata.find((m) => m.name === pastKeyName(0));
+    if (!pastMeta?.isTensor) throw new Error(`${init.pastOnnxPath}: ${pastKeyName(0)} is not a tensor input`);
     const type = pastMeta.type === 'float16' ? 'float16' : 'float32';
     // [1, num_key_value_heads, past_len, head_dim]: heads and head_dim are fixed in the graph.
     const [, heads, , headDim] = pastMeta.shape.map((d) => (typeof d === 'number' ? d : NaN));
-    if (!Number.isInteger(heads) || !Number.isInteger(headDim)) throw new Error(`${init.pastOnnxPath}: past_key.0 needs fixed heads and head_dim dims, got ${JSON.stringify(pastMeta.shape)}`);
+    if (!Number.isInteger(heads) || !Number.isInteger(headDim)) throw new Error(`${init.pastOnnxPath}: ${pastKeyName(0)} needs fixed heads and head_dim dims, got ${JSON.stringify(pastMeta.shape)}`);
     const empty = new ort.Tensor(type, type === 'float16' ? new Uint16Array(0) : new Float32Array(0), [1, heads, 0, headDim]);
     this.bytesPerToken = 2 * this.layers * heads * headDim * (type === 'float16' ? 2 : 4);
     this.emptyPast = {};
     for (let i = 0; i < this.layers; i++) {
-      this.emptyPast[`past_key.${i}`] = empty;
-      this.emptyPast[`past_value.${i}`] = empty;
+      this.emptyPast[pastKeyName(i)] = empty;
+      this.emptyPast[pastValueName(i)] = empty;
     }
-    this.wholeFeeds = { ...this.emptyPast, [USE_PAST_INPUT]: new ort.Tensor('bool', [false], []) };
+    this.wholeFeeds = { ...this.emptyPast, [USE_PAST]: new ort.Tensor('bool', [false], []) };
   }
 
   async run(req: SuffixRequest): Promise<Extract<WorkerMessage, { type: 'result' }>> {
@@ -130,12 +135,12 @@ class PastRunner {
       }
       const dims = [req.batchSize, req.seqLen];
       const out = await this.session.run({
-        input_ids: new ort.Tensor('int64', req.inputIds, dims),
-        attention_mask: new ort.Tensor('int64', req.attentionMask, dims),
+        [INPUT_IDS]: new ort.Tensor('int64', req.inputIds, dims),
+        [ATTENTION_MASK]: new ort.Tensor('int64', req.attentionMask, dims),
         ...past,
         ...this.pastForm,
-      }, ['logits']);
-      return { type: 'result', id: req.id, logits: Float32Array.from(out.logits.data as Float32Array) };
+      }, [LOGITS]);
+      return { type: 'result', id: req.id, logits: Float32Array.from(out[LOGITS].data as Float32Array) };
     } catch (err) {
       // The prefix cache forgets a prefix whose batch failed; so does this side.
       if (!req.prefixHit) this.store.delete(req.prefixKey);
@@ -154,14 +159,14 @@ class PastRunner {
       const end = Math.min(prefixIds.length, done + Math.max(MIN_PREFIX_PIECE, fits));
       const dims = [1, end - done];
       const out = await this.session.run({
-        input_ids: new ort.Tensor('int64', BigInt64Array.from(prefixIds.subarray(done, end), BigInt), dims),
-        attention_mask: new ort.Tensor('int64', new BigInt64Array(end - done).fill(1n), dims),
+        [INPUT_IDS]: new ort.Tensor('int64', BigInt64Array.from(prefixIds.subarray(done, end), BigInt), dims),
+        [ATTENTION_MASK]: new ort.Tensor('int64', new BigInt64Array(end - done).fill(1n), dims),
         ...past,
         ...this.pastForm,
       });
       const next: Past = {};
       for (let i = 0; i < this.layers; i++) {
-        for (const [pastName, presentName] of [[`past_key.${i}`, `present_key.${i}`], [`past_value.${i}`, `present_value.${i}`]]) {
+        for (const [pastName, presentName] of [[pastKeyName(i), presentKeyName(i)], [pastValueName(i), presentValueName(i)]]) {
           next[pastName] = done === 0 ? out[presentName] : concatSequence(past[pastName], out[presentName]);
         }
       }
@@ -222,11 +227,11 @@ async function main(): Promise<void> {
     try {
       const dims = [req.batchSize, req.seqLen];
       const out = await session.run({
-        input_ids: new ort.Tensor('int64', req.inputIds, dims),
-        attention_mask: new ort.Tensor('int64', req.attentionMask, dims),
+        [INPUT_IDS]: new ort.Tensor('int64', req.inputIds, dims),
+        [ATTENTION_MASK]: new ort.Tensor('int64', req.attentionMask, dims),
         ...past?.wholeFeeds,
-      }, ['logits']);
-      const logits = Float32Array.from(out.logits.data as Float32Array);
+      }, [LOGITS]);
+      const logits = Float32Array.from(out[LOGITS].data as Float32Array);
       port.postMessage({ type: 'result', id: req.id, logits } satisfies WorkerMessage, [logits.buffer]);
     } catch (err) {
       port.postMessage({ type: 'failed', id: req.id, message: (err as Error).message.split('\n')[0] } satisfies WorkerMessage);

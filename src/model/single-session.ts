@@ -18,8 +18,7 @@
 import {
   concatBytes, decodeMessage, fieldBytes, fieldString, lengthField, varintField, type WireField,
 } from './onnx-wire.ts';
-
-export const USE_PAST_INPUT = 'use_past';
+import { USE_PAST } from './graph-names.ts';
 
 // Field numbers of onnx.proto.
 const MODEL = { irVersion: 1, graph: 7, opsetImport: 8, producerName: 2, functions: 25 } as const;
@@ -89,7 +88,7 @@ export function singleSessionModel(wholeBytes: Uint8Array, pastBytes: Uint8Array
   const pastBranch = branch('past', past.graph, pastNames, past.graph.outputs.map((o) => renamedValueInfo(o, pastNames(o.name))), []);
   const wholeBranch = branch('whole', whole.graph, wholeNames, wholeBranchOutputs, identities);
   const ifNode = concatBytes([
-    lengthField(NODE.input, USE_PAST_INPUT),
+    lengthField(NODE.input, USE_PAST),
     ...outputs.map((o) => lengthField(NODE.output, o)),
     lengthField(NODE.name, 'past_or_whole'),
     lengthField(NODE.opType, 'If'),
@@ -101,7 +100,7 @@ export function singleSessionModel(wholeBytes: Uint8Array, pastBytes: Uint8Array
     ...whole.graph.initializers.map((t) => concatBytes(t.fields.map((f) => f.encoded))),
     ...past.graph.initializers.filter((t) => !aliases.has(t.name)).map((t) => renamedFields(t.fields, TENSOR.name, pastNames)),
   ];
-  const outerNames = new Set([...pastInputs, USE_PAST_INPUT, ...wholeByName.keys()]);
+  const outerNames = new Set([...pastInputs, USE_PAST, ...wholeByName.keys()]);
   for (const output of outputs) {
     if (outerNames.has(output)) throw new Error(`model-past.onnx output ${output} is also the name of an input or weight of model.onnx`);
   }
@@ -110,7 +109,7 @@ export function singleSessionModel(wholeBytes: Uint8Array, pastBytes: Uint8Array
     lengthField(GRAPH.name, 'reward_model_whole_and_past'),
     ...initializers.map((t) => lengthField(GRAPH.initializer, t)),
     ...past.graph.inputs.map((i) => lengthField(GRAPH.input, i.fields.map((f) => f.encoded))),
-    lengthField(GRAPH.input, [lengthField(VALUE_INFO.name, USE_PAST_INPUT), lengthField(VALUE_INFO.type, boolScalarType())]),
+    lengthField(GRAPH.input, [lengthField(VALUE_INFO.name, USE_PAST), lengthField(VALUE_INFO.type, boolScalarType())]),
     ...past.graph.outputs.map((o) => lengthField(GRAPH.output, o.fields.map((f) => f.encoded))),
   ]);
   return concatBytes([
