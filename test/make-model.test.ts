@@ -7,10 +7,10 @@ import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import { pastGraphNames } from '../src/model/graph-names.ts';
+import { ProtoWriter } from '../src/model/onnx-wire.ts';
 import { dimsFromConfig, weightShapes } from '../tools/make-model/config.ts';
 import { ensureModel, inspectModelDir, writeModel } from '../tools/make-model/model-dir.ts';
 import { onnxLogits, padRight } from '../tools/make-model/padded-batch.ts';
-import { ProtoWriter } from '../tools/make-model/protobuf.ts';
 import { parseSafetensorsHeader } from '../tools/make-model/safetensors.ts';
 
 const CLI = fileURLToPath(new URL('../tools/make-model/cli.ts', import.meta.url));
