@@ -1,6 +1,6 @@
 // The data path without HTTP: prep threads, batch queue and scorer around a loaded model, built once
 // from the configuration. The service (app.ts) puts routes in front of it; the offline scoring CLI
-// (cli/score.ts) feeds it a JSONL file.
+// (cli/score-file.ts) feeds it a JSONL file.
 import { BatchQueue } from './batch/queue.ts';
 import { batchAttentionBudget, batchTokenBudget, prefixSharingWanted, type Config } from './config.ts';
 import { DedupingRewardModel } from './model/deduping-model.ts';
