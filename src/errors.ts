@@ -1,5 +1,6 @@
 // The closed set of errors the service answers with. Each has a stable code; one table maps codes to
 // HTTP statuses, and the error handler in src/http/errors.ts is the only place that writes them.
+// Localization's finer codes for bad input (src/localization/errors.ts) each answer as one of these.
 
 export const ERROR_STATUS = {
   invalid_request: 400,

@@ -61,8 +61,7 @@ export function toErrorBody(err: unknown, ctx: ErrorContext = {}): { status: num
   }
   if (err instanceof LocalizationInputError) {
     // Into the closed set; the localization code stays in the message for humans.
-    const code = err.status === 422 ? 'unprocessable' : 'invalid_request';
-    return { status: err.status, body: { error: `body/${err.message} (${err.code})`, code } };
+    return { status: err.status, body: { error: `body/${err.message} (${err.code})`, code: err.serviceCode } };
   }
   const fe = err as FastifyError;
   if (fe?.validation) {
