@@ -49,8 +49,8 @@ export async function createEngine(config: Config, modelDir: ModelDir, model: Re
     prefixMinTokens: sharing.active ? config.PREFIX_MIN_TOKENS : 0,
     cachedPrefix: (ids, length) => sharing.holds(ids, length),
   }, metrics);
-  // The tokenizer lives in the prep threads only, unless PREP_THREADS=0 puts it on the event loop;
-  // only then does this thread load transformers.js (~40 MiB).
+  // The tokenizer lives in the prep threads only, unless PREP_THREADS=0 puts it on the event loop:
+  // only then does this thread load prompt.ts.
   const preparer: Preparer = config.PREP_THREADS === 0
     ? new InlinePreparer(new (await import('./prompt/prompt.ts')).PromptEncoder(modelDir, config.MAX_LENGTH))
     : await PrepPool.create(
