@@ -98,6 +98,26 @@ describe('the prefix cache on the main thread and the worker that holds the keys
       await model.close();
     }
   });
+
+  it('a worker that dies takes its prefixes with it: the record empties, and the restarted worker computes the prefix again', async () => {
+    // The real worker, except that a batch of three rows kills the thread.
+    const model = await OnnxRewardModel.create({ onnxPath: md.onnxPath, pastOnnxPath: md.pastOnnxPath, prefixCacheBytes: 1 << 20, provider: 'cpu', intraOpThreads: 1, name: md.name, dtype: md.dtype, retryAfterS: 1, log: quiet, workerUrl: new URL('./support/crashing-worker.ts', import.meta.url) });
+    try {
+      const rng = mulberry32(6);
+      const prefix = { prefixKey: 'q', prefixIds: Int32Array.from({ length: 30 }, () => Math.floor(rng() * 150000)) };
+      const suffixes = [[21, 22], [23]];
+      const first = await model.predictSuffixes({ ...batchOf(suffixes), ...prefix });
+      assert.equal(model.prefixCache.peek('q'), 30);
+      await assert.rejects(model.predict(batchOf([[1], [2], [3]])), /worker exited/);
+      assert.equal(model.prefixCache.size, 0);
+      // A record kept past the crash would send a hit the new worker does not hold ("this is a bug").
+      const again = await model.predictSuffixes({ ...batchOf(suffixes), ...prefix });
+      assert.deepEqual([again.prefixHit, model.restarts], [false, 1]);
+      assert.deepEqual(Array.from(again.logits), Array.from(first.logits));
+    } finally {
+      await model.close();
+    }
+  });
 });
 
 /** The tiny model directory without model-past.onnx, in a temporary folder. */
