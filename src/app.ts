@@ -4,7 +4,7 @@ import type { BatchQueue } from './batch/queue.ts';
 import type { Config } from './config.ts';
 import { createEngine } from './engine.ts';
 import { registerAuth } from './http/auth.ts';
-import { registerErrorHandling } from './http/errors.ts';
+import { clientErrorHandler, registerErrorHandling, sendError, type ErrorContext } from './http/errors.ts';
 import { registerJsonBodyParser } from './http/json-body.ts';
 import { registerTransport } from './http/transport.ts';
 import docsRoutes from './http/routes/docs.ts';
@@ -49,9 +49,25 @@ function isLogger(value: AppOptions['logger']): value is FastifyBaseLogger {
 export async function buildApp(opts: AppOptions): Promise<RewardApp> {
   const { config, modelDir, model } = opts;
   const lifecycle: Lifecycle = { warmedUp: false, draining: false };
+  const errors: ErrorContext = { bodyLimit: config.BODY_LIMIT, requestTimeoutMs: config.REQUEST_TIMEOUT_MS };
+  // The engine's metrics, once built: errors raised before any request (a timed-out upload) count too.
+  let engineMetrics: Metrics | undefined;
   const app = Fastify({
     ...(isLogger(opts.logger) ? { loggerInstance: opts.logger } : { logger: opts.logger ?? false }),
     bodyLimit: config.BODY_LIMIT,
+    // A stalled or trickled upload is answered 408 and closed (what it sent is freed), and a silent
+    // connection is closed; Fastify's defaults are no limit at all.
+    requestTimeout: config.REQUEST_TIMEOUT_MS,
+    connectionTimeout: config.CONNECTION_TIMEOUT_MS,
+    // Node looks for requests past their timeout every 30 s by default (once a second keeps the limit
+    // close), and ignores a request timeout shorter than its headers timeout (60 s by default).
+    http: {
+      connectionsCheckingInterval: Math.min(1000, Math.max(100, config.REQUEST_TIMEOUT_MS / 4)),
+      headersTimeout: config.REQUEST_TIMEOUT_MS > 0 ? Math.min(config.REQUEST_TIMEOUT_MS, 60_000) : 60_000,
+    },
+    clientErrorHandler: clientErrorHandler(errors, () => engineMetrics),
+    // A URL that does not decode (GET /%) goes through the one error handler like any other error.
+    frameworkErrors: (err, _request, reply) => sendError(reply, engineMetrics, err, errors),
     // Wrong types are errors, not silently coerced; unknown top-level fields are refused by the schemas.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
     return503OnClosing: true,
@@ -62,9 +78,10 @@ export async function buildApp(opts: AppOptions): Promise<RewardApp> {
     routerOptions: { ignoreTrailingSlash: true },
   });
   const { metrics, queue, preparer, scorer, maxBatchTokens, maxBatchAttention } = await createEngine(config, modelDir, model, app.log);
+  engineMetrics = metrics;
   // After the server has closed, so no request is still being prepared.
   app.addHook('onClose', async () => preparer.close());
-  registerErrorHandling(app, metrics);
+  registerErrorHandling(app, metrics, errors);
   registerJsonBodyParser(app);
   registerTransport(app);
   registerAuth(app, config.API_KEY);

@@ -36,6 +36,8 @@ export const SPECS = {
   ADMISSION_TIMEOUT_MS: { kind: 'int', default: 60000, min: 0, max: 600000, help: "How long a request may wait for room in the queue before a 503 with Retry-After (a request admitted in part is never refused); 0 refuses at once; must exceed MAX_WAIT_MS. Default: well within the 180 s timeout of OpenRLHF's client." },
   MAX_CLIENT_BATCH: { kind: 'int', default: 16384, min: 1, help: 'Items allowed in one request (422 above). Sized by memory: the token ids of a waiting request take up to MAX_CLIENT_BATCH x MAX_LENGTH x 4 bytes, 256 MiB at the defaults; enough for a whole OpenRLHF rollout batch (rollout_batch_size x n_samples_per_prompt).' },
   BODY_LIMIT: { kind: 'int', default: 32 * MiB, min: 1024, help: 'Request body limit in bytes (413 above).' },
+  REQUEST_TIMEOUT_MS: { kind: 'int', default: 60000, min: 0, help: 'How long a client may take to send a whole request, headers and body, before a 408 closes its connection and frees what it sent: shorter frees stalled uploads sooner, longer serves slower links; the answer itself may take longer. 0: no limit.' },
+  CONNECTION_TIMEOUT_MS: { kind: 'int', default: 300000, min: 0, help: 'Silence on a connection, in either direction, after which it is closed: frees the sockets of clients that vanished without closing; must exceed ADMISSION_TIMEOUT_MS, and an answer slower than this is cut. Default: above the 180 s timeout of OpenRLHF\'s client. 0: never.' },
   INTRA_OP_THREADS: { kind: 'int', default: 0, min: 0, help: 'ONNX Runtime intra-op threads; 0 lets ONNX Runtime choose (all cores).' },
   PREP_THREADS: { kind: 'int', default: DEFAULT_PREP_THREADS, shown: 'cores − 1, 1 to 4', min: 0, max: 64, help: 'Threads that extract, check syntax and tokenize, each with its own tokenizer (~100 MiB); 0 does that work on the event loop. Default: cores - 1, from 1 to 4.' },
   MODEL_NICE: { kind: 'int', default: 10, min: 0, max: 19, help: "Linux nice value of the model's threads: where the cores are shared, the event loop (HTTP, /health) runs first and the model takes the rest; 0 runs them at equal priority." },
@@ -116,6 +118,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: readonly 
   const config = out as Config;
   if (config.ADMISSION_TIMEOUT_MS !== 0 && config.ADMISSION_TIMEOUT_MS <= config.MAX_WAIT_MS) {
     throw new ConfigError('ADMISSION_TIMEOUT_MS', `must be 0 or more than MAX_WAIT_MS (${config.MAX_WAIT_MS}): room frees only when a batch starts, which can take MAX_WAIT_MS`);
+  }
+  if (config.CONNECTION_TIMEOUT_MS !== 0 && config.CONNECTION_TIMEOUT_MS <= config.ADMISSION_TIMEOUT_MS) {
+    throw new ConfigError('CONNECTION_TIMEOUT_MS', `must be 0 or more than ADMISSION_TIMEOUT_MS (${config.ADMISSION_TIMEOUT_MS}): a request waiting for room sends nothing, and its connection would be closed under it`);
   }
   if (config.PREFIX_MIN_TOKENS !== 0 && config.PREFIX_MIN_TOKENS < MIN_SHARED_PREFIX) {
     throw new ConfigError('PREFIX_MIN_TOKENS', `must be 0 (off) or at least ${MIN_SHARED_PREFIX}, got ${config.PREFIX_MIN_TOKENS}: a shorter prefix saves less than the extra model run of its prefix pass costs`);
