@@ -6,9 +6,11 @@ import { createEngine } from './engine.ts';
 import { registerAuth } from './http/auth.ts';
 import { clientErrorHandler, registerErrorHandling, sendError, type ErrorContext } from './http/errors.ts';
 import { registerJsonBodyParser } from './http/json-body.ts';
+import { registerOriginCheck } from './http/origin.ts';
 import { registerTransport } from './http/transport.ts';
 import docsRoutes from './http/routes/docs.ts';
 import { serviceInfo } from './http/info.ts';
+import { addCommonResponses } from './http/schemas.ts';
 import { registerDrain, warmUp, type Lifecycle } from './http/lifecycle.ts';
 import { registerRequestMetrics } from './http/request-metrics.ts';
 import healthRoutes, { type HealthContext } from './http/routes/health.ts';
@@ -84,12 +86,15 @@ export async function buildApp(opts: AppOptions): Promise<RewardApp> {
   registerErrorHandling(app, metrics, errors);
   registerJsonBodyParser(app);
   registerTransport(app);
+  // Before auth: a browser's preflight carries no key.
+  registerOriginCheck(app, config.CORS_ORIGINS);
   registerAuth(app, config.API_KEY);
   registerDrain(app, lifecycle);
   registerRequestMetrics(app, metrics);
 
   const ctx: RouteContext = { config, scorer, metrics, modelName: modelDir.name, modelDir, preparer };
   const info = () => serviceInfo(config, modelDir, model.info.executionProvider, { maxBatchTokens, maxBatchAttention });
+  app.addHook('onRoute', addCommonResponses);
   // First: it records the routes registered after it, for the OpenAPI contract test.
   await app.register(docsRoutes);
   await app.register(healthRoutes, { ...ctx, lifecycle, info } satisfies HealthContext);

@@ -1,7 +1,7 @@
 // openapi.yaml is the contract: the served document is the file, the routes the app registers are the
 // paths it lists, each route's own JSON schemas agree with it (required fields, properties, types,
 // enums, defaults, error codes), every request example in it is answered 200 with a body that
-// conforms to it, every route but the probes needs the bearer token, and every scoring route
+// conforms to it, every route but the probes and the reference (/docs, /openapi.yaml) needs the bearer token, and every scoring route
 // answers a full queue with 503 and Retry-After.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -16,7 +16,7 @@ import { until } from './support/until.ts';
 type Schema = Record<string, any>;
 const yamlText = readFileSync(OPENAPI_PATH, 'utf8');
 const spec = parse(yamlText);
-const OPEN_ROUTES = new Set(['/health', '/ready', '/metrics']);
+const OPEN_ROUTES = new Set(['/health', '/ready', '/metrics', '/docs', '/openapi.yaml']);
 
 function deref(node: any): any {
   while (node && typeof node === 'object' && typeof node.$ref === 'string') {
@@ -132,7 +132,7 @@ describe('openapi.yaml', () => {
   }
 });
 
-describe('every route but the probes needs the bearer token', () => {
+describe('every route but the probes and the reference needs the bearer token', () => {
   let service: RewardApp;
   before(async () => {
     service = await fakeApp({ API_KEY: 's3cret' });

@@ -61,6 +61,9 @@ function validationMessage(err: FastifyError): string {
 }
 
 function fastifyMessage(fe: FastifyError, code: ErrorCode, ctx: ErrorContext): string {
+  if (code === 'unsupported_media_type') {
+    return 'request bodies are read only as JSON: send Content-Type: application/json (a body of another type, or of none, is refused)';
+  }
   if (code === 'body_too_large' && ctx.bodyLimit !== undefined) {
     return `request body is larger than BODY_LIMIT (${ctx.bodyLimit} bytes); send fewer items per request or raise BODY_LIMIT`;
   }

@@ -1,6 +1,7 @@
 // JSON schemas shared by routes: Fastify compiles them once into validators and serializers, and
 // the OpenAPI contract test compares them with openapi.yaml. Enums come from the const arrays the
 // types derive from, so a value is added in one place.
+import type { RouteOptions } from 'fastify';
 import { EXTRACTION_MODES } from '../extract/fences.ts';
 import { ITEM_STATUSES } from '../prep/prepare.ts';
 import { SHAPINGS } from '../shape/shaping.ts';
@@ -10,6 +11,19 @@ export const errorSchema = {
   required: ['error', 'code'],
   properties: { error: { type: 'string' }, code: { type: 'string' } },
 } as const;
+
+/**
+ * The answers every route can give, added to each route's schema as it is registered so the contract
+ * lists them: 403 for a request from a web page CORS_ORIGINS does not list, and on routes that take a
+ * body, 415 for a body that is not JSON.
+ */
+export function addCommonResponses(route: RouteOptions): void {
+  const takesBody = [route.method].flat().some((m) => m === 'POST');
+  route.schema = {
+    ...route.schema,
+    response: { ...(route.schema?.response as object), 403: errorSchema, ...(takesBody && { 415: errorSchema }) },
+  };
+}
 
 /** `model` in a request body: OpenAI-style clients always send one. */
 export const ignoredModelField = { type: 'string', description: 'Accepted and ignored: the service serves one model.' } as const;
