@@ -5,7 +5,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { ServiceError } from '../errors.ts';
 
-const OPEN_ROUTES: ReadonlySet<string> = new Set(['/health', '/ready', '/metrics', '/docs', '/openapi.yaml']);
+const OPEN_ROUTES: ReadonlySet<string> = new Set(['/health', '/ready', '/metrics', '/docs', '/openapi.json', '/openapi.yaml']);
 
 /** `Bearer <token>`: the scheme is case-insensitive (RFC 9110), the token is not. */
 const BEARER = /^bearer +(.*)$/i;
