@@ -7,7 +7,7 @@ import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import type { InjectOptions } from 'fastify';
 import { buildApp, type RewardApp } from '../../src/app.ts';
-import { ModelUnavailableError } from '../../src/errors.ts';
+import { ModelUnavailableError, ServiceError } from '../../src/errors.ts';
 import type { ModelBatch } from '../../src/model/reward-model.ts';
 import { fakeApp, testConfig } from '../support/app.ts';
 import { FakeModel, tokenizerModelDir } from '../support/fakes.ts';
@@ -153,6 +153,7 @@ describe('a 5xx body carries no internal message; the log does', () => {
   const failures: [string, Error, number, string][] = [
     ['ONNX Runtime throws', new Error('Non-zero status code returned while running MatMul node /srv/models/secret/model.onnx'), 500, 'inference_failed'],
     ['the model worker is lost', new ModelUnavailableError('worker exited with code 134 at /srv/models/secret', 2), 503, 'model_unavailable'],
+    ['a prep thread fails (its message is internal)', new ServiceError('internal', 'preparing items failed: ENOENT /srv/models/secret/tokenizer.json'), 500, 'internal'],
     ['anything else', new TypeError("Cannot read properties of undefined (reading 'x') at /srv/app/src/batch/queue.ts:12"), 500, 'inference_failed'],
   ];
   for (const [what, err, status, code] of failures) {
