@@ -74,7 +74,8 @@ export async function buildApp(opts: AppOptions): Promise<RewardApp> {
     frameworkErrors: (err, _request, reply) => sendError(reply, engineMetrics, err, errors),
     // Wrong types are errors, not silently coerced; unknown top-level fields are refused by the schemas.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
-    return503OnClosing: true,
+    // Requests that arrive while closing are refused by the drain hook, in the error shape.
+    return503OnClosing: false,
     // A trainer sends thousands of requests a minute and probes /health every few seconds: one log
     // line per request at info would cost the event loop more than the routes. They go out at debug.
     logController: new LogController({ disableRequestLogging: true }),
@@ -91,7 +92,7 @@ export async function buildApp(opts: AppOptions): Promise<RewardApp> {
   // Before auth: a browser's preflight carries no key.
   registerOriginCheck(app, config.CORS_ORIGINS);
   registerAuth(app, config.API_KEY);
-  registerDrain(app, lifecycle);
+  registerDrain(app, lifecycle, config.RETRY_AFTER_S);
   registerRequestMetrics(app, metrics);
 
   const ctx: RouteContext = { config, scorer, metrics, modelName: modelDir.name, modelDir, preparer };

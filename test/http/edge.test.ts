@@ -120,6 +120,23 @@ describe('hostile requests: each answered with its status and {error, code}, and
     }
   });
 
+  it('while draining: new work is refused 503 shutting_down in the error shape with Retry-After; the probes answer', async () => {
+    const service = apps.get('open')!;
+    service.lifecycle.draining = true;
+    try {
+      const refused = await service.app.inject({ method: 'POST', url: '/score', headers: json, payload: { items: [item] } });
+      assert.equal(refused.statusCode, 503);
+      assert.deepEqual(Object.keys(refused.json()).sort(), ['code', 'error']);
+      assert.equal(refused.json().code, 'shutting_down');
+      assert.ok(Number(refused.headers['retry-after']) >= 0);
+      assert.equal((await service.app.inject({ method: 'GET', url: '/health' })).statusCode, 200);
+      assert.deepEqual((await service.app.inject({ method: 'GET', url: '/ready' })).json(), { status: 'draining' });
+    } finally {
+      service.lifecycle.draining = false;
+    }
+    assert.equal((await service.app.inject({ method: 'POST', url: '/score', headers: json, payload: { items: [item] } })).statusCode, 200);
+  });
+
   it('/info names the model directory by its folder, never by a path', async () => {
     const { app } = apps.get('open')!;
     const info = (await app.inject({ method: 'GET', url: '/info' })).json();
