@@ -75,7 +75,11 @@ export async function buildApp(opts: AppOptions): Promise<RewardApp> {
   const info = () => serviceInfo(config, modelDir, model.info.executionProvider, { maxBatchTokens, maxBatchAttention });
   // First: it records the routes registered after it, for the OpenAPI contract test.
   await app.register(docsRoutes);
-  await app.register(healthRoutes, { ...ctx, lifecycle, info } satisfies HealthContext);
+  const workers: HealthContext['workers'] = [];
+  // Read at each probe: the getters report the threads' state then.
+  if (model.health) workers.push({ name: 'model worker', get health() { return model.health!; } });
+  if (preparer.health) workers.push({ name: 'prep threads', get health() { return preparer.health!; } });
+  await app.register(healthRoutes, { ...ctx, lifecycle, info, workers } satisfies HealthContext);
   await app.register(scoreRoutes, ctx);
   await app.register(rankRoutes, ctx);
   await app.register(teiRoutes, ctx);

@@ -18,7 +18,7 @@
 // then parsed once and used for everything. Errors the whole file has too (tree-sitter misreads
 // some valid code, such as a dedent inside brackets) stay inside their part that way.
 import type Parser from 'tree-sitter';
-import { newPythonParser } from '../python/parser.ts';
+import { newPythonParser, parseSource } from '../python/parser.ts';
 import { splitStatements, type Member, type Span, type Statement } from './top-level.ts';
 
 export interface PythonOutline {
@@ -208,14 +208,14 @@ class Outline implements PythonOutline {
       if (last && last.endIndex === span.start) Object.assign(last, { endIndex: span.end, endPosition });
       else ranges.push({ startIndex: span.start, endIndex: span.end, startPosition: { row: span.row, column: 0 }, endPosition });
     }
-    const tree = parser.parse(this.source, null, { includedRanges: ranges });
-    if (tree.rootNode.hasError && (this.wholeClean ??= !parser.parse(this.source).rootNode.hasError)) {
+    const tree = parseSource(parser, this.source, { includedRanges: ranges });
+    if (tree.rootNode.hasError && (this.wholeClean ??= !parseSource(parser, this.source).rootNode.hasError)) {
       // The split was wrong: the parts have errors that the whole file has not.
       this.whole = true;
       this.owner.fill(null);
       this.defined.clear();
       this.definesCache.clear();
-      this.outline(parser.parse(this.source));
+      this.outline(parseSource(parser, this.source));
       return;
     }
     // Errors the whole file has too are tree-sitter's (it misreads some valid code, such as a

@@ -10,6 +10,7 @@ import { cudaUnavailableReason } from './cuda.ts';
 import { PrefixCache } from './prefix-cache.ts';
 import { sessionOptions } from './session-options.ts';
 import { singleSessionModel, USE_PAST_INPUT } from './single-session.ts';
+import { nativeTask } from '../thread-stop.ts';
 
 export interface WorkerInit {
   onnxPath: string;
@@ -194,7 +195,7 @@ async function main(): Promise<void> {
     if ('kind' in req) {
       try {
         if (!past) throw new Error('no model-past.onnx loaded; this is a bug');
-        const result = await past.run(req);
+        const result = await nativeTask(() => past!.run(req));
         port.postMessage(result satisfies WorkerMessage, [result.logits.buffer as ArrayBuffer]);
       } catch (err) {
         port.postMessage({ type: 'failed', id: req.id, message: (err as Error).message.split('\n')[0] } satisfies WorkerMessage);
@@ -203,11 +204,11 @@ async function main(): Promise<void> {
     }
     try {
       const dims = [req.batchSize, req.seqLen];
-      const out = await session.run({
+      const out = await nativeTask(() => session.run({
         input_ids: new ort.Tensor('int64', req.inputIds, dims),
         attention_mask: new ort.Tensor('int64', req.attentionMask, dims),
         ...past?.wholeFeeds,
-      }, ['logits']);
+      }, ['logits']));
       const logits = Float32Array.from(out.logits.data as Float32Array);
       port.postMessage({ type: 'result', id: req.id, logits } satisfies WorkerMessage, [logits.buffer]);
     } catch (err) {

@@ -13,7 +13,7 @@
 // exceptions (bad literals, characters, brackets), wherever they are.
 
 import type Parser from 'tree-sitter';
-import { newPythonParser } from '../python/parser.ts';
+import { newPythonParser, parseSource } from '../python/parser.ts';
 import { LONE_SURROGATE } from '../python/text.ts';
 import { checkGrammar } from './grammar/pass.ts';
 import type { FStringExpr } from './fstrings.ts';
@@ -192,14 +192,14 @@ function parseError(code: string, joins: number[]): (SyntaxIssue & { spanEnd: nu
   let tree: Parser.Tree | undefined;
   if (src.length > LARGE_INPUT_CHARS) {
     const deadline = performance.now() + PARSE_DEADLINE_MS;
-    tree = parser.parse(src, null, { progressCallback: () => performance.now() > deadline });
+    tree = parseSource(parser, src, { progressCallback: () => performance.now() > deadline });
     if (!tree?.rootNode) {
       parser.reset();
       const message = `syntax check timed out after ${PARSE_DEADLINE_MS} ms`;
       return { line: 1, message, offset: 0, overrides: false, spanEnd: Infinity };
     }
   } else {
-    tree = parser.parse(src);
+    tree = parseSource(parser, src);
   }
   const root = tree.rootNode;
   if (!root.hasError) return null;
