@@ -21,6 +21,7 @@ type Answer = Extract<WorkerMessage, { type: 'result' | 'suffix_result' }>;
 
 interface InFlight {
   id: number;
+  rows: number;
   resolve(answer: Answer): void;
   reject(err: Error): void;
 }
@@ -92,7 +93,9 @@ export class OnnxRewardModel implements PrefixRewardModel {
     this.inFlight = null;
     if (msg.type === 'failed') {
       this.worker.reportFailure();
-      job.reject(new InferenceFailedError(msg.message));
+      // ONNX Runtime's message names files and devices: the log has it, the answer does not.
+      this.opts.log.error(`model worker: a batch of ${job.rows} rows failed: ${msg.message}`);
+      job.reject(new InferenceFailedError('the service log has the reason'));
     } else {
       this.worker.reportSuccess();
       job.resolve(msg);
@@ -123,8 +126,9 @@ export class OnnxRewardModel implements PrefixRewardModel {
     if (this.inFlight) throw new Error('OnnxRewardModel.predict: one batch at a time');
     const id = this.nextId++;
     return new Promise<Answer>((resolve, reject) => {
-      this.inFlight = { id, resolve, reject };
-      this.worker.post(request(id), transfer);
+      const msg = request(id);
+      this.inFlight = { id, rows: msg.batchSize, resolve, reject };
+      this.worker.post(msg, transfer);
     });
   }
 

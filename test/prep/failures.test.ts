@@ -55,6 +55,9 @@ describe('a prep slice that fails', { timeout: 120_000 }, () => {
         const wedged = pool.prepare([...items(3), { question, response: fence('y = 1') }], 'single_block', 'softplus');
         const behind = pool.prepare(items(40), 'single_block', 'softplus');
         const err = await wedged.then(() => assert.fail('the wedged slice was answered'), (e: unknown) => e);
+        // Its one thread is being replaced: the pool cannot serve (/ready 503) and is failing.
+        assert.equal(pool.health.serving, false);
+        assert.equal(typeof pool.health.troubleSince, 'number');
         const { status, body } = toErrorBody(err);
         assert.equal(status, 422);
         assert.match(body.error, /PREP_SLICE_TIMEOUT_MS \(300 ms/);
