@@ -138,12 +138,17 @@ export class SupervisedWorker<Msg> {
     const oldCell = this.current.stopCell;
     this.overdue = undefined;
     this.reportFailure();
-    this.restarts++;
-    log.error(`${name} ran past its deadline of ${ms} ms; replaced, restart #${this.restarts}`);
-    this.start();
+    // While closing, the thread is only stopped: closeWith is waiting for it to exit.
+    if (this.closing) {
+      log.error(`${name} ran past its deadline of ${ms} ms while closing; stopped`);
+    } else {
+      this.restarts++;
+      log.error(`${name} ran past its deadline of ${ms} ms; replaced, restart #${this.restarts}`);
+      this.start();
+    }
     this.opts.onDeadline?.(ms);
     // Not awaited: a thread inside a native call exits by itself when the call returns.
-    old.unref();
+    if (!this.closing) old.unref();
     if (oldCell.stop()) void old.terminate();
   }
 

@@ -71,4 +71,13 @@ describe('a prep slice that fails', { timeout: 120_000 }, () => {
       }
     });
   }
+
+  it('closing while a slice never ends: the thread is stopped at the deadline and close returns', async () => {
+    const { pool, logged } = await onePool(300);
+    const wedged = pool.prepare([{ question: SPIN_JS_QUESTION, response: fence('y = 1') }], 'single_block', 'softplus');
+    const settled = wedged.then(() => 'answered', () => 'failed');
+    await pool.close();
+    assert.equal(await settled, 'failed');
+    assert.match(logged.join('\n'), /prep worker ran past its deadline of 300 ms while closing; stopped/);
+  });
 });
