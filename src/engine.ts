@@ -57,8 +57,7 @@ export async function createEngine(config: Config, modelDir: ModelDir, model: Re
       { tokenizerPath: modelDir.tokenizerPath, tokenizerConfig: modelDir.tokenizerConfig, chatTemplate: modelDir.chatTemplate, maxLength: config.MAX_LENGTH },
       config.PREP_THREADS,
       log,
-      undefined,
-      config.PREP_SLICE_TIMEOUT_MS,
+      { sliceTimeoutMs: config.PREP_SLICE_TIMEOUT_MS },
     );
   const scorer = new Scorer(preparer, queue, metrics);
   return { metrics, queue, preparer, scorer, maxBatchTokens, maxBatchAttention };

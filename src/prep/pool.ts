@@ -20,6 +20,13 @@ export interface PrepInit extends TokenizerFiles {
   maxLength: number;
 }
 
+export interface PrepPoolOptions {
+  /** The worker script; tests swap in one that misbehaves on purpose. */
+  workerUrl?: URL;
+  /** CPU time a slice may take before its thread is replaced and its request refused (PREP_SLICE_TIMEOUT_MS); 0 or unset: no limit. */
+  sliceTimeoutMs?: number;
+}
+
 type Work =
   | { kind: 'close' }
   | { kind: 'items'; items: ScoreItem[]; extraction: ExtractionMode; shaping: Shaping }
@@ -75,13 +82,9 @@ export class PrepPool implements Preparer {
     private readonly sliceTimeoutMs: number,
   ) {}
 
-  /**
-   * Resolves once every worker has built its tokenizer; rejects if one cannot. workerUrl: tests swap
-   * in one that fails on purpose. sliceTimeoutMs: the CPU time a slice may take before its worker
-   * is replaced and its request refused (PREP_SLICE_TIMEOUT_MS; 0: no limit).
-   */
-  static async create(init: PrepInit, threads: number, log: { error(msg: string): void }, workerUrl = WORKER_URL, sliceTimeoutMs = 0): Promise<PrepPool> {
-    const pool = new PrepPool(init, log, workerUrl, sliceTimeoutMs);
+  /** Resolves once every worker has built its tokenizer; rejects if one cannot. */
+  static async create(init: PrepInit, threads: number, log: { error(msg: string): void }, opts: PrepPoolOptions = {}): Promise<PrepPool> {
+    const pool = new PrepPool(init, log, opts.workerUrl ?? WORKER_URL, opts.sliceTimeoutMs ?? 0);
     try {
       await Promise.all(Array.from({ length: threads }, () => pool.addSlot()));
     } catch (err) {

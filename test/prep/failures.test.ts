@@ -23,7 +23,7 @@ function items(n: number, question = 'q'): ScoreItem[] {
 /** One prep thread, so a slot that stayed taken would stall every request after it. */
 async function onePool(sliceTimeoutMs = 0): Promise<{ pool: PrepPool; logged: string[] }> {
   const logged: string[] = [];
-  const pool = await PrepPool.create({ ...md, maxLength: 64 }, 1, { error: (m) => logged.push(m) }, WORKER, sliceTimeoutMs);
+  const pool = await PrepPool.create({ ...md, maxLength: 64 }, 1, { error: (m) => logged.push(m) }, { workerUrl: WORKER, sliceTimeoutMs });
   return { pool, logged };
 }
 
