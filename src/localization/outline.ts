@@ -18,7 +18,8 @@
 // then parsed once and used for everything. Errors the whole file has too (tree-sitter misreads
 // some valid code, such as a dedent inside brackets) stay inside their part that way.
 import type Parser from 'tree-sitter';
-import { newPythonParser, parseSource } from '../python/parser.ts';
+import { newPythonParser } from '../python/parser.ts';
+import { nativeCall } from '../thread-stop.ts';
 import { splitStatements, type Member, type Span, type Statement } from './top-level.ts';
 
 export interface PythonOutline {
@@ -201,6 +202,12 @@ class Outline implements PythonOutline {
     const todo = units.filter((u) => !this.loaded.has(u));
     if (!todo.length) return;
     for (const u of todo) this.loaded.add(u);
+    // Every tree-sitter call, the walks included, inside one native call (see python/parser.ts).
+    nativeCall(() => this.parseParts(todo));
+  }
+
+  /** Parses the parts `todo` in one tree-sitter call and reads their locations off the tree. */
+  private parseParts(todo: Unit[]): void {
     // Spans laid end to end still read as Python: top-level statements one after another, or a
     // class line followed by some of its body's statements. The parser skips the text between.
     const spans = [...new Set(todo.flatMap((u) => this.spansOf(u)))].sort((a, b) => a.start - b.start);
@@ -211,14 +218,14 @@ class Outline implements PythonOutline {
       if (last && last.endIndex === span.start) Object.assign(last, { endIndex: span.end, endPosition });
       else ranges.push({ startIndex: span.start, endIndex: span.end, startPosition: { row: span.row, column: 0 }, endPosition });
     }
-    const tree = parseSource(parser, this.source, { includedRanges: ranges });
-    if (tree.rootNode.hasError && (this.wholeClean ??= !parseSource(parser, this.source).rootNode.hasError)) {
+    const tree = parser.parse(this.source, null, { includedRanges: ranges });
+    if (tree.rootNode.hasError && (this.wholeClean ??= !parser.parse(this.source).rootNode.hasError)) {
       // The split was wrong: the parts have errors that the whole file has not.
       this.whole = true;
       this.owner.fill(null);
       this.defined.clear();
       this.definesCache.clear();
-      this.outline(parseSource(parser, this.source));
+      this.outline(parser.parse(this.source));
       return;
     }
     // Errors the whole file has too are tree-sitter's (it misreads some valid code, such as a

@@ -13,7 +13,8 @@
 // exceptions (bad literals, characters, brackets), wherever they are.
 
 import type Parser from 'tree-sitter';
-import { newPythonParser, parseSource } from '../python/parser.ts';
+import { newPythonParser } from '../python/parser.ts';
+import { nativeCall } from '../thread-stop.ts';
 import { LONE_SURROGATE } from '../python/text.ts';
 import { checkGrammar } from './grammar/pass.ts';
 import type { FStringExpr } from './fstrings.ts';
@@ -120,7 +121,7 @@ function analyze(code: string): SyntaxIssue | null {
   let parseIssue = earliest(stringError, ruleError, fstringError);
   const large = src.length > LARGE_INPUT_CHARS;
   if (!(large && (parseIssue || tokError))) {
-    const treeIssue = parseError(src, joins);
+    const treeIssue = nativeCall(() => parseError(src, joins));
     // tree-sitter starts an ERROR node where its recovery began, often well
     // before the real error: an own error inside that span locates it better.
     const inSpan = (i: SyntaxIssue | null) => i !== null && treeIssue !== null && i.offset <= treeIssue.spanEnd;
@@ -192,14 +193,14 @@ function parseError(code: string, joins: number[]): (SyntaxIssue & { spanEnd: nu
   let tree: Parser.Tree | undefined;
   if (src.length > LARGE_INPUT_CHARS) {
     const deadline = performance.now() + PARSE_DEADLINE_MS;
-    tree = parseSource(parser, src, { progressCallback: () => performance.now() > deadline });
+    tree = parser.parse(src, null, { progressCallback: () => performance.now() > deadline });
     if (!tree?.rootNode) {
       parser.reset();
       const message = `syntax check timed out after ${PARSE_DEADLINE_MS} ms`;
       return { line: 1, message, offset: 0, overrides: false, spanEnd: Infinity };
     }
   } else {
-    tree = parseSource(parser, src);
+    tree = parser.parse(src);
   }
   const root = tree.rootNode;
   if (!root.hasError) return null;
