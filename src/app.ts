@@ -101,7 +101,11 @@ export async function buildApp(opts: AppOptions): Promise<RewardApp> {
   app.addHook('onRoute', addCommonResponses);
   // First: it records every route registered after it into the OpenAPI document.
   await app.register(swagger, swaggerOptions);
-  await app.register(healthRoutes, { ...ctx, lifecycle, info } satisfies HealthContext);
+  const workers: HealthContext['workers'] = [];
+  // Read at each probe: the getters report the threads' state then.
+  if (model.health) workers.push({ name: 'model worker', get health() { return model.health!; } });
+  if (preparer.health) workers.push({ name: 'prep threads', get health() { return preparer.health!; } });
+  await app.register(healthRoutes, { ...ctx, lifecycle, info, workers } satisfies HealthContext);
   await app.register(scoreRoutes, ctx);
   await app.register(rankRoutes, ctx);
   await app.register(teiRoutes, ctx);

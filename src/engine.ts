@@ -57,6 +57,7 @@ export async function createEngine(config: Config, modelDir: ModelDir, model: Re
       { tokenizerPath: modelDir.tokenizerPath, tokenizerConfig: modelDir.tokenizerConfig, chatTemplate: modelDir.chatTemplate, maxLength: config.MAX_LENGTH },
       config.PREP_THREADS,
       log,
+      { sliceTimeoutMs: config.PREP_SLICE_TIMEOUT_MS },
     );
   const scorer = new Scorer(preparer, queue, metrics);
   return { metrics, queue, preparer, scorer, maxBatchTokens, maxBatchAttention };
@@ -72,6 +73,7 @@ export async function startModel(config: Config, modelDir: ModelDir, log: LogSin
     name: modelDir.name,
     dtype: modelDir.dtype,
     retryAfterS: config.RETRY_AFTER_S,
+    inferenceTimeoutMs: config.INFERENCE_TIMEOUT_MS,
     ...(prefixSharingWanted(config) && modelDir.pastOnnxPath && { pastOnnxPath: modelDir.pastOnnxPath, prefixCacheBytes: config.PREFIX_CACHE_MB * 1024 * 1024 }),
     log,
   });

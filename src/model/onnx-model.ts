@@ -1,7 +1,7 @@
 // Owns the ONNX Runtime worker thread: one batch in flight at a time, the worker restarted when it
 // dies (the items of its batch fail with 503, later batches run on the new worker).
 import { siblingWorkerUrl } from '../worker-thread.ts';
-import { SupervisedWorker } from '../worker-supervisor.ts';
+import { SupervisedWorker, type WorkerHealth } from '../worker-supervisor.ts';
 import { InferenceFailedError, ModelUnavailableError } from '../errors.ts';
 import { PrefixCache } from './prefix-cache.ts';
 import { batchBuffers, type ModelBatch, type ModelInfo, type PrefixRewardModel, type SuffixBatch, type SuffixRun } from './reward-model.ts';
@@ -13,6 +13,8 @@ export interface OnnxModelOptions extends WorkerInit {
   name: string;
   dtype: string;
   retryAfterS: number;
+  /** A batch not answered within this many ms gets its worker replaced (INFERENCE_TIMEOUT_MS; 0 or unset: no limit). */
+  inferenceTimeoutMs?: number;
   log: { info(msg: string): void; warn(msg: string): void; error(msg: string): void };
   /** The worker script; tests swap in one that misbehaves on purpose. */
   workerUrl?: URL;
@@ -22,6 +24,7 @@ type Answer = Extract<WorkerMessage, { type: 'result' }>;
 
 interface InFlight {
   id: number;
+  rows: number;
   resolve(answer: Answer): void;
   reject(err: Error): void;
 }
@@ -70,6 +73,13 @@ export class OnnxRewardModel implements PrefixRewardModel {
         this.inFlight = null;
         job?.reject(new ModelUnavailableError(`worker exited with code ${code} during the batch; restarting`, opts.retryAfterS));
       },
+      // Wall time: ONNX Runtime runs the batch on threads of its own.
+      deadline: { ms: opts.inferenceTimeoutMs ?? 0, clock: 'wall' },
+      onDeadline: (ms) => {
+        const job = this.inFlight;
+        this.inFlight = null;
+        job?.reject(new ModelUnavailableError(`the batch ran past INFERENCE_TIMEOUT_MS (${ms} ms); the worker was replaced`, opts.retryAfterS));
+      },
     });
   }
 
@@ -79,17 +89,28 @@ export class OnnxRewardModel implements PrefixRewardModel {
     return model;
   }
 
-  /** Model workers started again after one died. */
+  /** Model workers started again after one died or ran past the inference deadline. */
   get restarts(): number {
     return this.worker.restarts;
+  }
+
+  get health(): WorkerHealth {
+    return { serving: this.worker.state === 'ready', troubleSince: this.worker.troubleSince };
   }
 
   private settle(msg: Answer | Extract<WorkerMessage, { type: 'failed' }>): void {
     const job = this.inFlight;
     if (!job || job.id !== msg.id) return;
     this.inFlight = null;
-    if (msg.type === 'failed') job.reject(new InferenceFailedError(msg.message));
-    else job.resolve(msg);
+    if (msg.type === 'failed') {
+      this.worker.reportFailure();
+      // ONNX Runtime's message names files and devices: the log has it, the answer does not.
+      this.opts.log.error(`model worker: a batch of ${job.rows} rows failed: ${msg.message}`);
+      job.reject(new InferenceFailedError('the service log has the reason'));
+    } else {
+      this.worker.reportSuccess();
+      job.resolve(msg);
+    }
   }
 
   async predict(batch: ModelBatch): Promise<Float32Array> {
@@ -129,7 +150,7 @@ export class OnnxRewardModel implements PrefixRewardModel {
 
   private post(request: WorkerRequest | SuffixRequest, transfer: ArrayBuffer[]): Promise<Answer> {
     return new Promise<Answer>((resolve, reject) => {
-      this.inFlight = { id: request.id, resolve, reject };
+      this.inFlight = { id: request.id, rows: request.batchSize, resolve, reject };
       this.worker.post(request, transfer);
     });
   }

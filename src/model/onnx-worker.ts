@@ -12,6 +12,7 @@ import {
   ATTENTION_MASK, INPUT_IDS, LOGITS, pastKeyName, pastValueName, presentKeyName, presentValueName, USE_PAST,
 } from './graph-names.ts';
 import { singleSessionModel } from './single-session.ts';
+import { nativeTask } from '../thread-stop.ts';
 
 export interface WorkerInit {
   onnxPath: string;
@@ -217,7 +218,7 @@ async function main(): Promise<void> {
     if ('kind' in req) {
       try {
         if (!past) throw new Error('no model-past.onnx loaded; this is a bug');
-        const result = await past.run(req);
+        const result = await nativeTask(() => past!.run(req));
         port.postMessage(result satisfies WorkerMessage, [result.logits.buffer as ArrayBuffer]);
       } catch (err) {
         port.postMessage({ type: 'failed', id: req.id, message: (err as Error).message.split('\n')[0] } satisfies WorkerMessage);
@@ -226,11 +227,11 @@ async function main(): Promise<void> {
     }
     try {
       const dims = [req.batchSize, req.seqLen];
-      const out = await session.run({
+      const out = await nativeTask(() => session.run({
         [INPUT_IDS]: new ort.Tensor('int64', req.inputIds, dims),
         [ATTENTION_MASK]: new ort.Tensor('int64', req.attentionMask, dims),
         ...past?.wholeFeeds,
-      }, [LOGITS]);
+      }, [LOGITS]));
       const logits = Float32Array.from(out[LOGITS].data as Float32Array);
       port.postMessage({ type: 'result', id: req.id, logits } satisfies WorkerMessage, [logits.buffer]);
     } catch (err) {

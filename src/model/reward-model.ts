@@ -1,6 +1,7 @@
 // The one seam between the service and whatever runs the network: a flat, right-padded batch in,
 // one logit per row out. The HTTP layer never sees tensors; the model never sees HTTP.
 import type { CachedPrefixes } from './prefix-cache.ts';
+import type { WorkerHealth } from '../worker-supervisor.ts';
 
 export interface ModelBatch {
   /** Row-major [batchSize, seqLen] token ids, right-padded with the pad token. */
@@ -65,6 +66,8 @@ export interface ModelInfo {
 
 export interface RewardModel {
   readonly info: ModelInfo;
+  /** Present where the model runs on a supervised thread, for /ready and /health. */
+  readonly health?: WorkerHealth;
   /** Raw logits, one per row. Rejects with a ServiceError when the batch cannot run. */
   predict(batch: ModelBatch): Promise<Float32Array>;
   close(): Promise<void>;
