@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import * as transformers from '@huggingface/transformers';
 import type { ModelDir } from '../model/model-dir.ts';
+import { PrefixTokenizer } from './prefix-tokens.ts';
 import { ChatTemplate } from './python-jinja.ts';
 
 export interface Prompt {
@@ -16,7 +17,8 @@ type Tokenizer = transformers.PreTrainedTokenizer;
 /** What the tokenizer and template are built from. */
 export type TokenizerFiles = Pick<ModelDir, 'tokenizerPath' | 'tokenizerConfig' | 'chatTemplate'>;
 
-function makeTokenizer(md: TokenizerFiles): Tokenizer {
+/** The model's tokenizer, from its directory's tokenizer.json and tokenizer_config.json. */
+export function makeTokenizer(md: TokenizerFiles): Tokenizer {
   // tokenizer_class picks the subclass (e.g. LlamaTokenizer's legacy handling); unknown → base class.
   const className = String(md.tokenizerConfig.tokenizer_class ?? '');
   const exported = (transformers as unknown as Record<string, unknown>)[className];
@@ -29,11 +31,14 @@ function makeTokenizer(md: TokenizerFiles): Tokenizer {
 
 export class PromptEncoder {
   private readonly tokenizer: Tokenizer;
+  /** The same tokenizer, stopped once maxLength + 1 ids are in (enough to know the prompt is truncated). */
+  private readonly prefix: PrefixTokenizer;
   /** Rendered with Python Jinja's string semantics (see python-jinja.ts), as transformers renders it. */
   private readonly template: ChatTemplate;
 
   constructor(md: TokenizerFiles, readonly maxLength: number) {
     this.tokenizer = makeTokenizer(md);
+    this.prefix = new PrefixTokenizer(this.tokenizer);
     this.template = new ChatTemplate(md.chatTemplate, md.tokenizerConfig);
   }
 
@@ -56,7 +61,11 @@ export class PromptEncoder {
    * veRL cuts off the text it sends for that reason; Qwen's adds nothing.
    */
   encodeText(text: string, addSpecialTokens = false, keepLast?: number): Prompt {
-    return truncateIds(this.tokenizer.encode(text, { add_special_tokens: addSpecialTokens }), this.maxLength, keepLast);
+    // Keeping the last tokens needs them all; keeping the first needs only as many as fit, and one more.
+    const ids = keepLast !== undefined
+      ? this.tokenize(text, addSpecialTokens)
+      : this.prefix.encode(text, addSpecialTokens, this.maxLength + 1, () => this.tokenize(text, addSpecialTokens));
+    return truncateIds(ids, this.maxLength, keepLast);
   }
 
   /** vLLM's /tokenize: every token, no truncation. */
