@@ -6,12 +6,13 @@
 //   prepare(items) ──► jobs (round robin) ──slice──► idle worker ──► results at the slice's offset
 import { siblingWorkerUrl } from '../worker-thread.ts';
 import { SupervisedWorker } from '../worker-supervisor.ts';
-import { CancelledError, ServiceError } from '../errors.ts';
+import { CancelledError, InvalidRequestError, ServiceError } from '../errors.ts';
 import type { ExtractionMode } from '../extract/fences.ts';
 import { checkLocalizationBody, LocalizationInputError } from '../localization/index.ts';
 import type { LocalizationErrorCode } from '../localization/errors.ts';
 import type { LocalizationBody, LocalizationItem, LocalizationResponse, LocalizationResult, LocalizationWeights } from '../localization/index.ts';
-import type { Prompt, TokenizerFiles } from '../prompt/prompt.ts';
+import type { ChatMessage } from '../prompt/messages.ts';
+import type { Prompt, Tokenized, TokenizeRequest, TokenizerFiles } from '../prompt/prompt.ts';
 import type { Shaping } from '../shape/shaping.ts';
 import { ITEMS_PER_SLICE, type PreparedItem, type Preparer, type ScoreItem } from './prepare.ts';
 
@@ -24,6 +25,9 @@ type Work =
   | { kind: 'items'; items: ScoreItem[]; extraction: ExtractionMode; shaping: Shaping }
   | { kind: 'texts'; texts: string[]; addSpecialTokens: boolean; keepLast?: number }
   | { kind: 'render'; question: string; code: string }
+  | { kind: 'messages'; messages: ChatMessage[]; addGenerationPrompt: boolean }
+  | { kind: 'tokenize'; req: TokenizeRequest }
+  | { kind: 'detokenize'; ids: number[] }
   | { kind: 'localize'; items: LocalizationItem[]; offset: number; weights: LocalizationWeights };
 export type PrepRequest = Work & { id: number };
 export type PrepResponse =
@@ -31,6 +35,10 @@ export type PrepResponse =
   | { id: number; kind: 'items'; items: PreparedItem[] }
   | { id: number; kind: 'texts'; prompts: Prompt[] }
   | { id: number; kind: 'render'; text: string }
+  | { id: number; kind: 'tokenized'; tokenized: Tokenized }
+  | { id: number; kind: 'detokenized'; result: { text: string } | { unknown: number } }
+  /** The request's own fault (a template that refuses its messages): a 400 with this message. */
+  | { id: number; kind: 'invalid'; message: string }
   | { id: number; kind: 'localized'; results: LocalizationResult[] }
   /** The slice's input is bad: a LocalizationInputError, sent as its fields (an Error crosses threads without its class). */
   | { id: number; kind: 'refused'; code: LocalizationErrorCode; detail: string; path?: string }
@@ -99,6 +107,21 @@ export class PrepPool implements Preparer {
     return text as string;
   }
 
+  async renderMessages(messages: ChatMessage[], addGenerationPrompt: boolean): Promise<string> {
+    const [text] = await this.submit(1, () => ({ kind: 'messages', messages, addGenerationPrompt }));
+    return text as string;
+  }
+
+  async tokenize(req: TokenizeRequest): Promise<Tokenized> {
+    const [tokenized] = await this.submit(1, () => ({ kind: 'tokenize', req }));
+    return tokenized as Tokenized;
+  }
+
+  async detokenize(ids: number[]): Promise<{ text: string } | { unknown: number }> {
+    const [result] = await this.submit(1, () => ({ kind: 'detokenize', ids }));
+    return result as { text: string } | { unknown: number };
+  }
+
   async localize(body: LocalizationBody, signal?: AbortSignal): Promise<LocalizationResponse> {
     const weights = checkLocalizationBody(body);
     const { items } = body;
@@ -159,6 +182,8 @@ export class PrepPool implements Preparer {
     job.outstanding--;
     if (res.kind === 'failed') {
       this.fail(job, new ServiceError('internal', `preparing items failed: ${res.message}`));
+    } else if (res.kind === 'invalid') {
+      this.fail(job, new InvalidRequestError(res.message));
     } else if (res.kind === 'refused') {
       // One pass in order would have stopped at the first bad item: later slices are not sent,
       // and the slices before this one decide whether an earlier item is the one to report.
@@ -166,7 +191,7 @@ export class PrepPool implements Preparer {
       job.size = Math.min(job.size, start);
     } else if (!job.failed) {
       const part = res.kind === 'items' ? res.items : res.kind === 'texts' ? res.prompts : res.kind === 'render' ? [res.text]
-        : res.kind === 'localized' ? res.results : [];
+        : res.kind === 'tokenized' ? [res.tokenized] : res.kind === 'detokenized' ? [res.result] : res.kind === 'localized' ? res.results : [];
       for (let k = 0; k < part.length; k++) job.results[start + k] = part[k];
     }
     if (!job.failed && job.next >= job.size && job.outstanding === 0) {

@@ -1,5 +1,6 @@
 // A prep worker thread: its own tokenizer, answering one slice of one request at a time.
 import { parentPort, workerData } from 'node:worker_threads';
+import { InvalidRequestError } from '../errors.ts';
 import { LocalizationInputError, scoreLocalizationItems } from '../localization/index.ts';
 import { PromptEncoder } from '../prompt/prompt.ts';
 import { prepareItem, type PreparedItem } from './prepare.ts';
@@ -19,6 +20,12 @@ function answer(req: Exclude<PrepRequest, { kind: 'close' }>): PrepResponse {
       return { id: req.id, kind: 'texts', prompts: req.texts.map((t) => encoder.encodeText(t, req.addSpecialTokens, req.keepLast)) };
     case 'render':
       return { id: req.id, kind: 'render', text: encoder.renderChat(req.question, req.code) };
+    case 'messages':
+      return { id: req.id, kind: 'render', text: encoder.renderMessages(req.messages, req.addGenerationPrompt) };
+    case 'tokenize':
+      return { id: req.id, kind: 'tokenized', tokenized: encoder.tokenizeRequest(req.req) };
+    case 'detokenize':
+      return { id: req.id, kind: 'detokenized', result: encoder.detokenize(req.ids) };
     case 'localize':
       try {
         return { id: req.id, kind: 'localized', results: scoreLocalizationItems(req.items, req.offset, req.weights) };
@@ -35,7 +42,8 @@ port.on('message', (req: PrepRequest) => {
   try {
     res = answer(req);
   } catch (err) {
-    res = { id: req.id, kind: 'failed', message: (err as Error).message };
+    // A request's own fault (its messages) crosses the thread as one; anything else is the service's.
+    res = err instanceof InvalidRequestError ? { id: req.id, kind: 'invalid', message: err.message } : { id: req.id, kind: 'failed', message: (err as Error).message };
   }
   // The token ids travel by transfer, not by copy.
   const buffers = res.kind === 'items' ? res.items.flatMap((p) => (p.prompt ? [p.prompt.ids.buffer] : []))

@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import * as transformers from '@huggingface/transformers';
 import type { ModelDir } from '../model/model-dir.ts';
+import { renderMessages, type ChatMessage } from './messages.ts';
 import { PrefixTokenizer } from './prefix-tokens.ts';
 import { ChatTemplate } from './python-jinja.ts';
 
@@ -73,9 +74,20 @@ export class PromptEncoder {
     return this.tokenizer.encode(text, { add_special_tokens: addSpecialTokens });
   }
 
-  /** vLLM's /detokenize: special tokens kept, as transformers' decode by default. */
-  decode(ids: number[]): string {
-    return this.tokenizer.decode(ids, { skip_special_tokens: false });
+  /**
+   * vLLM's /tokenize over a prompt or a conversation (rendered with the template; special tokens
+   * then left to it unless asked), with each token's spelling when asked.
+   */
+  tokenizeRequest(req: TokenizeRequest): Tokenized {
+    const text = req.messages !== undefined ? this.renderMessages(req.messages, req.addGenerationPrompt) : req.prompt;
+    const tokens = this.tokenize(text, req.addSpecialTokens ?? req.messages === undefined);
+    return { tokens, strs: req.tokenStrs ? this.tokenStrings(tokens).map((t) => t ?? '') : null };
+  }
+
+  /** vLLM's /detokenize: special tokens kept, as transformers' decode by default; or the first id the vocabulary lacks. */
+  detokenize(ids: number[]): { text: string } | { unknown: number } {
+    const unknown = this.tokenStrings(ids).findIndex((t) => t === undefined);
+    return unknown >= 0 ? { unknown } : { text: this.tokenizer.decode(ids, { skip_special_tokens: false }) };
   }
 
   /**
@@ -87,10 +99,19 @@ export class PromptEncoder {
     return ids.map((id) => inner.id_to_token(id));
   }
 
-  /** The template over any conversation (vLLM's messages), as transformers' apply_chat_template renders it. */
-  renderMessages(messages: { role: string; content: string }[], addGenerationPrompt: boolean): string {
-    return this.template.render(messages, addGenerationPrompt);
+  /** vLLM's chat messages through the template, as transformers' apply_chat_template renders them; a 400 when it refuses them. */
+  renderMessages(messages: ChatMessage[], addGenerationPrompt: boolean): string {
+    return renderMessages(this.template, messages, addGenerationPrompt);
   }
+}
+
+/** vLLM's /tokenize body, as the prep threads take it: a prompt, or messages to render first. */
+export type TokenizeRequest = { addSpecialTokens?: boolean; addGenerationPrompt: boolean; tokenStrs: boolean }
+  & ({ prompt: string; messages?: undefined } | { messages: ChatMessage[]; prompt?: undefined });
+
+export interface Tokenized {
+  tokens: number[];
+  strs: string[] | null;
 }
 
 /**
