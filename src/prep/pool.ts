@@ -29,7 +29,8 @@ type Work =
   | { kind: 'tokenize'; req: TokenizeRequest }
   | { kind: 'detokenize'; ids: number[] }
   | { kind: 'localize'; items: LocalizationItem[]; offset: number; weights: LocalizationWeights };
-export type PrepRequest = Work & { id: number };
+/** `cancel`: set to 1 when the job's client has gone; a worker looks at it before each item. */
+export type PrepRequest = Work & { id: number; cancel?: Int32Array };
 export type PrepResponse =
   | { id: number; kind: 'ready' }
   | { id: number; kind: 'items'; items: PreparedItem[] }
@@ -42,7 +43,9 @@ export type PrepResponse =
   | { id: number; kind: 'localized'; results: LocalizationResult[] }
   /** The slice's input is bad: a LocalizationInputError, sent as its fields (an Error crosses threads without its class). */
   | { id: number; kind: 'refused'; code: LocalizationErrorCode; detail: string; path?: string }
-  | { id: number; kind: 'failed'; message: string };
+  | { id: number; kind: 'failed'; message: string }
+  /** The job's client went away: the worker stopped after `done` items of the slice. */
+  | { id: number; kind: 'cancelled'; done: number };
 
 interface Job {
   /** Units to send (items or texts; 1 for a render); cut back to a refused slice's start. */
@@ -53,6 +56,8 @@ interface Job {
   results: unknown[];
   slice(start: number, end: number): Work;
   signal?: AbortSignal;
+  /** Shared with the workers, set when the signal aborts, so a slice stops within one item. */
+  cancel?: Int32Array;
   failed: boolean;
   /** The earliest slice refused for bad input, and why: the answer once the slices before it are in. */
   refusal?: { start: number; error: Error };
@@ -142,8 +147,13 @@ export class PrepPool implements Preparer {
     if (size === 0) return Promise.resolve([]);
     // A worker that failed to start is tried again now, on its next use.
     for (const slot of this.slots) slot.worker.restartIfFailed();
+    let cancel: Int32Array | undefined;
+    if (signal) {
+      cancel = new Int32Array(new SharedArrayBuffer(4));
+      signal.addEventListener('abort', () => Atomics.store(cancel!, 0, 1), { once: true });
+    }
     return new Promise((resolve, reject) => {
-      this.jobs.push({ size, next: 0, outstanding: 0, results: new Array(size), slice, signal, failed: false, resolve, reject });
+      this.jobs.push({ size, next: 0, outstanding: 0, results: new Array(size), slice, signal, cancel, failed: false, resolve, reject });
       this.dispatch();
     });
   }
@@ -161,7 +171,7 @@ export class PrepPool implements Preparer {
       if (end < job.size) this.jobs.push(job);
       const id = this.nextId++;
       slot.running = { job, start, id };
-      slot.worker.post({ ...job.slice(start, end), id } satisfies PrepRequest);
+      slot.worker.post({ ...job.slice(start, end), id, cancel: job.cancel } satisfies PrepRequest);
     }
   }
 
@@ -182,6 +192,8 @@ export class PrepPool implements Preparer {
     job.outstanding--;
     if (res.kind === 'failed') {
       this.fail(job, new ServiceError('internal', `preparing items failed: ${res.message}`));
+    } else if (res.kind === 'cancelled') {
+      this.fail(job, new CancelledError());
     } else if (res.kind === 'invalid') {
       this.fail(job, new InvalidRequestError(res.message));
     } else if (res.kind === 'refused') {
