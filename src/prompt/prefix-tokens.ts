@@ -9,8 +9,8 @@
 // and the chunk that crosses the limit is merged whole. That chunk is the one part whose cost the
 // limit does not bound (a run of 100,000 letters is one chunk); MAX_TEXT_CHARS bounds it.
 //
-// Tokenizers whose pipeline is not of this form (a pre-tokenizer that does not start with an
-// isolating regex split, fused unknown tokens, lower-casing) are encoded whole, then cut: the same
+// Tokenizers whose pipeline is not of this form (a pre-tokenizer other than an isolating regex split
+// followed by ByteLevel, fused unknown tokens, lower-casing) are encoded whole, then cut: the same
 // ids, at the whole text's cost.
 import type * as transformers from '@huggingface/transformers';
 
@@ -66,7 +66,9 @@ export class PrefixTokenizer {
     this.pipeline = (tokenizer as unknown as { _tokenizer: Pipeline })._tokenizer;
     const steps = stepsOf(this.pipeline.pre_tokenizer);
     const first = steps?.[0];
+    // Later steps must not depend on where a chunk sits (Metaspace's prepend_scheme "first" does): ByteLevel only.
     const lazy = first && first.config?.type === 'Split' && first.config.behavior?.toLowerCase() === 'isolated' && !first.config.invert && first.pattern?.global
+      && steps!.slice(1).every((step) => step.config?.type === 'ByteLevel')
       && this.pipeline.model.fuse_unk !== true && !this.pipeline.remove_space && !this.pipeline.do_lowercase_and_remove_accent;
     this.split = lazy ? first.pattern! : null;
     this.perChunk = lazy ? steps!.slice(1) : [];
