@@ -67,6 +67,7 @@ export async function startModel(config: Config, modelDir: ModelDir, log: LogSin
   return OnnxRewardModel.create({
     onnxPath: modelDir.onnxPath,
     provider: config.EXECUTION_PROVIDER,
+    allowFp32Cuda: config.ALLOW_FP32_CUDA === 1,
     intraOpThreads: config.INTRA_OP_THREADS,
     nice: config.MODEL_NICE,
     name: modelDir.name,

@@ -8,7 +8,6 @@ import type { SuffixRequest, WorkerInit, WorkerMessage, WorkerRequest } from './
 
 export interface OnnxModelOptions extends WorkerInit {
   name: string;
-  dtype: string;
   retryAfterS: number;
   log: { info(msg: string): void; warn(msg: string): void; error(msg: string): void };
   /** The worker script; tests swap in one that misbehaves on purpose. */
@@ -35,10 +34,10 @@ export class OnnxRewardModel implements PrefixRewardModel {
 
   private constructor(private readonly opts: OnnxModelOptions) {
     this.info = { name: opts.name, dtype: opts.dtype, executionProvider: 'starting' };
-    const { onnxPath, provider, intraOpThreads, nice, pastOnnxPath, prefixCacheBytes } = opts;
+    const { onnxPath, provider, dtype, allowFp32Cuda, intraOpThreads, nice, pastOnnxPath, prefixCacheBytes } = opts;
     this.worker = new SupervisedWorker<WorkerMessage>({
       entry: opts.workerUrl ?? WORKER_URL,
-      workerData: { onnxPath, provider, intraOpThreads, nice, pastOnnxPath, prefixCacheBytes } satisfies WorkerInit,
+      workerData: { onnxPath, provider, dtype, allowFp32Cuda, intraOpThreads, nice, pastOnnxPath, prefixCacheBytes } satisfies WorkerInit,
       name: 'model worker',
       log: opts.log,
       handshake: (msg) => msg.type === 'ready'

@@ -6,7 +6,8 @@ import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import type { ExecutionProvider } from '../config.ts';
-import { cudaUnavailableReason } from './cuda.ts';
+import { cudaUnavailableReason, explainCudaFailure } from './cuda.ts';
+import { chooseProvider, isHalfPrecision, refuseHalfOnCpu } from './provider-choice.ts';
 import { PrefixCache } from './prefix-cache.ts';
 import { sessionOptions } from './session-options.ts';
 import { singleSessionModel, USE_PAST_INPUT } from './single-session.ts';
@@ -14,6 +15,10 @@ import { singleSessionModel, USE_PAST_INPUT } from './single-session.ts';
 export interface WorkerInit {
   onnxPath: string;
   provider: ExecutionProvider;
+  /** config.json's torch_dtype: which providers suit the export (provider-choice.ts). */
+  dtype: string;
+  /** ALLOW_FP32_CUDA: run an fp32 export on CUDA although its attention falls back to the CPU. */
+  allowFp32Cuda?: boolean;
   intraOpThreads: number;
   /** Linux nice value for this thread and the ONNX Runtime threads it starts (0: leave as is). */
   nice?: number;
@@ -43,14 +48,20 @@ async function createSession(): Promise<{ session: ort.InferenceSession; provide
   const create = (provider: string) => (both
     ? ort.InferenceSession.create(both, sessionOptions(init.intraOpThreads, provider, { externalDataDir: dirname(init.onnxPath) }))
     : ort.InferenceSession.create(init.onnxPath, sessionOptions(init.intraOpThreads, provider)));
-  if (init.provider === 'cpu') return { session: await create('cpu'), provider: 'cpu' };
-  const unavailable = init.provider === 'auto' ? cudaUnavailableReason() : undefined;
-  if (unavailable) return { session: await create('cpu'), provider: 'cpu', cpuReason: { message: unavailable, cudaFailed: false } };
+  const choice = chooseProvider({
+    requested: init.provider,
+    dtype: init.dtype,
+    cudaUnavailable: init.provider === 'auto' ? cudaUnavailableReason() : undefined,
+    allowFp32Cuda: init.allowFp32Cuda === true,
+  });
+  if (choice.provider === 'cpu') return { session: await create('cpu'), provider: 'cpu', ...(choice.cpuReason && { cpuReason: { message: choice.cpuReason, cudaFailed: false } }) };
   try {
     return { session: await create('cuda'), provider: 'cuda' };
   } catch (err) {
-    if (init.provider === 'cuda') throw err;
-    return { session: await create('cpu'), provider: 'cpu', cpuReason: { message: (err as Error).message.split('\n')[0], cudaFailed: true } };
+    const explained = explainCudaFailure((err as Error).message);
+    if (init.provider === 'cuda') throw new Error(explained);
+    if (isHalfPrecision(init.dtype)) throw refuseHalfOnCpu(init.dtype, explained);
+    return { session: await create('cpu'), provider: 'cpu', cpuReason: { message: explained, cudaFailed: true } };
   }
 }
 
