@@ -11,9 +11,10 @@
 # build with --build-arg CUDA_IMAGE=nvidia/cuda:13.<minor>-cudnn-runtime-ubuntu24.04.
 ARG CUDA_IMAGE=nvidia/cuda:12.8.1-cudnn-runtime-ubuntu22.04
 FROM ${CUDA_IMAGE} AS node
+# binutils: readelf, with which setup:cuda and a failed CUDA start read what the provider links.
 
 RUN apt-get update \
- && apt-get install -y --no-install-recommends ca-certificates curl gnupg \
+ && apt-get install -y --no-install-recommends ca-certificates curl gnupg binutils \
  && curl -fsSL https://deb.nodesource.com/setup_20.x | bash - \
  && apt-get install -y --no-install-recommends nodejs \
  && rm -rf /var/lib/apt/lists/*
