@@ -61,7 +61,7 @@ export async function buildApp(opts: AppOptions): Promise<RewardApp> {
     // /score/ is /score: a trailing slash is a common slip, not a different resource.
     routerOptions: { ignoreTrailingSlash: true },
   });
-  const { metrics, queue, preparer, scorer, maxBatchTokens, maxBatchAttention } = await createEngine(config, modelDir, model, app.log);
+  const { metrics, queue, preparer, scorer, maxBatchTokens, maxBatchAttention, prefixMinTokens } = await createEngine(config, modelDir, model, app.log);
   // After the server has closed, so no request is still being prepared.
   app.addHook('onClose', async () => preparer.close());
   registerErrorHandling(app, metrics);
@@ -83,7 +83,7 @@ export async function buildApp(opts: AppOptions): Promise<RewardApp> {
   await app.register(vllmRoutes, ctx);
   await app.register(localizationRoutes, ctx);
 
-  const warmedUp = warmUp(scorer, lifecycle, app.log);
+  const warmedUp = warmUp(scorer, lifecycle, app.log, prefixMinTokens);
 
   async function shutdown(): Promise<void> {
     lifecycle.draining = true;

@@ -21,6 +21,8 @@ export interface Engine {
   scorer: Scorer;
   maxBatchTokens: number;
   maxBatchAttention: number;
+  /** Shortest shared prefix run once (PREFIX_MIN_TOKENS), or 0 when prefix sharing is off for this model. */
+  prefixMinTokens: number;
 }
 
 export async function createEngine(config: Config, modelDir: ModelDir, model: RewardModel, log: Pick<LogSink, 'error'>): Promise<Engine> {
@@ -59,7 +61,7 @@ export async function createEngine(config: Config, modelDir: ModelDir, model: Re
       log,
     );
   const scorer = new Scorer(preparer, queue, metrics);
-  return { metrics, queue, preparer, scorer, maxBatchTokens, maxBatchAttention };
+  return { metrics, queue, preparer, scorer, maxBatchTokens, maxBatchAttention, prefixMinTokens: sharing.active ? config.PREFIX_MIN_TOKENS : 0 };
 }
 
 /** The ONNX Runtime model of MODEL_DIR in its worker thread, as the configuration asks. */
