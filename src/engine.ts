@@ -64,8 +64,17 @@ export async function createEngine(config: Config, modelDir: ModelDir, model: Re
   return { metrics, queue, preparer, scorer, maxBatchTokens, maxBatchAttention, prefixMinTokens: sharing.active ? config.PREFIX_MIN_TOKENS : 0 };
 }
 
-/** The ONNX Runtime model of MODEL_DIR in its worker thread, as the configuration asks. */
+/**
+ * The ONNX Runtime model of MODEL_DIR in its worker thread, as the configuration asks. A bf16
+ * export runs without model-past.onnx: its past keys and values are bf16 inputs, and
+ * onnxruntime-node has no bfloat16 tensors to feed them with (nor the empty ones the joined
+ * graph's whole-item branch takes).
+ */
 export async function startModel(config: Config, modelDir: ModelDir, log: LogSink): Promise<OnnxRewardModel> {
+  const past = prefixSharingWanted(config) && modelDir.pastOnnxPath !== undefined;
+  if (past && modelDir.dtype === 'bfloat16') {
+    log.warn('prefix sharing is off for this bfloat16 export: onnxruntime-node cannot make the bfloat16 tensors model-past.onnx takes; the fp16 export shares prefixes');
+  }
   return OnnxRewardModel.create({
     onnxPath: modelDir.onnxPath,
     provider: config.EXECUTION_PROVIDER,
@@ -75,7 +84,7 @@ export async function startModel(config: Config, modelDir: ModelDir, log: LogSin
     name: modelDir.name,
     dtype: modelDir.dtype,
     retryAfterS: config.RETRY_AFTER_S,
-    ...(prefixSharingWanted(config) && modelDir.pastOnnxPath && { pastOnnxPath: modelDir.pastOnnxPath, prefixCacheBytes: config.PREFIX_CACHE_MB * 1024 * 1024 }),
+    ...(past && modelDir.dtype !== 'bfloat16' && { pastOnnxPath: modelDir.pastOnnxPath, prefixCacheBytes: config.PREFIX_CACHE_MB * 1024 * 1024 }),
     log,
   });
 }
