@@ -61,7 +61,7 @@ export async function buildApp(opts: AppOptions): Promise<RewardApp> {
     // /score/ is /score: a trailing slash is a common slip, not a different resource.
     routerOptions: { ignoreTrailingSlash: true },
   });
-  const { metrics, queue, preparer, scorer, maxBatchTokens, maxBatchAttention, prefixMinTokens } = await createEngine(config, modelDir, model, app.log);
+  const { metrics, queue, preparer, scorer, maxBatchTokens, maxBatchAttention, maxPaddingShare, prefixMinTokens } = await createEngine(config, modelDir, model, app.log);
   // After the server has closed, so no request is still being prepared.
   app.addHook('onClose', async () => preparer.close());
   registerErrorHandling(app, metrics);
@@ -72,7 +72,7 @@ export async function buildApp(opts: AppOptions): Promise<RewardApp> {
   registerRequestMetrics(app, metrics);
 
   const ctx: RouteContext = { config, scorer, metrics, modelName: modelDir.name, modelDir, preparer };
-  const info = () => serviceInfo(config, modelDir, model.info.executionProvider, { maxBatchTokens, maxBatchAttention });
+  const info = () => serviceInfo(config, modelDir, model.info.executionProvider, { maxBatchTokens, maxBatchAttention, maxPaddingShare });
   // First: it records the routes registered after it, for the OpenAPI contract test.
   await app.register(docsRoutes);
   await app.register(healthRoutes, { ...ctx, lifecycle, info } satisfies HealthContext);

@@ -7,7 +7,8 @@ import { parentPort, workerData } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import type { ExecutionProvider } from '../config.ts';
 import { cudaUnavailableReason, explainCudaFailure } from './cuda.ts';
-import { chooseProvider, isHalfPrecision, refuseHalfOnCpu } from './provider-choice.ts';
+import { chooseProvider, isHalfPrecision, refuseHalfOnCpu, type ProviderChoice } from './provider-choice.ts';
+import { providerDefaults, type ModelShape } from './provider-defaults.ts';
 import { PrefixCache } from './prefix-cache.ts';
 import { sessionOptions } from './session-options.ts';
 import { singleSessionModel, USE_PAST_INPUT } from './single-session.ts';
@@ -20,11 +21,13 @@ export interface WorkerInit {
   /** ALLOW_FP32_CUDA: run an fp32 export on CUDA although its attention falls back to the CPU. */
   allowFp32Cuda?: boolean;
   intraOpThreads: number;
-  /** Linux nice value for this thread and the ONNX Runtime threads it starts (0: leave as is). */
+  /** Linux nice value for this thread and the ONNX Runtime threads it starts (0: leave as is); unset: by provider (provider-defaults.ts). */
   nice?: number;
+  /** The model's sizes, which the CUDA defaults depend on. */
+  shape?: ModelShape;
   /** model-past.onnx, loaded with model.onnx into one session (single-session.ts) when prefix sharing is on. */
   pastOnnxPath?: string;
-  /** Byte bound of the prefix cache of keys and values (PREFIX_CACHE_MB). */
+  /** Byte bound of the prefix cache of keys and values (PREFIX_CACHE_MB); unset: by provider. */
   prefixCacheBytes?: number;
 }
 
@@ -42,18 +45,24 @@ export type WorkerMessage =
 const init = workerData as WorkerInit;
 const port = parentPort!;
 
-async function createSession(): Promise<{ session: ort.InferenceSession; provider: string; cpuReason?: { message: string; cudaFailed: boolean } }> {
-  // With prefix sharing, both graphs go into one session so that the weights are held once.
-  const both = init.pastOnnxPath ? singleSessionModel(readFileSync(init.onnxPath), readFileSync(init.pastOnnxPath)) : undefined;
-  const create = (provider: string) => (both
-    ? ort.InferenceSession.create(both, sessionOptions(init.intraOpThreads, provider, { externalDataDir: dirname(init.onnxPath) }))
-    : ort.InferenceSession.create(init.onnxPath, sessionOptions(init.intraOpThreads, provider)));
-  const choice = chooseProvider({
+type Created = { session: ort.InferenceSession; provider: string; cpuReason?: { message: string; cudaFailed: boolean } };
+
+/** The provider to ask for (provider-choice.ts), decided before anything loads so that the thread's priority can follow it. */
+function decideProvider(): ProviderChoice {
+  return chooseProvider({
     requested: init.provider,
     dtype: init.dtype,
     cudaUnavailable: init.provider === 'auto' ? cudaUnavailableReason() : undefined,
     allowFp32Cuda: init.allowFp32Cuda === true,
   });
+}
+
+async function createSession(choice: ProviderChoice): Promise<Created> {
+  // With prefix sharing, both graphs go into one session so that the weights are held once.
+  const both = init.pastOnnxPath ? singleSessionModel(readFileSync(init.onnxPath), readFileSync(init.pastOnnxPath)) : undefined;
+  const create = (provider: string) => (both
+    ? ort.InferenceSession.create(both, sessionOptions(init.intraOpThreads, provider, { externalDataDir: dirname(init.onnxPath) }))
+    : ort.InferenceSession.create(init.onnxPath, sessionOptions(init.intraOpThreads, provider)));
   if (choice.provider === 'cpu') return { session: await create('cpu'), provider: 'cpu', ...(choice.cpuReason && { cpuReason: { message: choice.cpuReason, cudaFailed: false } }) };
   try {
     return { session: await create('cuda'), provider: 'cuda' };
@@ -63,6 +72,12 @@ async function createSession(): Promise<{ session: ort.InferenceSession; provide
     if (isHalfPrecision(init.dtype)) throw refuseHalfOnCpu(init.dtype, explained);
     return { session: await create('cpu'), provider: 'cpu', cpuReason: { message: explained, cudaFailed: true } };
   }
+}
+
+/** MODEL_NICE and PREFIX_CACHE_MB as set, else the chosen provider's defaults for this model. */
+function providerSettings(provider: string): { nice: number; prefixCacheBytes: number } {
+  const defaults = providerDefaults(provider, init.shape);
+  return { nice: init.nice ?? defaults.modelNice, prefixCacheBytes: init.prefixCacheBytes ?? defaults.prefixCacheBytes };
 }
 
 /**
@@ -187,14 +202,16 @@ function pastBytes(past: Past): number {
 }
 
 async function main(): Promise<void> {
-  lowerThreadPriority(init.nice ?? 0);
   let session: ort.InferenceSession;
   let past: PastRunner | undefined;
   try {
-    const created = await createSession();
+    const choice = decideProvider();
+    const settings = providerSettings(choice.provider);
+    lowerThreadPriority(settings.nice);
+    const created = await createSession(choice);
     session = created.session;
     if (init.pastOnnxPath) {
-      past = new PastRunner(session, init.prefixCacheBytes ?? 0);
+      past = new PastRunner(session, settings.prefixCacheBytes);
     }
     port.postMessage({ type: 'ready', executionProvider: created.provider, cpuReason: created.cpuReason, past: past !== undefined } satisfies WorkerMessage);
   } catch (err) {
