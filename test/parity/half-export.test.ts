@@ -81,7 +81,7 @@ describe('half-precision exports of a random Qwen3 checkpoint', () => {
     assert.equal(md.dtype, 'bfloat16');
     const warnings: string[] = [];
     const log = { ...quiet, warn: (m: string) => warnings.push(m) };
-    await assert.rejects(startModel(loadConfig({ EXECUTION_PROVIDER: 'cpu' }), md, log), /NOT_IMPLEMENTED/);
+    await assert.rejects(startModel(loadConfig({ EXECUTION_PROVIDER: 'cpu' }), md, log), /Could not find an implementation for \w+\(\d+\) node/);
     assert.deepEqual(warnings.filter((w) => /prefix sharing is off for this bfloat16 export/.test(w)).length, 1);
   });
 });
