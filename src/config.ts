@@ -6,7 +6,7 @@ import { providerDefaults, type ModelShape } from './model/provider-defaults.ts'
 
 export const DEFAULT_MODEL_DIR = fileURLToPath(new URL('../models/tiny-random-qwen3-rm', import.meta.url));
 
-/** `shown`: the default as the README table states it, where the value itself depends on the machine. */
+/** `shown`: the default as the configuration table (docs/operations.md) states it, where the value itself depends on the machine. */
 interface Documented { help: string; shown?: string }
 interface IntSpec extends Documented { kind: 'int'; default: number; min: number; max?: number }
 interface FloatSpec extends Documented { kind: 'float'; default: number; min: number; max: number }
@@ -26,26 +26,26 @@ export const SPECS = {
   HOST: { kind: 'string', default: '127.0.0.1', help: 'Interface to listen on; 0.0.0.0 in containers.' },
   PORT: { kind: 'int', default: 8080, min: 0, max: 65535, help: 'TCP port.' },
   MODEL_DIR: { kind: 'string', default: DEFAULT_MODEL_DIR, shown: 'models/tiny-random-qwen3-rm', help: 'Model directory: model.onnx (external data allowed), config.json, tokenizer.json, tokenizer_config.json, optional chat_template.jinja. Default: the embedded demo model.' },
-  EXECUTION_PROVIDER: { kind: 'enum', default: 'auto', values: EXECUTION_PROVIDERS, help: "auto runs an fp16/bf16 export on CUDA when onnxruntime-node's CUDA provider (npm run setup:cuda) and an NVIDIA driver are present, refusing to start when they are not, and an fp32 export on the CPU, saying why in one log line; cuda fails start-up if CUDA cannot start, naming the missing libraries; cpu runs any export on the CPU." },
-  ALLOW_FP32_CUDA: { kind: 'int', default: 0, min: 0, max: 1, help: "1 runs an fp32 export on CUDA, where ONNX Runtime's attention kernels take fp16/bf16 only (attention falls back to the CPU) and MatMuls use TF32; 0 refuses at start-up and names the fp16/bf16 export, and auto runs fp32 on the CPU." },
+  EXECUTION_PROVIDER: { kind: 'enum', default: 'auto', values: EXECUTION_PROVIDERS, help: "auto: an fp16/bf16 export on CUDA (start-up refused where CUDA cannot start), an fp32 export on the CPU, saying why in one log line; cuda: fails start-up if CUDA cannot start, naming the missing libraries; cpu: any export on the CPU." },
+  ALLOW_FP32_CUDA: { kind: 'int', default: 0, min: 0, max: 1, help: "1 runs an fp32 export on CUDA although its attention falls back to the CPU there; 0 refuses it at start-up, naming the fp16/bf16 export (auto runs fp32 on the CPU)." },
   MAX_LENGTH: { kind: 'int', default: 4096, min: 16, max: 131072, help: 'Tokens per item; longer prompts are right-truncated (RL recipe: 4096).' },
-  MAX_BATCH_TOKENS: { kind: 'int', default: 0, min: 0, help: 'Padded-token budget of one model batch: bigger batches use the accelerator better but cost memory and latency; an item longer than the budget runs alone. 0: 1024 on CPU (measured: npm run bench:sweep); on CUDA the largest power of two whose activations fit 1 GiB (16384 for a 1.7B fp16 model; docs/models.md, not run on a GPU).' },
-  MAX_BATCH_ATTENTION: { kind: 'int', default: 0, min: 0, help: 'Largest rows x padded length^2 of a batch, the size of one head\'s attention scores, which bounds activation memory; a single item always runs. 0: 1048576 (1024^2) on CPU, none on CUDA (its fused attention holds no such buffer).' },
+  MAX_BATCH_TOKENS: { kind: 'int', default: 0, min: 0, help: 'Padded-token budget of one model batch: bigger batches use the accelerator better but cost memory and latency; an item longer than the budget runs alone. 0: 1024 on CPU; on CUDA the largest power of two whose activations fit 1 GiB, from the model\'s sizes (docs/models.md).' },
+  MAX_BATCH_ATTENTION: { kind: 'int', default: 0, min: 0, help: 'Largest rows x padded length^2 of a batch, the size of one head\'s attention scores, which bounds activation memory; a single item always runs. 0: none on CUDA, 1048576 (1024^2) on CPU.' },
   MAX_BATCH_ITEMS: { kind: 'int', default: 256, min: 1, help: 'Item cap of one model batch.' },
   MAX_PADDING_SHARE: { kind: 'float', default: 0.1, min: 0, max: 1, shown: '0.1 (CPU), 0.25 (CUDA)', help: 'Largest padding share of a batch: low keeps CPU work useful; on GPUs bigger batches matter more than padding. Unset: 0.1 on CPU, 0.25 on CUDA.' },
   MAX_WAIT_MS: { kind: 'int', default: 2, min: 0, max: 10000, help: 'How long an idle model waits for a partial batch to fill: latency traded for batch size.' },
-  MAX_QUEUE_ITEMS: { kind: 'int', default: 4096, min: 1, help: 'Items admitted to the batch queue at once; a request that does not fit waits for room in arrival order (ADMISSION_TIMEOUT_MS, see Admission) and is admitted in parts.' },
+  MAX_QUEUE_ITEMS: { kind: 'int', default: 4096, min: 1, help: 'Items admitted to the batch queue at once; a request that does not fit waits for room in arrival order (ADMISSION_TIMEOUT_MS) and is admitted in parts.' },
   ADMISSION_TIMEOUT_MS: { kind: 'int', default: 60000, min: 0, max: 600000, help: "How long a request may wait for room in the queue before a 503 with Retry-After (a request admitted in part is never refused); 0 refuses at once; must exceed MAX_WAIT_MS. Default: well within the 180 s timeout of OpenRLHF's client." },
-  MAX_CLIENT_BATCH: { kind: 'int', default: 16384, min: 1, help: 'Items allowed in one request (422 above). Sized by memory: the token ids of a waiting request take up to MAX_CLIENT_BATCH x MAX_LENGTH x 4 bytes, 256 MiB at the defaults; enough for a whole OpenRLHF rollout batch (rollout_batch_size x n_samples_per_prompt).' },
+  MAX_CLIENT_BATCH: { kind: 'int', default: 16384, min: 1, help: "Items allowed in one request (422 above); a waiting request's token ids take up to MAX_CLIENT_BATCH x MAX_LENGTH x 4 bytes." },
   BODY_LIMIT: { kind: 'int', default: 32 * MiB, min: 1024, help: 'Request body limit in bytes (413 above).' },
   INTRA_OP_THREADS: { kind: 'int', default: 0, min: 0, help: 'ONNX Runtime intra-op threads; 0 lets ONNX Runtime choose (all cores).' },
   PREP_THREADS: { kind: 'int', default: DEFAULT_PREP_THREADS, shown: 'cores − 1, 1 to 4', min: 0, max: 64, help: 'Threads that extract, check syntax and tokenize, each with its own tokenizer (~100 MiB); 0 does that work on the event loop. Default: cores - 1, from 1 to 4.' },
-  MODEL_NICE: { kind: 'int', default: 10, min: 0, max: 19, shown: '10 (CPU), 0 (CUDA)', help: "Linux nice value of the model's threads: where the cores are shared, the event loop (HTTP, /health) runs first and the model takes the rest; 0 runs them at equal priority. Unset: 10 on CPU, 0 on CUDA (the model thread mostly waits on the GPU, and a lower priority would only delay its kernel launches)." },
+  MODEL_NICE: { kind: 'int', default: 10, min: 0, max: 19, shown: '10 (CPU), 0 (CUDA)', help: "Linux nice value of the model's threads: where the cores are shared, the event loop (HTTP, /health) runs first and the model takes the rest; 0 runs them at equal priority. Unset: 10 on CPU, 0 on CUDA (the model thread mostly waits on the GPU)." },
   SHUTDOWN_TIMEOUT_MS: { kind: 'int', default: 30000, min: 0, help: 'On SIGTERM, how long queued work may take to finish before exit.' },
   RETRY_AFTER_S: { kind: 'int', default: 1, min: 0, max: 3600, help: 'Retry-After seconds sent with 503 overload answers.' },
-  RESULT_CACHE_ITEMS: { kind: 'int', default: 65536, min: 0, help: 'Logits kept for token sequences scored before, answered again without the model: client retries (OpenRLHF retries every error, veRL every time-out, each resending the whole batch) and programs a policy samples again. An entry is a SHA-256 of the ids plus one float, ~120 bytes whatever the length (measured 11.9 MB of heap for 100,000 entries of 4,096 tokens), so the default costs ~8 MB. 0 turns the cache off; identical items in one batch still run once.' },
+  RESULT_CACHE_ITEMS: { kind: 'int', default: 65536, min: 0, help: 'Logits kept for token sequences scored before (client retries, programs sampled again), answered without the model; an entry is a hash and one float whatever the length. 0 turns the cache off; identical items in one batch still run once.' },
   PREFIX_MIN_TOKENS: { kind: 'int', default: 128, min: 0, help: 'Items waiting together (from one request or several) whose token ids share a prefix of at least this many tokens, such as a GRPO group\'s question, run that prefix once and each rest against its keys and values; needs model-past.onnx in MODEL_DIR. 0 turns prefix sharing off (and model-past.onnx is not loaded).' },
-  PREFIX_CACHE_MB: { kind: 'int', default: 64, min: 0, max: 1048576, shown: '64 (CPU); 8 questions of 1,024 tokens (CUDA)', help: 'MiB of shared prefixes\' keys and values kept in the model worker, least recently used out first, so a group split across batches or requests computes its prefix once. A prefix takes 8 KiB a token on the bench model (64 MiB: 8,192 tokens), 112 KiB in fp16 and 224 KiB in fp32 for a 1.7B Qwen3; one larger than the cache is shared only within its batch, so for such models set room for a few questions (1024 holds four 1,000-token questions of a 1.7B model in fp32). The queue runs a group\'s batches one after another, so a few questions suffice: on the bench\'s GRPO workloads 16 MiB saved as much as 256. Unset: 64 on CPU; on CUDA room for 8 questions of 1,024 tokens (896 MiB of host memory for a 1.7B fp16 model). 0 turns prefix sharing off.' },
+  PREFIX_CACHE_MB: { kind: 'int', default: 64, min: 0, max: 1048576, shown: '64 (CPU); 8 questions of 1,024 tokens (CUDA)', help: "MiB of shared prefixes' keys and values kept in the model worker, least recently used out first, so a group split across batches or requests computes its prefix once; a prefix larger than the cache is shared only within its batch. Unset: 64 on CPU; on CUDA room for 8 questions of 1,024 tokens of this model (docs/models.md). 0 turns prefix sharing off." },
   API_KEY: { kind: 'string', default: '', shown: 'unset', help: 'When set, every route but /health, /ready and /metrics needs "Authorization: Bearer <key>".' },
   LOG_LEVEL: { kind: 'enum', default: 'info', values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], help: 'Log level; debug adds one line per answered request (method, url, status, ms).' },
 } as const satisfies Record<string, Spec>;
@@ -178,7 +178,7 @@ export function providerSetting<K extends 'MAX_PADDING_SHARE' | 'PREFIX_CACHE_MB
   }
 }
 
-/** One line per option, for --help and the README's table. */
+/** One line per option, for --help and the configuration table. */
 export function describeOptions(): string {
   return Object.entries(SPECS as Record<string, Spec>)
     .map(([v, s]) => `${v.padEnd(20)} ${flagName(v).padEnd(22)} default ${JSON.stringify(s.default)}  ${s.help}`)
