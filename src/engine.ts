@@ -89,7 +89,6 @@ export async function startModel(config: Config, modelDir: ModelDir, log: LogSin
     intraOpThreads: config.INTRA_OP_THREADS,
     // Unset, these two are chosen in the worker once it knows the provider (provider-defaults.ts).
     ...(isExplicit(config, 'MODEL_NICE') && { nice: config.MODEL_NICE }),
-    shape: modelShape(modelDir.config, modelDir.dtype),
     name: modelDir.name,
     dtype: modelDir.dtype,
     retryAfterS: config.RETRY_AFTER_S,

@@ -1,14 +1,14 @@
 // Runs in a worker thread: onnxruntime-node's session.run blocks its thread for the whole batch,
 // so the event loop that answers HTTP must never own the session.
 import { readFileSync, readlinkSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import type { ExecutionProvider } from '../config.ts';
 import { cudaUnavailableReason, explainCudaFailure } from './cuda.ts';
 import { chooseProvider, isHalfPrecision, refuseHalfOnCpu, type ProviderChoice } from './provider-choice.ts';
-import { providerDefaults, type ModelShape } from './provider-defaults.ts';
+import { modelShape, providerDefaults } from './provider-defaults.ts';
 import { PrefixCache } from './prefix-cache.ts';
 import { sessionOptions } from './session-options.ts';
 import { singleSessionModel, USE_PAST_INPUT } from './single-session.ts';
@@ -23,8 +23,6 @@ export interface WorkerInit {
   intraOpThreads: number;
   /** Linux nice value for this thread and the ONNX Runtime threads it starts (0: leave as is); unset: by provider (provider-defaults.ts). */
   nice?: number;
-  /** The model's sizes, which the CUDA defaults depend on. */
-  shape?: ModelShape;
   /** model-past.onnx, loaded with model.onnx into one session (single-session.ts) when prefix sharing is on. */
   pastOnnxPath?: string;
   /** Byte bound of the prefix cache of keys and values (PREFIX_CACHE_MB); unset: by provider. */
@@ -76,7 +74,9 @@ async function createSession(choice: ProviderChoice): Promise<Created> {
 
 /** MODEL_NICE and PREFIX_CACHE_MB as set, else the chosen provider's defaults for this model. */
 function providerSettings(provider: string): { nice: number; prefixCacheBytes: number } {
-  const defaults = providerDefaults(provider, init.shape);
+  // The CUDA defaults follow the model's sizes, from the config.json beside model.onnx (model-dir.ts).
+  const shape = provider === 'cuda' ? modelShape(JSON.parse(readFileSync(join(dirname(init.onnxPath), 'config.json'), 'utf8')), init.dtype) : undefined;
+  const defaults = providerDefaults(provider, shape);
   return { nice: init.nice ?? defaults.modelNice, prefixCacheBytes: init.prefixCacheBytes ?? defaults.prefixCacheBytes };
 }
 

@@ -7,7 +7,6 @@ import { describe, it } from 'node:test';
 import { loadModelDir } from '../../src/model/model-dir.ts';
 import { cudaUnavailableReason } from '../../src/model/cuda.ts';
 import { OnnxRewardModel } from '../../src/model/onnx-model.ts';
-import { modelShape } from '../../src/model/provider-defaults.ts';
 import { chooseProvider, ProviderRefusedError, type ProviderRequest } from '../../src/model/provider-choice.ts';
 import { DEFAULT_MODEL_DIR, type ExecutionProvider } from '../../src/config.ts';
 
@@ -46,7 +45,7 @@ describe('the model worker refuses before loading CUDA', { skip: cudaUnavailable
   const md = loadModelDir(DEFAULT_MODEL_DIR);
   const quiet = { info() {}, warn() {}, error() {} };
   const start = (provider: ExecutionProvider, dtype: string, allowFp32Cuda = false) => OnnxRewardModel.create({
-    onnxPath: md.onnxPath, provider, dtype, allowFp32Cuda, shape: modelShape(md.config, md.dtype), intraOpThreads: 1, name: md.name, retryAfterS: 1, log: quiet,
+    onnxPath: md.onnxPath, provider, dtype, allowFp32Cuda, intraOpThreads: 1, name: md.name, retryAfterS: 1, log: quiet,
   });
 
   it('EXECUTION_PROVIDER=cuda with the fp32 demo model fails naming the fp16/bf16 export', async () => {
