@@ -11,7 +11,7 @@ const LAYERS = [
   { name: 'prep', stages: ['^src/prep/'] }, // the Preparer: what a request needs before the model
   { name: 'queue-and-prompt', stages: ['^src/batch/', '^src/prompt/'] },
   { name: 'model-and-checkers', stages: ['^src/model/', '^src/extract/', '^src/pysyntax/', '^src/localization/', '^src/shape/'] },
-  { name: 'shared', stages: ['^src/python/', '^src/(config|errors|log|metrics|worker-supervisor|worker-thread)\\.ts$'] },
+  { name: 'shared', stages: ['^src/python/', '^src/(config|errors|log|metrics|thread-stop|worker-supervisor|worker-thread)\\.ts$'] },
 ];
 
 const layerRules = LAYERS.flatMap(({ name, stages }, i) => {

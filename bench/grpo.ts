@@ -24,6 +24,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { batchAttentionBudget, batchTokenBudget, loadConfig, type Config } from '../src/config.ts';
 import { loadModelDir, type ModelDir } from '../src/model/model-dir.ts';
+import { modelShape } from '../src/model/provider-defaults.ts';
 import { PromptEncoder } from '../src/prompt/prompt.ts';
 import { ensureModel } from '../tools/make-model/index.ts';
 import { mulberry32 } from '../tools/mulberry32.ts';
@@ -279,7 +280,7 @@ async function main(): Promise<void> {
   mkdirSync(outDir, { recursive: true });
   const off = await startService({ modelDir: modelPath, env: { ...process.env, PREFIX_MIN_TOKENS: '0', RESULT_CACHE_ITEMS: '0' }, logPath: `${outDir}/grpo-off.log` });
   const on = await startService({ modelDir: modelPath, env: { ...process.env }, logPath: `${outDir}/grpo-on.log` });
-  const rawConfig = { ...config, MAX_BATCH_TOKENS: batchTokenBudget(config, on.provider), MAX_BATCH_ATTENTION: batchAttentionBudget(config, on.provider) };
+  const rawConfig = { ...config, MAX_BATCH_TOKENS: batchTokenBudget(config, on.provider, modelShape(md.config, md.dtype)), MAX_BATCH_ATTENTION: batchAttentionBudget(config, on.provider, modelShape(md.config, md.dtype)) };
 
   say(`reference: the bare loop over all ${all.length} items (the full forward, model.onnx)`);
   const encoded = encodeItems(all, md, config);

@@ -1,13 +1,17 @@
 // The closed set of errors the service answers with. Each has a stable code; one table maps codes to
 // HTTP statuses, and the error handler in src/http/errors.ts is the only place that writes them.
+// Localization's finer codes for bad input (src/localization/errors.ts) each answer as one of these.
 
 export const ERROR_STATUS = {
   invalid_request: 400,
   unauthorized: 401,
+  forbidden_origin: 403,
   not_found: 404,
   method_not_allowed: 405,
+  request_timeout: 408,
   body_too_large: 413,
   unsupported_media_type: 415,
+  headers_too_large: 431,
   too_many_items: 422,
   client_closed: 499,
   unprocessable: 422,
@@ -44,6 +48,14 @@ export class TooManyItemsError extends ServiceError {
   constructor(field: string, count: number, limit: number) {
     super('too_many_items', `${field}: ${count} items, more than the limit of ${limit} (MAX_CLIENT_BATCH)`);
     this.name = 'TooManyItemsError';
+  }
+}
+
+/** One field of the body is longer than MAX_TEXT_CHARS (a 413 naming the field and the setting). */
+export class TextTooLongError extends ServiceError {
+  constructor(field: string, length: number, limit: number, unit = 'characters') {
+    super('body_too_large', `body/${field}: ${length} ${unit}, more than the limit of ${limit} (MAX_TEXT_CHARS)`);
+    this.name = 'TextTooLongError';
   }
 }
 

@@ -1,10 +1,13 @@
-// What GET /info answers: the model served and the batching limits in force, for operators.
+// What GET /info answers: the model served and the batching limits in force, for operators. No
+// filesystem path: the model directory goes out as its folder name.
+import { basename } from 'node:path';
 import type { Config } from '../config.ts';
 import type { ModelDir } from '../model/model-dir.ts';
 
 export interface Budgets {
   maxBatchTokens: number;
   maxBatchAttention: number;
+  maxPaddingShare: number;
 }
 
 const integer = { type: 'integer' } as const;
@@ -42,7 +45,7 @@ export const infoSchema = {
 export function serviceInfo(config: Config, modelDir: ModelDir, executionProvider: string, budgets: Budgets): Record<string, unknown> {
   return {
     model: modelDir.name,
-    model_dir: modelDir.dir,
+    model_dir: basename(modelDir.dir),
     dtype: modelDir.dtype,
     execution_provider: executionProvider,
     max_length: config.MAX_LENGTH,
@@ -51,7 +54,7 @@ export function serviceInfo(config: Config, modelDir: ModelDir, executionProvide
       max_batch_tokens: budgets.maxBatchTokens,
       max_batch_attention: budgets.maxBatchAttention,
       max_batch_items: config.MAX_BATCH_ITEMS,
-      max_padding_share: config.MAX_PADDING_SHARE,
+      max_padding_share: budgets.maxPaddingShare,
       max_wait_ms: config.MAX_WAIT_MS,
       max_queue_items: config.MAX_QUEUE_ITEMS,
       admission_timeout_ms: config.ADMISSION_TIMEOUT_MS,

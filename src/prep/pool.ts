@@ -5,13 +5,15 @@
 //
 //   prepare(items) ──► jobs (round robin) ──slice──► idle worker ──► results at the slice's offset
 import { siblingWorkerUrl } from '../worker-thread.ts';
-import { SupervisedWorker } from '../worker-supervisor.ts';
-import { CancelledError, ServiceError } from '../errors.ts';
+import { SupervisedWorker, type WorkerHealth } from '../worker-supervisor.ts';
+import { CancelledError, InvalidRequestError, ServiceError } from '../errors.ts';
 import type { ExtractionMode } from '../extract/fences.ts';
 import { checkLocalizationBody, LocalizationInputError } from '../localization/index.ts';
+import { isObject } from '../localization/json.ts';
 import type { LocalizationErrorCode } from '../localization/errors.ts';
 import type { LocalizationBody, LocalizationItem, LocalizationResponse, LocalizationResult, LocalizationWeights } from '../localization/index.ts';
-import type { Prompt, TokenizerFiles } from '../prompt/prompt.ts';
+import type { ChatMessage } from '../prompt/messages.ts';
+import type { Prompt, Tokenized, TokenizeRequest, TokenizerFiles } from '../prompt/prompt.ts';
 import type { Shaping } from '../shape/shaping.ts';
 import { ITEMS_PER_SLICE, type PreparedItem, type Preparer, type ScoreItem } from './prepare.ts';
 
@@ -19,22 +21,39 @@ export interface PrepInit extends TokenizerFiles {
   maxLength: number;
 }
 
+export interface PrepPoolOptions {
+  /** The worker script; tests swap in one that misbehaves on purpose. */
+  workerUrl?: URL;
+  /** CPU time a slice may take before its thread is replaced and its request refused (PREP_SLICE_TIMEOUT_MS); 0 or unset: no limit. */
+  sliceTimeoutMs?: number;
+}
+
 type Work =
   | { kind: 'close' }
   | { kind: 'items'; items: ScoreItem[]; extraction: ExtractionMode; shaping: Shaping }
   | { kind: 'texts'; texts: string[]; addSpecialTokens: boolean; keepLast?: number }
   | { kind: 'render'; question: string; code: string }
+  | { kind: 'messages'; messages: ChatMessage[]; addGenerationPrompt: boolean }
+  | { kind: 'tokenize'; req: TokenizeRequest }
+  | { kind: 'detokenize'; ids: number[] }
   | { kind: 'localize'; items: LocalizationItem[]; offset: number; weights: LocalizationWeights };
-export type PrepRequest = Work & { id: number };
+/** `cancel`: set to 1 when the job's client has gone; a worker looks at it before each item. */
+export type PrepRequest = Work & { id: number; cancel?: Int32Array };
 export type PrepResponse =
   | { id: number; kind: 'ready' }
   | { id: number; kind: 'items'; items: PreparedItem[] }
   | { id: number; kind: 'texts'; prompts: Prompt[] }
   | { id: number; kind: 'render'; text: string }
+  | { id: number; kind: 'tokenized'; tokenized: Tokenized }
+  | { id: number; kind: 'detokenized'; result: { text: string } | { unknown: number } }
+  /** The request's own fault (a template that refuses its messages): a 400 with this message. */
+  | { id: number; kind: 'invalid'; message: string }
   | { id: number; kind: 'localized'; results: LocalizationResult[] }
   /** The slice's input is bad: a LocalizationInputError, sent as its fields (an Error crosses threads without its class). */
   | { id: number; kind: 'refused'; code: LocalizationErrorCode; detail: string; path?: string }
-  | { id: number; kind: 'failed'; message: string };
+  | { id: number; kind: 'failed'; message: string }
+  /** The job's client went away: the worker stopped after `done` items of the slice. */
+  | { id: number; kind: 'cancelled'; done: number };
 
 interface Job {
   /** Units to send (items or texts; 1 for a render); cut back to a refused slice's start. */
@@ -45,6 +64,8 @@ interface Job {
   results: unknown[];
   slice(start: number, end: number): Work;
   signal?: AbortSignal;
+  /** Shared with the workers, set when the signal aborts, so a slice stops within one item. */
+  cancel?: Int32Array;
   failed: boolean;
   /** The earliest slice refused for bad input, and why: the answer once the slices before it are in. */
   refusal?: { start: number; error: Error };
@@ -59,6 +80,9 @@ interface Slot {
 
 const WORKER_URL = siblingWorkerUrl(import.meta.url, 'prep-worker');
 
+/** A slice that threw: its request fails with this, and the reason goes to the log only. */
+const prepFailed = () => new ServiceError('internal', 'preparing this request failed; the service log has the reason');
+
 export class PrepPool implements Preparer {
   private readonly slots: Slot[] = [];
   private jobs: Job[] = [];
@@ -68,11 +92,12 @@ export class PrepPool implements Preparer {
     private readonly init: PrepInit,
     private readonly log: { error(msg: string): void },
     private readonly workerUrl: URL,
+    private readonly sliceTimeoutMs: number,
   ) {}
 
-  /** Resolves once every worker has built its tokenizer; rejects if one cannot. workerUrl: tests swap in one that fails on purpose. */
-  static async create(init: PrepInit, threads: number, log: { error(msg: string): void }, workerUrl = WORKER_URL): Promise<PrepPool> {
-    const pool = new PrepPool(init, log, workerUrl);
+  /** Resolves once every worker has built its tokenizer; rejects if one cannot. */
+  static async create(init: PrepInit, threads: number, log: { error(msg: string): void }, opts: PrepPoolOptions = {}): Promise<PrepPool> {
+    const pool = new PrepPool(init, log, opts.workerUrl ?? WORKER_URL, opts.sliceTimeoutMs ?? 0);
     try {
       await Promise.all(Array.from({ length: threads }, () => pool.addSlot()));
     } catch (err) {
@@ -86,8 +111,16 @@ export class PrepPool implements Preparer {
     return this.slots.length;
   }
 
+  /** Serving while one slot is; failing while every slot is, since the last of them began to. */
+  get health(): WorkerHealth {
+    const since = this.slots.map((s) => s.worker.troubleSince);
+    const allFailing = since.length > 0 && since.every((t) => t !== undefined);
+    return { serving: this.slots.some((s) => s.worker.state === 'ready'), troubleSince: allFailing ? Math.max(...(since as number[])) : undefined };
+  }
+
   prepare(items: readonly ScoreItem[], extraction: ExtractionMode, shaping: Shaping, signal?: AbortSignal): Promise<PreparedItem[]> {
-    return this.submit(items.length, (s, e) => ({ kind: 'items', items: items.slice(s, e), extraction, shaping }), signal) as Promise<PreparedItem[]>;
+    const named = (s: number, e: number) => items.slice(s, e).map(({ question, response }) => ({ question, response }));
+    return this.submit(items.length, (s, e) => ({ kind: 'items', items: named(s, e), extraction, shaping }), signal) as Promise<PreparedItem[]>;
   }
 
   encodeTexts(texts: readonly string[], signal?: AbortSignal, addSpecialTokens = false, keepLast?: number): Promise<Prompt[]> {
@@ -99,10 +132,26 @@ export class PrepPool implements Preparer {
     return text as string;
   }
 
+  async renderMessages(messages: ChatMessage[], addGenerationPrompt: boolean): Promise<string> {
+    const [text] = await this.submit(1, () => ({ kind: 'messages', messages, addGenerationPrompt }));
+    return text as string;
+  }
+
+  async tokenize(req: TokenizeRequest): Promise<Tokenized> {
+    const [tokenized] = await this.submit(1, () => ({ kind: 'tokenize', req }));
+    return tokenized as Tokenized;
+  }
+
+  async detokenize(ids: number[]): Promise<{ text: string } | { unknown: number }> {
+    const [result] = await this.submit(1, () => ({ kind: 'detokenize', ids }));
+    return result as { text: string } | { unknown: number };
+  }
+
   async localize(body: LocalizationBody, signal?: AbortSignal): Promise<LocalizationResponse> {
     const weights = checkLocalizationBody(body);
-    const { items } = body;
-    const results = await this.submit(items.length, (s, e) => ({ kind: 'localize', items: items.slice(s, e), offset: s, weights }), signal);
+    const named = (s: number, e: number) => body.items.slice(s, e)
+      .map((item) => (isObject(item) ? { locations: item.locations, prediction_text: item.prediction_text, gold: item.gold } : item));
+    const results = await this.submit(body.items.length, (s, e) => ({ kind: 'localize', items: named(s, e), offset: s, weights }), signal);
     return { results: results as LocalizationResult[] };
   }
 
@@ -119,8 +168,13 @@ export class PrepPool implements Preparer {
     if (size === 0) return Promise.resolve([]);
     // A worker that failed to start is tried again now, on its next use.
     for (const slot of this.slots) slot.worker.restartIfFailed();
+    let cancel: Int32Array | undefined;
+    if (signal) {
+      cancel = new Int32Array(new SharedArrayBuffer(4));
+      signal.addEventListener('abort', () => Atomics.store(cancel!, 0, 1), { once: true });
+    }
     return new Promise((resolve, reject) => {
-      this.jobs.push({ size, next: 0, outstanding: 0, results: new Array(size), slice, signal, failed: false, resolve, reject });
+      this.jobs.push({ size, next: 0, outstanding: 0, results: new Array(size), slice, signal, cancel, failed: false, resolve, reject });
       this.dispatch();
     });
   }
@@ -137,8 +191,17 @@ export class PrepPool implements Preparer {
       job.outstanding++;
       if (end < job.size) this.jobs.push(job);
       const id = this.nextId++;
+      try {
+        slot.worker.post({ ...job.slice(start, end), id, cancel: job.cancel } satisfies PrepRequest);
+      } catch (err) {
+        // Only named fields cross (see prepare), so this is a bug; it fails its own request and
+        // leaves the slot free.
+        this.log.error(`a slice could not be sent to a prep worker: ${(err as Error).message}`);
+        job.outstanding--;
+        this.fail(job, prepFailed());
+        continue;
+      }
       slot.running = { job, start, id };
-      slot.worker.post({ ...job.slice(start, end), id } satisfies PrepRequest);
     }
   }
 
@@ -158,15 +221,21 @@ export class PrepPool implements Preparer {
     const { job, start } = running;
     job.outstanding--;
     if (res.kind === 'failed') {
-      this.fail(job, new ServiceError('internal', `preparing items failed: ${res.message}`));
+      this.log.error(`a prep worker failed on a slice: ${res.message}`);
+      this.fail(job, prepFailed());
+    } else if (res.kind === 'cancelled') {
+      this.fail(job, new CancelledError());
+    } else if (res.kind === 'invalid') {
+      this.fail(job, new InvalidRequestError(res.message));
     } else if (res.kind === 'refused') {
       // One pass in order would have stopped at the first bad item: later slices are not sent,
       // and the slices before this one decide whether an earlier item is the one to report.
       if (!job.refusal || start < job.refusal.start) job.refusal = { start, error: new LocalizationInputError(res.code, res.detail, res.path) };
       job.size = Math.min(job.size, start);
     } else if (!job.failed) {
+      slot.worker.reportSuccess();
       const part = res.kind === 'items' ? res.items : res.kind === 'texts' ? res.prompts : res.kind === 'render' ? [res.text]
-        : res.kind === 'localized' ? res.results : [];
+        : res.kind === 'tokenized' ? [res.tokenized] : res.kind === 'detokenized' ? [res.result] : res.kind === 'localized' ? res.results : [];
       for (let k = 0; k < part.length; k++) job.results[start + k] = part[k];
     }
     if (!job.failed && job.next >= job.size && job.outstanding === 0) {
@@ -198,6 +267,14 @@ export class PrepPool implements Preparer {
           const lost = slot.running?.job;
           slot.running = null;
           if (lost) this.fail(lost, new ServiceError('internal', `a prep worker exited (code ${code}) while preparing this request; retry it`));
+        },
+        deadline: { ms: this.sliceTimeoutMs, clock: 'cpu' },
+        // Prep work is a function of its input alone, so the input is what ran too long: a 4xx,
+        // which clients do not retry.
+        onDeadline: (ms) => {
+          const lost = slot.running?.job;
+          slot.running = null;
+          if (lost) this.fail(lost, new ServiceError('unprocessable', `a slice of this request took more than PREP_SLICE_TIMEOUT_MS (${ms} ms of CPU) to prepare and was stopped; send fewer or shorter items`));
         },
         onStartFailed: () => {
           if (this.slots.some((s) => s.worker.state !== 'failed')) return;

@@ -1,8 +1,10 @@
 // The reward model's input: the model's own chat template over [user: question, assistant: code],
 // no system message, no generation prompt, no special tokens added, right-truncated to maxLength.
 import { readFileSync } from 'node:fs';
-import * as transformers from '@huggingface/transformers';
+import { Tokenizer } from '@huggingface/tokenizers';
 import type { ModelDir } from '../model/model-dir.ts';
+import { renderMessages, type ChatMessage } from './messages.ts';
+import { PrefixTokenizer } from './prefix-tokens.ts';
 import { ChatTemplate } from './python-jinja.ts';
 
 export interface Prompt {
@@ -11,29 +13,30 @@ export interface Prompt {
   truncated: boolean;
 }
 
-type Tokenizer = transformers.PreTrainedTokenizer;
-
 /** What the tokenizer and template are built from. */
 export type TokenizerFiles = Pick<ModelDir, 'tokenizerPath' | 'tokenizerConfig' | 'chatTemplate'>;
 
-function makeTokenizer(md: TokenizerFiles): Tokenizer {
-  // tokenizer_class picks the subclass (e.g. LlamaTokenizer's legacy handling); unknown → base class.
-  const className = String(md.tokenizerConfig.tokenizer_class ?? '');
-  const exported = (transformers as unknown as Record<string, unknown>)[className];
-  const Cls = typeof exported === 'function' && exported.prototype instanceof transformers.PreTrainedTokenizer
-    ? (exported as typeof transformers.PreTrainedTokenizer)
-    : transformers.PreTrainedTokenizer;
+/**
+ * The tokenizer of tokenizer.json and tokenizer_config.json. @huggingface/tokenizers is what
+ * transformers.js's PreTrainedTokenizer runs (it delegates encode and decode to it, built from the
+ * same two files), without the rest of transformers.js; test/parity/tokenizer.test.ts holds it to
+ * Python transformers' AutoTokenizer.
+ */
+export function makeTokenizer(md: TokenizerFiles): Tokenizer {
   const tokenizerJson = JSON.parse(readFileSync(md.tokenizerPath, 'utf8')) as Record<string, unknown>;
-  return new Cls(tokenizerJson, { ...md.tokenizerConfig, chat_template: md.chatTemplate });
+  return new Tokenizer(tokenizerJson, { ...md.tokenizerConfig, chat_template: md.chatTemplate });
 }
 
 export class PromptEncoder {
   private readonly tokenizer: Tokenizer;
+  /** The same tokenizer, stopped once maxLength + 1 ids are in (enough to know the prompt is truncated). */
+  private readonly prefix: PrefixTokenizer;
   /** Rendered with Python Jinja's string semantics (see python-jinja.ts), as transformers renders it. */
   private readonly template: ChatTemplate;
 
   constructor(md: TokenizerFiles, readonly maxLength: number) {
     this.tokenizer = makeTokenizer(md);
+    this.prefix = new PrefixTokenizer(this.tokenizer);
     this.template = new ChatTemplate(md.chatTemplate, md.tokenizerConfig);
   }
 
@@ -56,32 +59,52 @@ export class PromptEncoder {
    * veRL cuts off the text it sends for that reason; Qwen's adds nothing.
    */
   encodeText(text: string, addSpecialTokens = false, keepLast?: number): Prompt {
-    return truncateIds(this.tokenizer.encode(text, { add_special_tokens: addSpecialTokens }), this.maxLength, keepLast);
+    // Keeping the last tokens needs them all; keeping the first needs only as many as fit, and one more.
+    const ids = keepLast !== undefined
+      ? this.tokenize(text, addSpecialTokens)
+      : this.prefix.encode(text, addSpecialTokens, this.maxLength + 1, () => this.tokenize(text, addSpecialTokens));
+    return truncateIds(ids, this.maxLength, keepLast);
   }
 
   /** vLLM's /tokenize: every token, no truncation. */
   tokenize(text: string, addSpecialTokens: boolean): number[] {
-    return this.tokenizer.encode(text, { add_special_tokens: addSpecialTokens });
-  }
-
-  /** vLLM's /detokenize: special tokens kept, as transformers' decode by default. */
-  decode(ids: number[]): string {
-    return this.tokenizer.decode(ids, { skip_special_tokens: false });
+    return this.tokenizer.encode(text, { add_special_tokens: addSpecialTokens }).ids;
   }
 
   /**
-   * Each id's token as the vocabulary spells it (vLLM's token_strs), undefined for an id the tokenizer
-   * does not know. transformers.js keeps this lookup on its inner tokenizer.
+   * vLLM's /tokenize over a prompt or a conversation (rendered with the template; special tokens
+   * then left to it unless asked), with each token's spelling when asked.
    */
-  tokenStrings(ids: readonly number[]): (string | undefined)[] {
-    const inner = (this.tokenizer as unknown as { _tokenizer: { id_to_token(id: number): string | undefined } })._tokenizer;
-    return ids.map((id) => inner.id_to_token(id));
+  tokenizeRequest(req: TokenizeRequest): Tokenized {
+    const text = req.messages !== undefined ? this.renderMessages(req.messages, req.addGenerationPrompt) : req.prompt;
+    const tokens = this.tokenize(text, req.addSpecialTokens ?? req.messages === undefined);
+    return { tokens, strs: req.tokenStrs ? this.tokenStrings(tokens).map((t) => t ?? '') : null };
   }
 
-  /** The template over any conversation (vLLM's messages), as transformers' apply_chat_template renders it. */
-  renderMessages(messages: { role: string; content: string }[], addGenerationPrompt: boolean): string {
-    return this.template.render(messages, addGenerationPrompt);
+  /** vLLM's /detokenize: special tokens kept, as transformers' decode by default; or the first id the vocabulary lacks. */
+  detokenize(ids: number[]): { text: string } | { unknown: number } {
+    const unknown = this.tokenStrings(ids).findIndex((t) => t === undefined);
+    return unknown >= 0 ? { unknown } : { text: this.tokenizer.decode(ids, { skip_special_tokens: false, clean_up_tokenization_spaces: null }) };
   }
+
+  /** Each id's token as the vocabulary spells it (vLLM's token_strs), undefined for an id the tokenizer does not know. */
+  tokenStrings(ids: readonly number[]): (string | undefined)[] {
+    return ids.map((id) => this.tokenizer.id_to_token(id));
+  }
+
+  /** vLLM's chat messages through the template, as transformers' apply_chat_template renders them; a 400 when it refuses them. */
+  renderMessages(messages: ChatMessage[], addGenerationPrompt: boolean): string {
+    return renderMessages(this.template, messages, addGenerationPrompt);
+  }
+}
+
+/** vLLM's /tokenize body, as the prep threads take it: a prompt, or messages to render first. */
+export type TokenizeRequest = { addSpecialTokens?: boolean; addGenerationPrompt: boolean; tokenStrs: boolean }
+  & ({ prompt: string; messages?: undefined } | { messages: ChatMessage[]; prompt?: undefined });
+
+export interface Tokenized {
+  tokens: number[];
+  strs: string[] | null;
 }
 
 /**
