@@ -96,7 +96,8 @@ describe('hostile code through /score', () => {
   ];
   for (const [what, make, size] of hostile) {
     it(`${what}: answered at a cost linear in its size, and a concurrent client's item is not held up longer`, async () => {
-      const service = await fakeApp({ BODY_LIMIT: String(32 * 1024 * 1024) });
+      // Limits raised so that the hostile code reaches the checks (MAX_TEXT_CHARS refuses it by default).
+      const service = await fakeApp({ BODY_LIMIT: String(32 * 1024 * 1024), MAX_TEXT_CHARS: String(16 * 1024 * 1024) });
       const score = (response: string) => service.app.inject({ method: 'POST', url: '/score', payload: { items: [{ question: 'q', response }], extraction: 'last_block' } });
       try {
         const big = make(size);
