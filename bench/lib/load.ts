@@ -1,7 +1,7 @@
 // Load generation: closed-loop clients over keep-alive connections (node:http, one socket each),
 // and a probe that times GET /health on its own connection while the clients run.
 import { Agent, request } from 'node:http';
-import { GROUP_HEADER, groupKey } from '../../tools/scale/group-key.ts';
+import { GROUP_HEADER, groupKey } from '../../src/cli/group-key.ts';
 import type { BenchItem } from './corpus.ts';
 
 export interface ItemAnswer {

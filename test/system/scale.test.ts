@@ -15,7 +15,7 @@ import { runClients, type LoadResult } from '../../bench/lib/load.ts';
 import { grpoGroups, savedShare, tokensOf } from '../../bench/lib/scale.ts';
 import { counterSum, scrape } from '../../bench/lib/scrape.ts';
 import { LocalCluster } from '../../tools/scale/cluster.ts';
-import { GROUP_HEADER, groupKey } from '../../tools/scale/group-key.ts';
+import { GROUP_HEADER, groupKey } from '../../src/cli/group-key.ts';
 import { freePort, waitFor } from '../../tools/service-command.ts';
 
 const TOLERANCE = 1e-4;
