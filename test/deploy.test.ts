@@ -32,6 +32,7 @@ const API_VERSIONS: Record<string, string> = {
   ConfigMap: 'v1',
   ServiceMonitor: 'monitoring.coreos.com/v1',
   Ingress: 'networking.k8s.io/v1',
+  Job: 'batch/v1',
   Kustomization: 'kustomize.config.k8s.io/v1beta1',
 };
 
@@ -122,7 +123,27 @@ describe('deploy/k8s', () => {
 
   it('kustomization.yaml lists every manifest', () => {
     const k = byKind('Kustomization');
-    assert.deepEqual([...k.resources].sort(), files.filter((f) => !['kustomization.yaml', 'prometheus-adapter-values.yaml'].includes(f)).sort());
+    assert.deepEqual([...k.resources].sort(), files.filter((f) => !['kustomization.yaml', 'prometheus-adapter-values.yaml', 'score-job.yaml'].includes(f)).sort());
+  });
+
+  it('score-job.yaml: an Indexed Job scores shard JOB_COMPLETION_INDEX of N per pod; the merge Job joins exactly those outputs', () => {
+    const jobs = objects.filter((o) => o.kind === 'Job');
+    const score = jobs.find((j) => j.metadata.labels.step === 'score');
+    const merge = jobs.find((j) => j.metadata.labels.step === 'merge');
+    assert.ok(score && merge, 'a score step and a merge step');
+    assert.equal(score.spec.completionMode, 'Indexed');
+    const scoreCmd: string = score.spec.template.spec.containers[0].args.join(' ');
+    const mergeCmd: string = merge.spec.template.spec.containers[0].args.join(' ');
+    const m = /score (\S+) -o (\S+)\$JOB_COMPLETION_INDEX(\S*) --shard \$JOB_COMPLETION_INDEX\/(\d+)/.exec(scoreCmd);
+    assert.ok(m, scoreCmd);
+    const [, input, outPrefix, outSuffix, n] = m;
+    assert.equal(score.spec.completions, Number(n));
+    assert.equal(score.spec.parallelism, Number(n));
+    assert.ok(mergeCmd.includes(`merge ${outPrefix}*${outSuffix} `), mergeCmd);
+    assert.ok(mergeCmd.includes(`--input ${input}`), mergeCmd);
+    const claims = (job: Obj) => job.spec.template.spec.volumes.filter((v: Obj) => v.name === 'data').map((v: Obj) => v.persistentVolumeClaim.claimName);
+    assert.deepEqual(claims(score), claims(merge));
+    for (const job of [score, merge]) assert.equal(job.spec.template.metadata.labels.step, job.metadata.labels.step);
   });
 
   it('Ingress: ingress-nginx sends the Service\'s port, keyed and retried as deploy/nginx/nginx.conf', () => {
