@@ -22,6 +22,8 @@ import { fence } from './support/fence.ts';
 
 const PYTHON = '/usr/bin/python3';
 const question = 'Add two numbers.';
+// A ChatML prompt, as OpenRLHF decodes it with special tokens kept.
+const openrlhfPrompt = `<|im_start|>user\n${question}<|im_end|>\n<|im_start|>assistant\n`;
 const responses = [fence('def add(a, b):\n    return a + b\n'), 'no code', fence('def add(a, b)\n    return a + b\n'), fence('def add(a, b):\n    return b + a\n')];
 
 // Runs every client call once and prints what each gave, as JSON; the tests below read their part.
@@ -30,7 +32,7 @@ import json, sys, time
 sys.path.insert(0, sys.argv[1])
 from code_reward_client import CodeRewardClient, RewardServiceError
 import asyncio, inspect
-import verl_reward, trl_reward
+import verl_reward, trl_reward, openrlhf_reward
 
 args = json.loads(sys.argv[2])
 out = {}
@@ -98,6 +100,7 @@ out["trl_conversational"] = trl_reward.code_reward(**conversational, **extras)
 out["trl_async_is_coroutine"] = inspect.iscoroutinefunction(trl_reward.code_reward_async)
 out["trl_async"] = asyncio.run(trl_reward.code_reward_async(**conversational, **extras))
 out["trl_question_column"] = trl_reward.code_reward(prompts=["a prompt the question column overrides"] * n, completions=args["responses"], question=[args["question"]] * n, **extras)
+out["openrlhf"] = openrlhf_reward.reward_func(args["openrlhf_queries"], [args["openrlhf_prompt"]] * len(args["openrlhf_queries"]), [""] * len(args["openrlhf_queries"]))
 
 # The reward functions' requests, as a router sees them: through the shared client, to a recording stub.
 import code_reward_client
@@ -105,6 +108,7 @@ code_reward_client._shared = CodeRewardClient(args["stub"] + "/record")
 verl_reward.compute_score("codescaler", "r", "", {"question": "verl question"})
 trl_reward.code_reward(prompts=["trl question"], completions=["r"])
 asyncio.run(trl_reward.code_reward_async(prompts=["trl async question"], completions=["r"]))
+openrlhf_reward.reward_func(["openrlhf prompt, answer"], ["openrlhf prompt"], [""])
 print(json.dumps(out))
 `;
 
@@ -162,6 +166,8 @@ describe('Python client (clients/python)', () => {
       replicas_with_dead: [...replicas, dead],
       question,
       responses,
+      openrlhf_prompt: openrlhfPrompt,
+      openrlhf_queries: responses.map((r) => openrlhfPrompt + r + '<|im_end|>'),
     };
     const env = { ...process.env, CODE_REWARD_URL: service.base };
     // Asynchronously: the stub answers from this process's event loop.
@@ -214,8 +220,14 @@ describe('Python client (clients/python)', () => {
     assert.deepEqual(out.score, without.results);
   });
 
-  it('the veRL and TRL reward functions send the key of their question', () => {
-    assert.deepEqual(recorded, ['verl question', 'trl question', 'trl async question'].map(groupKey));
+  it('the veRL, TRL and OpenRLHF reward functions send the key of their question', () => {
+    assert.deepEqual(recorded, ['verl question', 'trl question', 'trl async question', 'openrlhf prompt'].map(groupKey));
+  });
+
+  it('OpenRLHF reward_func (--reward.remote_url openrlhf_reward.py) gives /get_reward\'s answer', async () => {
+    const body = { query: responses.map((r) => openrlhfPrompt + r + '<|im_end|>'), prompts: responses.map(() => openrlhfPrompt), labels: responses.map(() => '') };
+    assert.deepEqual(out.openrlhf, await post('/get_reward', body));
+    assert.deepEqual(out.openrlhf.rewards, out.score.map((r: { reward: number }) => r.reward));
   });
 
   it('several base URLs: the replica is chosen by rendezvous hashing on the group key, and a retry takes the next in that order', () => {

@@ -21,6 +21,8 @@ export interface ClusterOptions {
   /** The replicas' environment, over this process's. */
   env?: NodeJS.ProcessEnv;
   launch?: LaunchOptions;
+  /** How long a replica may take to answer /ready (a large model loads for minutes); 120 s when unset. */
+  readyTimeoutMs?: number;
 }
 
 export class LocalCluster {
@@ -61,7 +63,7 @@ export class LocalCluster {
 
   /** Waits for every replica's /ready, then the proxy's. */
   async untilReady(): Promise<void> {
-    await Promise.all(this.replicas.map((r) => untilReady(r.launched, r.base, 120_000)));
+    await Promise.all(this.replicas.map((r) => untilReady(r.launched, r.base, this.opts.readyTimeoutMs ?? 120_000)));
     await waitFor('nginx', async () => {
       if (this.nginx.output().includes('[emerg]')) throw new Error(`nginx: ${this.nginx.output()}`);
       return fetch(`${this.base}/ready`).then((r) => r.status === 200, () => false);
@@ -79,7 +81,7 @@ export class LocalCluster {
   async restart(i: number): Promise<void> {
     const replica = LocalCluster.launchReplica(this.opts, this.replicas[i].port);
     this.replicas[i] = replica;
-    await untilReady(replica.launched, replica.base, 120_000);
+    await untilReady(replica.launched, replica.base, this.opts.readyTimeoutMs ?? 120_000);
   }
 
   /** Stops the replicas (SIGTERM, they drain) and nginx, and removes nginx's files. */
