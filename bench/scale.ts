@@ -5,7 +5,8 @@
 // from one run. Each phase scores fresh groups, so no cache carries one phase into the next. Each
 // replica gets one ONNX Runtime thread: on this 2-core machine, 1 and 2 replicas have a core each
 // and 3 share them, so compare ratios, not rates.
-// Options: --groups N (groups per phase, default 8), --clients N (requests in flight, 16),
+// A group's 8 requests go together, --clients groups in flight.
+// Options: --groups N (groups per phase, default 8), --clients N (groups in flight, 2),
 // --question-words N (about a token each, 500), --replicas 1,2,3.
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -22,7 +23,7 @@ const GROUP = 8;
 const { values: args } = parseArgs({
   options: {
     groups: { type: 'string', default: '8' },
-    clients: { type: 'string', default: '16' },
+    clients: { type: 'string', default: '2' },
     'question-words': { type: 'string', default: '500' },
     replicas: { type: 'string', default: '1,2,3' },
   },
@@ -51,7 +52,7 @@ async function main(): Promise<void> {
       const phase = async (keyed: boolean) => {
         const items = grpoGroups(seed++, groups, GROUP, questionWords);
         const before = await tokensOf(bases);
-        const result = await runClients(cluster.base, items, clients, { keyed });
+        const result = await runClients(cluster.base, items, clients, { keyed, requestsAtOnce: GROUP });
         if (Object.keys(result.failures).length > 0) throw new Error(`failed requests: ${JSON.stringify(result.failures)}`);
         const saved = savedShare(before, await tokensOf(bases));
         console.log(`${n} replica(s), ${keyed ? 'with the key   ' : 'without the key'}: ${(items.length / result.wallS).toFixed(2)} items/s, ${(100 * saved).toFixed(1)}% of the compute saved (load ${loadavg()[0].toFixed(1)})`);
@@ -67,7 +68,7 @@ async function main(): Promise<void> {
 
   const base = rows[0].keyed.itemsPerS;
   const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
-  console.log(`\n${groups} groups of ${GROUP} (~${questionWords}-word questions), one sample a request, ${clients} in flight; items/s relative to ${rows[0].replicas} replica(s) with the key`);
+  console.log(`\n${groups} groups of ${GROUP} (~${questionWords}-word questions), one sample a request, ${clients} groups in flight; items/s relative to ${rows[0].replicas} replica(s) with the key`);
   console.log('| replicas | items/s with key | items/s without | with / without | saved with key | saved without |');
   console.log('|---|---|---|---|---|---|');
   for (const r of rows) {

@@ -66,29 +66,37 @@ async function scoreRequest(agent: Agent, url: URL, items: readonly BenchItem[],
 /**
  * `clients` loops, each sending one item per request (or `itemsPerRequest` consecutive ones) and the
  * next as soon as the answer is in, until `items` is used up (or, with `until`, cycling over it until
- * that time). `keyed` sends each request's x-reward-group (its first item's question), as the
- * project's clients do.
+ * that time). With `requestsAtOnce`, a loop sends that many consecutive requests together and waits
+ * for all of them: the samples of a GRPO group, posted one per request as their rollouts finish. `keyed`
+ * sends each request's x-reward-group (its first item's question), as the project's clients do.
  */
 export async function runClients(
   base: string,
   items: readonly BenchItem[],
   clients: number,
-  opts: { until?: number; onAnswer?: (done: number) => void; itemsPerRequest?: number; keyed?: boolean } = {},
+  opts: { until?: number; onAnswer?: (done: number) => void; itemsPerRequest?: number; requestsAtOnce?: number; keyed?: boolean } = {},
 ): Promise<LoadResult> {
   const per = opts.itemsPerRequest ?? 1;
-  const agent = new Agent({ keepAlive: true, maxSockets: clients });
+  const atOnce = opts.requestsAtOnce ?? 1;
+  const agent = new Agent({ keepAlive: true, maxSockets: clients * atOnce });
   const url = new URL('/score', base);
   const result: LoadResult = { requests: 0, wallS: 0, latenciesMs: [], answers: new Map(), failures: {} };
   let next = 0;
   const started = performance.now();
+  const one = async (from: number) => {
+    await scoreRequest(agent, url, items.slice(from, from + per), result, opts.keyed);
+    result.requests++;
+    opts.onAnswer?.(result.requests);
+  };
   const client = async () => {
     for (;;) {
       if (opts.until === undefined ? next >= items.length : Date.now() >= opts.until) return;
-      const from = next % items.length;
-      next += per;
-      await scoreRequest(agent, url, items.slice(from, from + per), result, opts.keyed);
-      result.requests++;
-      opts.onAnswer?.(result.requests);
+      const sends: Promise<void>[] = [];
+      for (let k = 0; k < atOnce && (opts.until !== undefined || next < items.length); k++) {
+        sends.push(one(next % items.length));
+        next += per;
+      }
+      await Promise.all(sends);
     }
   };
   await Promise.all(Array.from({ length: clients }, client));

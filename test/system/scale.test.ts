@@ -1,6 +1,6 @@
 // `npm run test:scale`: three replicas of the service on the demo model behind deploy/nginx
 // (tools/scale/cluster.ts, as `npm run scale:local` runs them). GRPO groups of 8, one sample per
-// request as veRL sends them:
+// request as veRL sends them, a group's 8 requests together:
 // - with x-reward-group, the compute the replicas saved together (their reward_computed_tokens_total
 //   against the tokens asked for) is within 10% of what one replica saves on the same kind of load;
 //   without it the samples of a group spread, each replica computes the question again, and less is
@@ -22,9 +22,15 @@ const TOLERANCE = 1e-4;
 const GROUP = 8;
 const GROUPS = 12;
 const QUESTION_WORDS = 300;
-/** Concurrent one-sample requests: two groups in flight, as a trainer's rollout workers overlap. */
-const CLIENTS = 16;
-const ENV = { LOG_LEVEL: 'warn', EXECUTION_PROVIDER: 'cpu', INTRA_OP_THREADS: '1', PREP_THREADS: '1' };
+/**
+ * Groups in flight, each as its 8 one-sample requests sent together. One, so that every replica sees
+ * a group arrive as one replica alone does; with several, a replica's batch holds parts of several
+ * groups and shares one prefix of them, which changes what one replica saves, not what routing keeps.
+ */
+const CLIENTS = 1;
+// MAX_WAIT_MS: a group's 8 requests, sent together, meet in one batch even on a machine busy enough
+// to spread their arrival over milliseconds, so one replica's saving is not a matter of timing.
+const ENV = { LOG_LEVEL: 'warn', EXECUTION_PROVIDER: 'cpu', INTRA_OP_THREADS: '1', PREP_THREADS: '1', MAX_WAIT_MS: '50' };
 
 function assertAllAnswered(load: LoadResult, items: readonly BenchItem[], what: string): void {
   assert.deepEqual(load.failures, {}, `${what}: failed requests`);
@@ -45,7 +51,7 @@ describe('three replicas behind deploy/nginx', { timeout: 300_000 }, () => {
   /** Scores items as one sample per request, through the proxy or straight to one replica; returns the compute saved. */
   const load = async (base: string, targets: string[], items: BenchItem[], keyed: boolean) => {
     const before = await tokensOf(targets);
-    const result = await runClients(base, items, CLIENTS, { keyed });
+    const result = await runClients(base, items, CLIENTS, { keyed, requestsAtOnce: GROUP });
     assertAllAnswered(result, items, base);
     return savedShare(before, await tokensOf(targets));
   };
@@ -92,6 +98,7 @@ describe('three replicas behind deploy/nginx', { timeout: 300_000 }, () => {
     let killed: Promise<void> | undefined;
     const result = await runClients(cluster.base, items, CLIENTS, {
       keyed: true,
+      requestsAtOnce: GROUP,
       onAnswer: (done) => {
         if (done === items.length / 2) killed = cluster.kill(victim);
       },
