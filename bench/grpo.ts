@@ -32,7 +32,7 @@ import { buildCorpus, stdlibDir, type BenchItem } from './lib/corpus.ts';
 import { runClients, type LoadResult } from './lib/load.ts';
 import { cpuSecondsOf, otherLoad } from './lib/proc.ts';
 import { createSession, encodeItems, runRawLoop } from './lib/raw-loop.ts';
-import { scrape, type Sample } from './lib/scrape.ts';
+import { counterSum, scrape, type Sample } from './lib/scrape.ts';
 import { startService, type ServiceHandle } from './lib/service-process.ts';
 import { MiB, shuffle, sum } from './lib/stats.ts';
 
@@ -201,8 +201,6 @@ interface Phase {
   failures: Record<string, number>;
 }
 
-/** A counter summed over its labels. */
-const counterSum = (s: Sample, name: string) => sum([...s.entries()].filter(([k]) => k === name || k.startsWith(`${name}{`)).map(([, v]) => v));
 
 async function phase(service: ServiceHandle, mode: 'off' | 'on', w: Workload, round: number, reference: Map<number, number>): Promise<Phase> {
   const items = w.rounds[round];
