@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ConfigError, DEFAULT_MODEL_DIR, SPECS, batchAttentionBudget, batchTokenBudget, flagName, isExplicit, loadConfig, providerSetting } from '../src/config.ts';
-import { modelShape } from '../src/model/provider-defaults.ts';
+import { modelShape } from '../src/provider-defaults.ts';
 
 /** Qwen3-1.7B's config.json sizes, in the fp16 export. */
 const QWEN3_1_7B_FP16 = modelShape({ num_hidden_layers: 28, hidden_size: 2048, intermediate_size: 6144, num_attention_heads: 16, num_key_value_heads: 8, head_dim: 128 }, 'float16');

@@ -4,6 +4,7 @@
 //           demo model, pure functions), no spawned process, socket, build, install or download.
 //           Budget: 90 s on a 2-core machine (README, "Tests").
 //   system  test/system/*.test.ts: what spawns, listens, builds, installs or downloads.
+//   scale   test/scale/*.test.ts: replicas behind Debian's nginx (npm run test:scale).
 //
 // Extra arguments go to node (e.g. --test-name-pattern). test/parity/ runs through
 // scripts/test-parity.sh (npm run test:parity).
@@ -14,8 +15,9 @@ import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const SUITES = {
-  unit: { dirs: ['test'], skip: ['test/system', 'test/parity', 'test/support', 'test/fixtures'], budgetS: 90 },
+  unit: { dirs: ['test'], skip: ['test/system', 'test/scale', 'test/parity', 'test/support', 'test/fixtures'], budgetS: 90 },
   system: { dirs: ['test/system'], skip: [], budgetS: null },
+  scale: { dirs: ['test/scale'], skip: [], budgetS: null },
 };
 
 /** Test files under dir (repository-relative, sorted), leaving out the skipped folders. */

@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 /** Debian package that provides each missing command. */
 const NEEDED = [
   { command: 'prometheus', args: ['--version'], debianPackage: 'prometheus', why: 'test/system/prometheus.test.ts runs the Grafana dashboard against it' },
-  { command: 'nginx', args: ['-v'], debianPackage: 'nginx', why: 'deploy/nginx routes between replicas in test/system/nginx.test.ts, npm run test:scale and npm run scale:local' },
+  { command: 'nginx', args: ['-v'], debianPackage: 'nginx', why: 'deploy/nginx routes between replicas in test/scale/nginx.test.ts, npm run test:scale and npm run scale:local' },
 ];
 
 // Debian puts nginx in /usr/sbin, which a non-root PATH may lack.

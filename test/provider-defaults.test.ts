@@ -1,8 +1,8 @@
-// The defaults chosen by provider and model sizes (src/model/provider-defaults.ts): the arithmetic
+// The defaults chosen by provider and model sizes (src/provider-defaults.ts): the arithmetic
 // written in docs/models.md, for the CodeScaler sizes, and how it moves with the model.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { kvBytesPerToken, liveBytesPerToken, modelShape, providerDefaults } from '../../src/model/provider-defaults.ts';
+import { kvBytesPerToken, liveBytesPerToken, modelShape, providerDefaults } from '../src/provider-defaults.ts';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
