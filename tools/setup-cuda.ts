@@ -42,9 +42,13 @@ function install(ortDir: string, binFolder: string, metadata: InstallMetadata, m
   const { feed, version } = source.versions[0];
   const what = `${source.name} ${version} from ${metadata.feeds[feed].index}`;
   process.stdout.write(`setup:cuda: installing the ${manifestName} CUDA provider with onnxruntime-node's install script (${what})\n`);
+  // Run from `npm run`, npm's variables would make the script take this for a local install of
+  // onnxruntime-node itself and exit at once (1.30 also drops the ONNXRUNTIME_NODE_INSTALL value it
+  // parsed, so the flag does not override that): it gets the environment without them.
+  const { npm_config_local_prefix: _prefix, npm_package_json: _packageJson, ...env } = process.env;
   const run = spawnSync(process.execPath, [join(ortDir, 'script', 'install.js')], {
     cwd: ortDir,
-    env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: manifestName },
+    env: { ...env, ONNXRUNTIME_NODE_INSTALL: manifestName },
     encoding: 'utf8',
   });
   process.stdout.write(run.stdout);
