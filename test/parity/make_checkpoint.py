@@ -1,12 +1,13 @@
 """A Hugging Face reward-model checkpoint with random weights and a real model's head layout.
 
-    python make_checkpoint.py {codescaler-qwen3|skywork-llama} TOKENIZER_DIR OUT_DIR [--size small|full] [--layers N]
+    python make_checkpoint.py {codescaler-qwen3|skywork-llama} TOKENIZER_DIR OUT_DIR [--size small|full]
+                              [--layers N] [--hidden N] [--intermediate N]
 
 The attention layout, RoPE settings, vocabulary and norms are the named model's (CodeScaler-1.7B is
 Qwen3-1.7B with a one-label score head; Skywork-Reward-V2-Llama-3.1-8B is Llama 3.1 8B's). With
 --size small (the default) depth, hidden and MLP widths are cut down so CPU CI can export and run it;
 --size full keeps the named model's own (CodeScaler-1.7B: 28 layers, hidden 2048, MLP 6144; 6.9 GB in
-fp32), which npm run bench:fullsize serves; --layers N overrides the depth of either. q/k/v/o keep
+fp32), which npm run bench:fullsize serves; --layers, --hidden and --intermediate override either's. q/k/v/o keep
 their real head counts and head_dim, so the projections are hidden -> heads * 128 and the attention
 is the real one. Writes config.json + safetensors (save_pretrained, shards of at most 1 GB so that
 saving holds one shard's bytes besides the model) and the tokenizer files from TOKENIZER_DIR.
@@ -46,11 +47,14 @@ def main() -> None:
     parser.add_argument("out", type=Path)
     parser.add_argument("--size", choices=["small", "full"], default="small")
     parser.add_argument("--layers", type=int, default=None, help="depth (default: the size's)")
+    parser.add_argument("--hidden", type=int, default=None, help="hidden width (default: the size's)")
+    parser.add_argument("--intermediate", type=int, default=None, help="MLP width (default: the size's)")
     args = parser.parse_args()
     config_cls, model_cls, settings, full = LAYOUTS[args.layout]
     shape = dict(full if args.size == "full" else SMALL)
-    if args.layers is not None:
-        shape["num_hidden_layers"] = args.layers
+    for key, value in (("num_hidden_layers", args.layers), ("hidden_size", args.hidden), ("intermediate_size", args.intermediate)):
+        if value is not None:
+            shape[key] = value
     config = config_cls(**settings, **shape, num_labels=1, architectures=[model_cls.__name__])
     torch.manual_seed(0)
     model = model_cls(config).eval()
