@@ -23,7 +23,7 @@ RUN npm run build && npm prune --omit=dev
 
 FROM node
 WORKDIR /app
-# dist/ and the pruned node_modules, with openapi.yaml and the /docs page that dist/ reads.
+# dist/ and the pruned node_modules, with the /docs page and package.json that dist/ reads.
 COPY --from=build /app /app
 
 ENV HOST=0.0.0.0 \

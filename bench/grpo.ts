@@ -15,7 +15,7 @@
 // Options: --groups N (groups per workload and round), --clients N (veRL concurrency), --seed N,
 // --budgets 1024,2048,4096,8192, --workloads sample,group,duplicates,mixed,single (a subset, for
 // exploring one workload: the summary ratios need all five), --results PATH (where the .json and .svg
-// go; default bench/results/grpo-bench, which the README quotes).
+// go; default bench/results/grpo-bench, which bench/README.md quotes).
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';

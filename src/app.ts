@@ -1,4 +1,5 @@
 // Builds the Fastify app around a model and its directory; never listens (server.ts does).
+import swagger from '@fastify/swagger';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { BatchQueue } from './batch/queue.ts';
 import type { Config } from './config.ts';
@@ -6,6 +7,7 @@ import { createEngine } from './engine.ts';
 import { registerAuth } from './http/auth.ts';
 import { registerErrorHandling } from './http/errors.ts';
 import { registerJsonBodyParser } from './http/json-body.ts';
+import { swaggerOptions } from './http/openapi.ts';
 import { registerTransport } from './http/transport.ts';
 import docsRoutes from './http/routes/docs.ts';
 import { serviceInfo } from './http/info.ts';
@@ -73,8 +75,8 @@ export async function buildApp(opts: AppOptions): Promise<RewardApp> {
 
   const ctx: RouteContext = { config, scorer, metrics, modelName: modelDir.name, modelDir, preparer };
   const info = () => serviceInfo(config, modelDir, model.info.executionProvider, { maxBatchTokens, maxBatchAttention });
-  // First: it records the routes registered after it, for the OpenAPI contract test.
-  await app.register(docsRoutes);
+  // First: it records every route registered after it into the OpenAPI document.
+  await app.register(swagger, swaggerOptions);
   await app.register(healthRoutes, { ...ctx, lifecycle, info } satisfies HealthContext);
   await app.register(scoreRoutes, ctx);
   await app.register(rankRoutes, ctx);
@@ -82,6 +84,7 @@ export async function buildApp(opts: AppOptions): Promise<RewardApp> {
   await app.register(openrlhfRoutes, ctx);
   await app.register(vllmRoutes, ctx);
   await app.register(localizationRoutes, ctx);
+  await app.register(docsRoutes);
 
   const warmedUp = warmUp(scorer, lifecycle, app.log);
 

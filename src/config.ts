@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 
 export const DEFAULT_MODEL_DIR = fileURLToPath(new URL('../models/tiny-random-qwen3-rm', import.meta.url));
 
-/** `shown`: the default as the README table states it, where the value itself depends on the machine. */
+/** `shown`: the default as the configuration table (docs/operations.md) states it, where the value itself depends on the machine. */
 interface Documented { help: string; shown?: string }
 interface IntSpec extends Documented { kind: 'int'; default: number; min: number; max?: number }
 interface FloatSpec extends Documented { kind: 'float'; default: number; min: number; max: number }
@@ -27,23 +27,23 @@ export const SPECS = {
   MODEL_DIR: { kind: 'string', default: DEFAULT_MODEL_DIR, shown: 'models/tiny-random-qwen3-rm', help: 'Model directory: model.onnx (external data allowed), config.json, tokenizer.json, tokenizer_config.json, optional chat_template.jinja. Default: the embedded demo model.' },
   EXECUTION_PROVIDER: { kind: 'enum', default: 'auto', values: EXECUTION_PROVIDERS, help: "auto tries CUDA when onnxruntime-node's CUDA provider and an NVIDIA driver are present, else runs on CPU and says why in one log line; cuda fails start-up if CUDA cannot start; cpu." },
   MAX_LENGTH: { kind: 'int', default: 4096, min: 16, max: 131072, help: 'Tokens per item; longer prompts are right-truncated (RL recipe: 4096).' },
-  MAX_BATCH_TOKENS: { kind: 'int', default: 0, min: 0, help: 'Padded-token budget of one model batch: bigger batches use the accelerator better but cost memory and latency; an item longer than the budget runs alone. 0: 16384 on CUDA (untested), 1024 on CPU (measured: npm run bench:sweep).' },
+  MAX_BATCH_TOKENS: { kind: 'int', default: 0, min: 0, help: 'Padded-token budget of one model batch: bigger batches use the accelerator better but cost memory and latency; an item longer than the budget runs alone. 0: 16384 on CUDA, 1024 on CPU.' },
   MAX_BATCH_ATTENTION: { kind: 'int', default: 0, min: 0, help: 'Largest rows x padded length^2 of a batch, the size of one head\'s attention scores, which bounds activation memory; a single item always runs. 0: none on CUDA, 1048576 (1024^2) on CPU.' },
   MAX_BATCH_ITEMS: { kind: 'int', default: 256, min: 1, help: 'Item cap of one model batch.' },
   MAX_PADDING_SHARE: { kind: 'float', default: 0.1, min: 0, max: 1, help: 'Largest padding share of a batch: low keeps CPU work useful; raise it on GPUs, where bigger batches matter more than padding.' },
   MAX_WAIT_MS: { kind: 'int', default: 2, min: 0, max: 10000, help: 'How long an idle model waits for a partial batch to fill: latency traded for batch size.' },
-  MAX_QUEUE_ITEMS: { kind: 'int', default: 4096, min: 1, help: 'Items admitted to the batch queue at once; a request that does not fit waits for room in arrival order (ADMISSION_TIMEOUT_MS, see Admission) and is admitted in parts.' },
+  MAX_QUEUE_ITEMS: { kind: 'int', default: 4096, min: 1, help: 'Items admitted to the batch queue at once; a request that does not fit waits for room in arrival order (ADMISSION_TIMEOUT_MS) and is admitted in parts.' },
   ADMISSION_TIMEOUT_MS: { kind: 'int', default: 60000, min: 0, max: 600000, help: "How long a request may wait for room in the queue before a 503 with Retry-After (a request admitted in part is never refused); 0 refuses at once; must exceed MAX_WAIT_MS. Default: well within the 180 s timeout of OpenRLHF's client." },
-  MAX_CLIENT_BATCH: { kind: 'int', default: 16384, min: 1, help: 'Items allowed in one request (422 above). Sized by memory: the token ids of a waiting request take up to MAX_CLIENT_BATCH x MAX_LENGTH x 4 bytes, 256 MiB at the defaults; enough for a whole OpenRLHF rollout batch (rollout_batch_size x n_samples_per_prompt).' },
+  MAX_CLIENT_BATCH: { kind: 'int', default: 16384, min: 1, help: "Items allowed in one request (422 above); a waiting request's token ids take up to MAX_CLIENT_BATCH x MAX_LENGTH x 4 bytes." },
   BODY_LIMIT: { kind: 'int', default: 32 * MiB, min: 1024, help: 'Request body limit in bytes (413 above).' },
   INTRA_OP_THREADS: { kind: 'int', default: 0, min: 0, help: 'ONNX Runtime intra-op threads; 0 lets ONNX Runtime choose (all cores).' },
   PREP_THREADS: { kind: 'int', default: DEFAULT_PREP_THREADS, shown: 'cores − 1, 1 to 4', min: 0, max: 64, help: 'Threads that extract, check syntax and tokenize, each with its own tokenizer (~100 MiB); 0 does that work on the event loop. Default: cores - 1, from 1 to 4.' },
   MODEL_NICE: { kind: 'int', default: 10, min: 0, max: 19, help: "Linux nice value of the model's threads: where the cores are shared, the event loop (HTTP, /health) runs first and the model takes the rest; 0 runs them at equal priority." },
   SHUTDOWN_TIMEOUT_MS: { kind: 'int', default: 30000, min: 0, help: 'On SIGTERM, how long queued work may take to finish before exit.' },
   RETRY_AFTER_S: { kind: 'int', default: 1, min: 0, max: 3600, help: 'Retry-After seconds sent with 503 overload answers.' },
-  RESULT_CACHE_ITEMS: { kind: 'int', default: 65536, min: 0, help: 'Logits kept for token sequences scored before, answered again without the model: client retries (OpenRLHF retries every error, veRL every time-out, each resending the whole batch) and programs a policy samples again. An entry is a SHA-256 of the ids plus one float, ~120 bytes whatever the length (measured 11.9 MB of heap for 100,000 entries of 4,096 tokens), so the default costs ~8 MB. 0 turns the cache off; identical items in one batch still run once.' },
+  RESULT_CACHE_ITEMS: { kind: 'int', default: 65536, min: 0, help: 'Logits kept for token sequences scored before (client retries, programs sampled again), answered without the model; an entry is a hash and one float whatever the length. 0 turns the cache off; identical items in one batch still run once.' },
   PREFIX_MIN_TOKENS: { kind: 'int', default: 128, min: 0, help: 'Items waiting together (from one request or several) whose token ids share a prefix of at least this many tokens, such as a GRPO group\'s question, run that prefix once and each rest against its keys and values; needs model-past.onnx in MODEL_DIR. 0 turns prefix sharing off (and model-past.onnx is not loaded).' },
-  PREFIX_CACHE_MB: { kind: 'int', default: 64, min: 0, max: 1048576, help: 'MiB of shared prefixes\' keys and values kept in the model worker, least recently used out first, so a group split across batches or requests computes its prefix once. A prefix takes 8 KiB a token on the bench model (64 MiB: 8,192 tokens), 112 KiB in fp16 and 224 KiB in fp32 for a 1.7B Qwen3; one larger than the cache is shared only within its batch, so for such models set room for a few questions (1024 holds four 1,000-token questions of a 1.7B model in fp32). The queue runs a group\'s batches one after another, so a few questions suffice: on the bench\'s GRPO workloads 16 MiB saved as much as 256. 0 turns prefix sharing off.' },
+  PREFIX_CACHE_MB: { kind: 'int', default: 64, min: 0, max: 1048576, help: "MiB of shared prefixes' keys and values kept in the model worker, least recently used out first, so a group split across batches or requests computes its prefix once; a prefix larger than the cache is shared only within its batch. 0 turns prefix sharing off." },
   API_KEY: { kind: 'string', default: '', shown: 'unset', help: 'When set, every route but /health, /ready and /metrics needs "Authorization: Bearer <key>".' },
   LOG_LEVEL: { kind: 'enum', default: 'info', values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], help: 'Log level; debug adds one line per answered request (method, url, status, ms).' },
 } as const satisfies Record<string, Spec>;
@@ -160,7 +160,7 @@ export function batchAttentionBudget(config: Pick<Config, 'MAX_BATCH_ATTENTION'>
   return provider === 'cuda' ? BATCH_ATTENTION_BY_PROVIDER.cuda : BATCH_ATTENTION_BY_PROVIDER.cpu;
 }
 
-/** One line per option, for --help and the README's table. */
+/** One line per option, for --help and the configuration table. */
 export function describeOptions(): string {
   return Object.entries(SPECS as Record<string, Spec>)
     .map(([v, s]) => `${v.padEnd(20)} ${flagName(v).padEnd(22)} default ${JSON.stringify(s.default)}  ${s.help}`)

@@ -6,6 +6,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { parse, parseAllDocuments } from 'yaml';
 import { SPECS } from '../src/config.ts';
+import { openapiDocument } from './support/openapi.ts';
 
 const DIR = new URL('../deploy/k8s/', import.meta.url);
 type Obj = Record<string, any>;
@@ -21,7 +22,7 @@ const byKind = (kind: string) => {
   assert.equal(found.length, 1, `one ${kind}`);
   return found[0];
 };
-const openapi = parse(readFileSync(new URL('../openapi.yaml', import.meta.url), 'utf8'));
+const openapi = await openapiDocument();
 
 const API_VERSIONS: Record<string, string> = {
   Deployment: 'apps/v1',
@@ -66,7 +67,7 @@ describe('deploy/k8s', () => {
       const get = container[probe].httpGet;
       assert.equal(get.path, path, probe);
       assert.ok(get.port === port.name || get.port === port.containerPort, `${probe} port`);
-      assert.ok(openapi.paths[path]?.get, `${path} in openapi.yaml`);
+      assert.ok(openapi.paths[path]?.get, `${path} in the OpenAPI document`);
     }
   });
 

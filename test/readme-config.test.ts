@@ -1,12 +1,12 @@
-// The README's configuration table against SPECS: every variable, in order, with its default and
+// The configuration table of docs/operations.md against SPECS: every variable, in order, with its default and
 // its help, so that a new option or a changed default cannot go undocumented.
 import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { SPECS, type Spec } from '../src/config.ts';
-import { defaultCell, END, README, START, withTable } from '../tools/config-table.ts';
+import { CONFIG_DOC, defaultCell, END, START, withTable } from '../tools/config-table.ts';
 
-const readme = readFileSync(README, 'utf8');
+const readme = readFileSync(CONFIG_DOC, 'utf8');
 
 /** The table's rows as [variable, default cell, description], parsed from the Markdown. */
 function tableRows(text: string): [string, string, string][] {
@@ -18,7 +18,7 @@ function tableRows(text: string): [string, string, string][] {
   });
 }
 
-describe('README configuration table', () => {
+describe('the configuration table of docs/operations.md', () => {
   const rows = tableRows(readme);
   const specs = Object.entries(SPECS as Record<string, Spec>);
 

@@ -7,6 +7,38 @@ export interface Budgets {
   maxBatchAttention: number;
 }
 
+const integer = { type: 'integer' } as const;
+
+/** GET /info's answer, as documented; open, so that a field added to serviceInfo is never dropped. */
+export const infoSchema = {
+  type: 'object',
+  description: 'Model and limits.',
+  required: ['model', 'dtype', 'execution_provider', 'max_length', 'batching'],
+  additionalProperties: true,
+  properties: {
+    model: { type: 'string' },
+    dtype: { type: 'string' },
+    execution_provider: { type: 'string' },
+    max_length: integer,
+    chat_template_source: { type: 'string' },
+    batching: {
+      type: 'object',
+      additionalProperties: true,
+      properties: {
+        max_batch_tokens: integer,
+        max_batch_attention: { type: 'integer', description: 'Largest rows × padded length² of a batch; 0: no limit.' },
+        max_batch_items: integer,
+        max_padding_share: { type: 'number' },
+        max_wait_ms: integer,
+        max_queue_items: integer,
+        admission_timeout_ms: { type: 'integer', description: 'How long a request waits for room in the queue before a 503; 0: refused at once.' },
+        max_client_batch: integer,
+        prep_threads: { type: 'integer', description: 'Threads preparing items off the event loop; 0: on it.' },
+      },
+    },
+  },
+} as const;
+
 export function serviceInfo(config: Config, modelDir: ModelDir, executionProvider: string, budgets: Budgets): Record<string, unknown> {
   return {
     model: modelDir.name,

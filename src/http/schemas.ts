@@ -1,6 +1,7 @@
 // JSON schemas shared by routes: Fastify compiles them once into validators and serializers, and
-// the OpenAPI contract test compares them with openapi.yaml. Enums come from the const arrays the
+// @fastify/swagger writes them into the OpenAPI document (openapi.ts), descriptions included. Enums come from the const arrays the
 // types derive from, so a value is added in one place.
+import { ERROR_STATUS, type ErrorCode } from '../errors.ts';
 import { EXTRACTION_MODES } from '../extract/fences.ts';
 import { ITEM_STATUSES } from '../prep/prepare.ts';
 import { SHAPINGS } from '../shape/shaping.ts';
@@ -8,7 +9,10 @@ import { SHAPINGS } from '../shape/shaping.ts';
 export const errorSchema = {
   type: 'object',
   required: ['error', 'code'],
-  properties: { error: { type: 'string' }, code: { type: 'string' } },
+  properties: {
+    error: { type: 'string', description: 'What went wrong, naming the field where a field is at fault.' },
+    code: { type: 'string', enum: Object.keys(ERROR_STATUS) as ErrorCode[] },
+  },
 } as const;
 
 /** `model` in a request body: OpenAI-style clients always send one. */
@@ -21,33 +25,56 @@ export const promptUsageSchema = {
   properties: { prompt_tokens: { type: 'integer' }, total_tokens: { type: 'integer' } },
 } as const;
 
-export const extractionSchema = { type: 'string', enum: EXTRACTION_MODES, default: 'single_block' } as const;
-export const shapingSchema = { type: 'string', enum: SHAPINGS, default: 'softplus' } as const;
+export const extractionSchema = {
+  type: 'string',
+  enum: EXTRACTION_MODES,
+  default: 'single_block',
+  description: 'single_block: exactly one fenced block (RL training); last_block: the last fenced block (evaluation); none: the whole response, stripped, is the code.',
+} as const;
+export const shapingSchema = {
+  type: 'string',
+  enum: SHAPINGS,
+  default: 'softplus',
+  description: 'softplus: softplus(raw) for valid code and exactly 0 for invalid code (which skips the model); none: the raw logit.',
+} as const;
 
 export const itemResultSchema = {
   type: 'object',
   required: ['reward', 'raw_score', 'valid', 'status', 'truncated', 'prompt_tokens'],
   properties: {
     reward: { type: 'number' },
-    raw_score: { type: ['number', 'null'] },
+    raw_score: { type: ['number', 'null'], description: "The model's logit; null when the item skipped the model." },
     valid: { type: 'boolean' },
     status: { type: 'string', enum: ITEM_STATUSES },
-    truncated: { type: 'boolean' },
+    truncated: { type: 'boolean', description: 'The prompt was right-truncated at MAX_LENGTH.' },
     prompt_tokens: { type: 'integer' },
     detail: {
       type: 'object',
+      description: 'Present on syntax_error.',
       required: ['line', 'message'],
       properties: { line: { type: 'integer' }, message: { type: 'string' } },
     },
   },
 } as const;
 
+const described = (description: string) => ({ ...errorSchema, description }) as const;
+
+export const INVALID_REQUEST = described('Malformed JSON, wrong types or empty items; the message names the field.');
+export const UNAUTHORIZED = described('API_KEY is set and the bearer token is missing or wrong.');
+export const BODY_TOO_LARGE = described('Body over BODY_LIMIT.');
+export const TOO_MANY_ITEMS = described('More items than MAX_CLIENT_BATCH.');
+export const INFERENCE_FAILED = described('ONNX Runtime failed on the batch the items ran in.');
+export const UNAVAILABLE = {
+  ...described('Overloaded (no room in the queue within ADMISSION_TIMEOUT_MS), model worker restarting, or shutting down; retry after Retry-After seconds.'),
+  headers: { 'retry-after': { type: 'integer', description: 'Seconds to wait before retrying.' } },
+} as const;
+
 /** Error answers every scoring route can give. */
 export const scoringErrorResponses = {
-  400: errorSchema,
-  401: errorSchema,
-  413: errorSchema,
-  422: errorSchema,
-  500: errorSchema,
-  503: errorSchema,
+  400: INVALID_REQUEST,
+  401: UNAUTHORIZED,
+  413: BODY_TOO_LARGE,
+  422: TOO_MANY_ITEMS,
+  500: INFERENCE_FAILED,
+  503: UNAVAILABLE,
 } as const;

@@ -8,7 +8,10 @@ import { InvalidRequestError } from '../errors.ts';
 import type { ScoreItem } from '../scorer.ts';
 
 /** vLLM's ScoreInputs for text: one string or a non-empty list of them. */
-export const vllmTextsSchema = { anyOf: [{ type: 'string' }, { type: 'array', minItems: 1, items: { type: 'string' } }] } as const;
+export const vllmTextsSchema = {
+  anyOf: [{ type: 'string' }, { type: 'array', minItems: 1, items: { type: 'string' } }],
+  description: "vLLM's text inputs: one string or a list of them. The first text of a pair is the question, the second the response.",
+} as const;
 
 /** Fields vLLM's pooling requests carry that change nothing in a reward (accepted so that its clients' bodies pass). */
 export const vllmPassiveFields = {

@@ -55,11 +55,13 @@ const fileChange = {
 const gold = {
   type: 'object',
   additionalProperties: false,
+  description: 'Exactly one of `file_changes` and `patch` + `files`.',
   properties: {
     file_changes: { type: 'array', maxItems: L.fileChanges, items: fileChange },
-    patch: { type: 'string', maxLength: L.patch },
+    patch: { type: 'string', maxLength: L.patch, description: 'A unified diff.' },
     files: {
       type: 'object',
+      description: 'Original source of each .py file the patch edits, by path.',
       maxProperties: L.files,
       propertyNames: { maxLength: L.name },
       additionalProperties: { type: 'string', maxLength: L.source },
@@ -74,10 +76,11 @@ const gold = {
 const item = {
   type: 'object',
   additionalProperties: false,
+  description: 'Exactly one of `locations` and `prediction_text`.',
   required: ['gold'],
   properties: {
     locations: { type: 'array', maxItems: L.locations, items: codeLocation },
-    prediction_text: { type: 'string', maxLength: L.predictionText },
+    prediction_text: { type: 'string', maxLength: L.predictionText, description: "The agent's final turn." },
     gold,
   },
   oneOf: [{ required: ['locations'] }, { required: ['prediction_text'] }],
@@ -94,6 +97,7 @@ export const localizationBodySchema = {
     weights: {
       type: 'object',
       additionalProperties: false,
+      description: 'Weights of the three F1s in the reward (0..3 each).',
       properties: { file: weight, module: weight, entity: weight },
     },
   },

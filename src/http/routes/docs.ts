@@ -1,66 +1,56 @@
-// The contract and its reader: GET /openapi.yaml serves openapi.yaml as it is in the repository, and
-// GET /docs a self-contained page (no CDN: the service may run offline) that renders it and can send
-// requests. The plugin also records every route with its schema as it is added, so that the contract
-// test can compare what is served with what is documented.
+// The contract and its reader. The OpenAPI document is generated from the route schemas
+// (@fastify/swagger, set up in openapi.ts): GET /openapi.json and /openapi.yaml serve it, and GET
+// /docs a self-contained page (no CDN: the service may run offline) that renders it and can send
+// requests. GET / lists the routes the document holds.
 import { readFileSync } from 'node:fs';
-import type { FastifyInstance, FastifySchema } from 'fastify';
-import { parse } from 'yaml';
-import { errorSchema } from '../schemas.ts';
+import type { FastifyInstance } from 'fastify';
+import { UNAUTHORIZED } from '../schemas.ts';
 
-// Both from the repository root, which is three levels up from src/http/routes and dist/http/routes alike.
-export const OPENAPI_PATH = new URL('../../../openapi.yaml', import.meta.url);
+// From the repository root, which is three levels up from src/http/routes and dist/http/routes alike.
 const PAGE_PATH = new URL('../../../src/http/routes/docs.html', import.meta.url);
 
 const rootSchema = {
   type: 'object',
+  description: "The service's name, where to read on, and every route as \"METHOD path\".",
   required: ['service', 'docs', 'openapi', 'routes'],
   properties: {
     service: { type: 'string' },
-    docs: { type: 'string' },
-    openapi: { type: 'string' },
+    docs: { type: 'string', description: 'The API reference page.' },
+    openapi: { type: 'string', description: 'This document.' },
     routes: { type: 'array', items: { type: 'string' } },
   },
 } as const;
 
-export interface RouteRecord {
-  method: string;
-  url: string;
-  schema?: FastifySchema;
-}
+const text = (type: string, description: string) => ({ description, content: { [type]: { schema: { type: 'string' } } } });
 
-declare module 'fastify' {
-  interface FastifyInstance {
-    /** Every route of the app as added, with its schema (HEAD twins of GET routes included). */
-    routeCatalog: RouteRecord[];
-  }
-}
+export default async function docsRoutes(app: FastifyInstance): Promise<void> {
+  const template = readFileSync(PAGE_PATH, 'utf8');
+  // Made on first use: by then every route is registered.
+  let document: { json: Record<string, any>; yaml: string; page: string; routes: string[] } | undefined;
+  const generated = () => {
+    if (document) return document;
+    const json = app.swagger() as Record<string, any>;
+    // The spec goes into the page as JSON inside a <script>: "</" must not close it early.
+    const page = template.replace('/*SPEC*/null', () => JSON.stringify(json).replaceAll('</', '<\\/'));
+    const routes = Object.entries(json.paths as Record<string, object>).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`));
+    return (document = { json, yaml: app.swagger({ yaml: true }), page, routes });
+  };
 
-async function docsRoutes(app: FastifyInstance): Promise<void> {
-  const catalog: RouteRecord[] = [];
-  app.decorate('routeCatalog', catalog);
-  app.addHook('onRoute', (route) => {
-    for (const method of [route.method].flat()) catalog.push({ method, url: route.url, schema: route.schema });
-  });
-
-  const yamlText = readFileSync(OPENAPI_PATH, 'utf8');
-  // The spec goes into the page as JSON inside a <script>: "</" must not close it early.
-  const specJson = JSON.stringify(parse(yamlText)).replaceAll('</', '<\\/');
-  const page = readFileSync(PAGE_PATH, 'utf8').replace('/*SPEC*/null', () => specJson);
-
-  const schema = { response: { 401: errorSchema } };
-  app.get('/openapi.yaml', { schema }, async (_request, reply) => reply.type('application/yaml; charset=utf-8').send(yamlText));
-  app.get('/docs', { schema }, async (_request, reply) => reply.type('text/html; charset=utf-8').send(page));
+  app.get('/openapi.json', {
+    schema: { operationId: 'openapiJson', summary: 'This document, as JSON.', response: { 200: text('application/json', 'OpenAPI 3.1.'), 401: UNAUTHORIZED } },
+  }, async (_request, reply) => reply.type('application/json; charset=utf-8').send(JSON.stringify(generated().json)));
+  app.get('/openapi.yaml', {
+    schema: { operationId: 'openapiYaml', summary: 'This document, as YAML.', response: { 200: text('application/yaml', 'OpenAPI 3.1.'), 401: UNAUTHORIZED } },
+  }, async (_request, reply) => reply.type('application/yaml; charset=utf-8').send(generated().yaml));
+  app.get('/docs', {
+    schema: {
+      operationId: 'docs',
+      summary: 'A self-contained page that renders this document and sends requests (works offline).',
+      response: { 200: text('text/html', 'HTML.'), 401: UNAUTHORIZED },
+    },
+  }, async (_request, reply) => reply.type('text/html; charset=utf-8').send(generated().page));
   // Where a newcomer lands first (curl localhost:8080): what this is and where to read on.
-  app.get('/', { schema: { response: { 200: rootSchema, 401: errorSchema } } }, async () => ({
-    service: 'code-reward-service',
-    docs: '/docs',
-    openapi: '/openapi.yaml',
-    routes: catalog.filter((r) => r.method !== 'HEAD').map((r) => `${r.method} ${r.url}`),
-  }));
+  app.get('/', {
+    schema: { operationId: 'root', summary: 'What this service is and where its reference lives (/docs), with the list of routes.', response: { 200: rootSchema, 401: UNAUTHORIZED } },
+  }, async () => ({ service: 'code-reward-service', docs: '/docs', openapi: '/openapi.yaml', routes: generated().routes }));
 }
-
-// Registered first and not encapsulated (what fastify-plugin does), so the onRoute hook sees the
-// routes of every plugin registered after it.
-(docsRoutes as unknown as Record<symbol, boolean>)[Symbol.for('skip-override')] = true;
-
-export default docsRoutes;

@@ -6,6 +6,7 @@ import { InvalidRequestError } from '../../errors.ts';
 import type { ExtractionMode } from '../../extract/fences.ts';
 import type { ScoreItem } from '../../scorer.ts';
 import type { Shaping } from '../../shape/shaping.ts';
+import { documentedBody, timingHeaders } from '../openapi.ts';
 import { extractionSchema, ignoredModelField, itemResultSchema, scoringErrorResponses, shapingSchema } from '../schemas.ts';
 import { checkClientBatch, clientSignal, setTimingHeaders, type RouteContext } from '../context.ts';
 import { checkPairTruncation, pairTexts, vllmList, vllmListSchema, vllmPassiveFields, vllmTextsSchema, type VllmPassive } from '../vllm-pairs.ts';
@@ -29,14 +30,16 @@ const VLLM_SHAPES: [string, string][] = [['text_1', 'text_2'], ['queries', 'docu
 export const scoreBodySchema = {
   type: 'object',
   additionalProperties: false,
+  description: "Exactly one of items (this service's shape), text_1 with text_2, or queries with documents (vLLM's).",
   properties: {
     items: {
       type: 'array',
       minItems: 1,
+      description: 'At most MAX_CLIENT_BATCH items (422 above).',
       items: {
         type: 'object',
         required: ['question', 'response'],
-        properties: { question: { type: 'string' }, response: { type: 'string' } },
+        properties: { question: { type: 'string' }, response: { type: 'string', description: "The model's answer; the code is extracted from it." } },
       },
     },
     extraction: extractionSchema,
@@ -67,10 +70,39 @@ const serviceScoreResponseSchema = {
 const vllmScoreResponseSchema = vllmListSchema({
   type: 'object',
   required: ['index', 'object', 'score'],
-  properties: { index: { type: 'integer' }, object: { type: 'string' }, score: { type: 'number' } },
+  properties: { index: { type: 'integer' }, object: { type: 'string' }, score: { type: 'number', description: "The reward, as /v1/score's reward for the pair." } },
 } as const);
 
-export const scoreResponseSchema = { anyOf: [serviceScoreResponseSchema, vllmScoreResponseSchema] } as const;
+export const scoreResponseSchema = {
+  anyOf: [serviceScoreResponseSchema, vllmScoreResponseSchema],
+  description: 'One result per item, in input order.',
+  headers: timingHeaders,
+} as const;
+
+const add = (a: string) => `\`\`\`python\ndef add(a, b)${a}\n    return a + b\n\`\`\``;
+
+/** What the two paths say in the document: the same handler, each with an example of one shape. */
+const DOCS = {
+  '/score': {
+    operationId: 'score',
+    summary: 'Rewards for a batch of (question, response) pairs, in input order.',
+    description: [
+      "Also takes vLLM's score bodies, told apart by their fields: `text_1`/`text_2` or `queries`/`documents`,",
+      'each a string or a list (1 to 1, 1 to N with the one first text paired with each second text, or N to N',
+      'in order). The first text is the question, the second the response; they are scored as `items` are',
+      "(extraction and shaping apply, with the same defaults) and answered in vLLM's score shape, whose `score`",
+      'is the reward (softplus of the logit, exactly 0 for invalid code). use_activation, activation and softmax',
+      'are accepted and change nothing; truncate_prompt_tokens may be null or -1 (MAX_LENGTH), a positive count',
+      'is a 400.',
+    ].join('\n'),
+    example: { items: [{ question: 'Add two numbers.', response: add(':') }, { question: 'Add two numbers.', response: add('') }] },
+  },
+  '/v1/score': {
+    operationId: 'scoreV1',
+    summary: "Same handler as /score (the example is vLLM's shape).",
+    example: { model: 'code-reward', text_1: 'Add two numbers.', text_2: [add(':'), add('')] },
+  },
+} as const;
 
 /** The body's pairs and whether it came in vLLM's shape; exactly one shape, complete, or a 400 naming the fields. */
 function bodyPairs(body: ScoreBody): { items: ScoreItem[]; vllm: boolean } {
@@ -88,9 +120,9 @@ function bodyPairs(body: ScoreBody): { items: ScoreItem[]; vllm: boolean } {
 }
 
 export default async function scoreRoutes(app: FastifyInstance, ctx: RouteContext): Promise<void> {
-  for (const url of ['/score', '/v1/score']) {
+  for (const [url, docs] of Object.entries(DOCS)) {
     app.post<{ Body: ScoreBody }>(url, {
-      schema: { body: scoreBodySchema, response: { 200: scoreResponseSchema, ...scoringErrorResponses } },
+      schema: { ...documentedBody(docs, scoreBodySchema), response: { 200: scoreResponseSchema, ...scoringErrorResponses } },
     }, async (request, reply) => {
       const { items, vllm } = bodyPairs(request.body);
       const field = vllm ? (request.body.text_2 !== undefined ? 'text_2' : 'documents') : 'items';

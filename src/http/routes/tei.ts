@@ -10,7 +10,8 @@ import { InvalidRequestError, ServiceError } from '../../errors.ts';
 import type { ExtractionMode } from '../../extract/fences.ts';
 import { rankIndices } from '../../shape/rank.ts';
 import { sigmoid } from '../../shape/shaping.ts';
-import { extractionSchema, promptUsageSchema, scoringErrorResponses } from '../schemas.ts';
+import { documentedBody, timingHeaders } from '../openapi.ts';
+import { extractionSchema, promptUsageSchema, scoringErrorResponses, TOO_MANY_ITEMS } from '../schemas.ts';
 import { checkClientBatch, clientSignal, setTimingHeaders, type RouteContext } from '../context.ts';
 import { checkPairTruncation, vllmId, vllmPassiveFields, type VllmPassive } from '../vllm-pairs.ts';
 
@@ -29,9 +30,10 @@ interface RerankBody extends VllmPassive {
 const rerankBodySchema = {
   type: 'object',
   required: ['query'],
+  description: 'Exactly one of texts (TEI) or documents (vLLM, Jina, Cohere). Unknown fields are ignored, as TEI does.',
   properties: {
     query: { type: 'string', description: 'The question.' },
-    texts: { type: 'array', minItems: 1, items: { type: 'string' }, description: 'TEI: candidate responses; the code is extracted from each.' },
+    texts: { type: 'array', minItems: 1, items: { type: 'string' }, description: 'TEI: candidate responses, at most MAX_CLIENT_BATCH (422 above); the code is extracted from each.' },
     documents: { type: 'array', minItems: 1, items: { type: 'string' }, description: "vLLM, Jina, Cohere: candidate responses, as texts; answered in vLLM's rerank shape." },
     top_n: { type: 'integer', description: 'With documents: the best top_n only; 0, negative or absent for all, as vLLM.' },
     ...vllmPassiveFields,
@@ -48,7 +50,7 @@ const teiRerankResponseSchema = {
   items: {
     type: 'object',
     required: ['index', 'score'],
-    properties: { index: { type: 'integer' }, score: { type: 'number' }, text: { type: 'string' } },
+    properties: { index: { type: 'integer' }, score: { type: 'number' }, text: { type: 'string', description: 'Present with return_text.' } },
   },
 } as const;
 
@@ -61,20 +63,54 @@ const vllmRerankResponseSchema = {
     usage: promptUsageSchema,
     results: {
       type: 'array',
+      description: 'Best first.',
       items: {
         type: 'object',
         required: ['index', 'document', 'relevance_score'],
         properties: {
           index: { type: 'integer' },
           document: { type: 'object', required: ['text'], properties: { text: { type: 'string' } } },
-          relevance_score: { type: 'number' },
+          relevance_score: { type: 'number', description: "The reward, as /v1/score's reward for the pair." },
         },
       },
     },
   },
 } as const;
 
-const rerankResponseSchema = { anyOf: [teiRerankResponseSchema, vllmRerankResponseSchema] } as const;
+const rerankResponseSchema = {
+  anyOf: [teiRerankResponseSchema, vllmRerankResponseSchema],
+  description: 'One entry per text, sorted by score, highest first.',
+  headers: timingHeaders,
+} as const;
+
+const candidatesExample = ['```python\ndef add(a, b):\n    return a - b\n```', '```python\ndef add(a, b):\n    return a + b\n```'];
+const vllmDocs = { summary: "Same handler as /rerank (the example is vLLM's shape).", example: { query: 'Add two numbers.', documents: candidatesExample, top_n: 1 } };
+
+/** The three paths of one handler, each with an example of one shape. */
+const DOCS = {
+  '/rerank': {
+    operationId: 'rerank',
+    summary: "text-embeddings-inference's rerank: the query is the question, each text a candidate response.",
+    description: [
+      'Each text is scored as /v1/score scores a response (the code is extracted with `extraction`,',
+      'single_block by default; send `"extraction": "none"` for bare code). The score is the sigmoid of the',
+      "reward model's logit, or with raw_scores the reward itself (softplus of the logit). Invalid code (no",
+      'block, several blocks, empty, syntax error) scores exactly 0 either way, below every valid candidate,',
+      "and so ranks last. Sorted by score, highest first, ties in input order. Called with vLLM's (Jina's,",
+      "Cohere's) `documents` instead of `texts`, it answers in vLLM's rerank shape, whose relevance_score is",
+      'the reward (softplus of the logit, 0 for invalid code), best first, the best top_n when top_n > 0.',
+    ].join('\n'),
+    example: { query: 'Add two numbers.', texts: candidatesExample, raw_scores: false },
+  },
+  '/v1/rerank': { operationId: 'rerankV1', ...vllmDocs },
+  '/v2/rerank': { operationId: 'rerankV2', ...vllmDocs },
+} as const;
+
+/** 422 here also covers truncate: false with a prompt over MAX_LENGTH. */
+const TOO_MANY_OR_TOO_LONG = {
+  ...TOO_MANY_ITEMS,
+  description: 'More items than MAX_CLIENT_BATCH (too_many_items), or a prompt longer than MAX_LENGTH with truncate false (unprocessable).',
+} as const;
 
 /** The candidates and the field they came in: exactly one of TEI's texts or vLLM's documents. */
 function candidates(body: RerankBody): { field: 'texts' | 'documents'; list: string[] } {
@@ -89,8 +125,8 @@ function candidates(body: RerankBody): { field: 'texts' | 'documents'; list: str
 }
 
 export default async function teiRoutes(app: FastifyInstance, ctx: RouteContext): Promise<void> {
-  for (const url of ['/rerank', '/v1/rerank', '/v2/rerank']) app.post<{ Body: RerankBody }>(url, {
-    schema: { body: rerankBodySchema, response: { 200: rerankResponseSchema, ...scoringErrorResponses } },
+  for (const [url, docs] of Object.entries(DOCS)) app.post<{ Body: RerankBody }>(url, {
+    schema: { ...documentedBody(docs, rerankBodySchema), response: { 200: rerankResponseSchema, ...scoringErrorResponses, 422: TOO_MANY_OR_TOO_LONG } },
   }, async (request, reply) => {
     const { query, raw_scores, truncate, return_text, extraction } = request.body;
     const { field, list: texts } = candidates(request.body);

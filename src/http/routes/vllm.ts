@@ -6,7 +6,6 @@
 //   SGLang: {"model", "text": str | [str]}                                          → [{"embedding": [score]}]
 // POST /v1/embeddings, OpenAI's shape as SGLang serves a reward model through it (veRL's SGLang
 // path): {"model", "input": str | [str]} → {"data": [{"embedding": [score]}]}, the same raw logit.
-import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { InvalidRequestError } from '../../errors.ts';
 import { sigmoid } from '../../shape/shaping.ts';
@@ -14,12 +13,14 @@ import { renderMessages, type ChatMessage } from '../../prompt/messages.ts';
 import { ChatTemplate } from '../../prompt/python-jinja.ts';
 import { PromptEncoder, truncateIds, type Prompt } from '../../prompt/prompt.ts';
 import type { RawOutcome } from '../../scorer.ts';
-import { errorSchema, scoringErrorResponses } from '../schemas.ts';
+import { documentedBody, timingHeaders, VERSION } from '../openapi.ts';
+import { BODY_TOO_LARGE, INVALID_REQUEST, scoringErrorResponses, UNAUTHORIZED } from '../schemas.ts';
 import { checkClientBatch, clientSignal, setTimingHeaders, type RouteContext } from '../context.ts';
 import { vllmList } from '../vllm-pairs.ts';
 import {
-  classifyBodySchema, classifyResponseSchema, detokenizeBodySchema, detokenizeResponseSchema, embeddingsBodySchema, embeddingsResponseSchema,
-  modelsResponseSchema, poolingBodySchema, poolingResponseSchema, tokenizeBodySchema, tokenizeResponseSchema, versionResponseSchema, type ClassifyBody,
+  classifyBodySchema, classifyDocs, classifyResponseSchema, detokenizeBodySchema, detokenizeDocs, detokenizeResponseSchema, embeddingsBodySchema,
+  embeddingsDocs, embeddingsResponseSchema, modelsResponseSchema, poolingBodySchema, poolingDocs, poolingResponseSchema, tokenizeBodySchema, tokenizeDocs,
+  tokenizeResponseSchema, versionResponseSchema, type ClassifyBody,
 } from '../vllm-schemas.ts';
 
 /** The texts of the request and the field they came in, with the empty-text and both/neither checks. */
@@ -50,9 +51,6 @@ function keepLastOf(k: number | null | undefined, maxLength: number): number | u
   }
   return k;
 }
-
-/** The service's version, from package.json (two levels above both src/http/routes and dist/http/routes). */
-const VERSION: string = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')).version;
 
 /** What the scoring and tokenizer routes share: the model's label, tokenizer and template, and the vLLM form's scoring. */
 interface VllmModel {
@@ -117,17 +115,25 @@ function vllmModel(ctx: RouteContext): VllmModel {
 function modelRoutes(app: FastifyInstance, ctx: RouteContext): void {
   const started = Math.floor(Date.now() / 1000);
   // What vLLM-compatible clients read first: the served model's name and its context length.
-  app.get('/v1/models', { schema: { response: { 200: modelsResponseSchema, 401: errorSchema } } }, async () => ({
+  app.get('/v1/models', {
+    schema: {
+      operationId: 'models',
+      summary: "vLLM's model list: the one served model, with its name and MAX_LENGTH as max_model_len.",
+      response: { 200: modelsResponseSchema, 401: UNAUTHORIZED },
+    },
+  }, async () => ({
     object: 'list',
     data: [{ id: ctx.modelName, object: 'model', created: started, owned_by: 'code-reward-service', root: ctx.modelName, parent: null, max_model_len: ctx.config.MAX_LENGTH }],
   }));
-  app.get('/version', { schema: { response: { 200: versionResponseSchema, 401: errorSchema } } }, async () => ({ version: VERSION }));
+  app.get('/version', {
+    schema: { operationId: 'version', summary: "The service's version, as vLLM's /version.", response: { 200: versionResponseSchema, 401: UNAUTHORIZED } },
+  }, async () => ({ version: VERSION }));
 }
 
 /** POST /classify and /v1/classify, in vLLM's and SGLang's forms. */
 function classifyRoutes(app: FastifyInstance, ctx: RouteContext, { label, scoreVllm }: VllmModel): void {
-  for (const url of ['/classify', '/v1/classify']) app.post<{ Body: ClassifyBody }>(url, {
-    schema: { body: classifyBodySchema, response: { 200: classifyResponseSchema, ...scoringErrorResponses } },
+  for (const [url, docs] of Object.entries(classifyDocs)) app.post<{ Body: ClassifyBody }>(url, {
+    schema: { ...documentedBody(docs, classifyBodySchema), response: { 200: classifyResponseSchema, ...scoringErrorResponses } },
   }, async (request, reply) => {
     const body = request.body;
     const signal = clientSignal(request, reply);
@@ -152,7 +158,7 @@ function classifyRoutes(app: FastifyInstance, ctx: RouteContext, { label, scoreV
 /** POST /tokenize and /detokenize, with the model's own tokenizer and template. */
 function tokenizerRoutes(app: FastifyInstance, ctx: RouteContext, { tokenizer, template }: VllmModel): void {
   app.post<{ Body: { prompt?: string; messages?: ChatMessage[]; add_special_tokens?: boolean; add_generation_prompt: boolean; return_token_strs?: boolean | null } }>('/tokenize', {
-    schema: { body: tokenizeBodySchema, response: { 200: tokenizeResponseSchema, 400: errorSchema, 401: errorSchema, 413: errorSchema } },
+    schema: { ...documentedBody(tokenizeDocs, tokenizeBodySchema), response: { 200: tokenizeResponseSchema, 400: INVALID_REQUEST, 401: UNAUTHORIZED, 413: BODY_TOO_LARGE } },
   }, async (request) => {
     const body = request.body;
     if ((body.prompt === undefined) === (body.messages === undefined)) throw new InvalidRequestError('body: exactly one of prompt or messages is required');
@@ -163,7 +169,7 @@ function tokenizerRoutes(app: FastifyInstance, ctx: RouteContext, { tokenizer, t
   });
 
   app.post<{ Body: { model?: string; tokens: number[] } }>('/detokenize', {
-    schema: { body: detokenizeBodySchema, response: { 200: detokenizeResponseSchema, 400: errorSchema, 401: errorSchema, 413: errorSchema } },
+    schema: { ...documentedBody(detokenizeDocs, detokenizeBodySchema), response: { 200: detokenizeResponseSchema, 400: INVALID_REQUEST, 401: UNAUTHORIZED, 413: BODY_TOO_LARGE } },
   }, async (request) => {
     const { tokens } = request.body;
     const unknown = tokenizer().tokenStrings(tokens).findIndex((t) => t === undefined);
@@ -177,7 +183,10 @@ function poolingRoutes(app: FastifyInstance, ctx: RouteContext, { scoreVllm }: V
   // vLLM's /pooling: the same inputs as /classify's vLLM form; a sequence classifier pools with its
   // classify task, so each entry's data is /classify's probs.
   app.post<{ Body: ClassifyBody & { task?: string | null } }>('/pooling', {
-    schema: { body: poolingBodySchema, response: { 200: poolingResponseSchema, ...scoringErrorResponses } },
+    schema: {
+      ...documentedBody(poolingDocs, poolingBodySchema),
+      response: { 200: { ...poolingResponseSchema, description: 'One entry per input, in order.', headers: timingHeaders }, ...scoringErrorResponses },
+    },
   }, async (request, reply) => {
     const body = request.body;
     if (body.text !== undefined) throw new InvalidRequestError('body/text: /pooling takes input or messages, as vLLM');
@@ -189,7 +198,7 @@ function poolingRoutes(app: FastifyInstance, ctx: RouteContext, { scoreVllm }: V
   });
 
   app.post<{ Body: { model?: string; input: string | string[] } }>('/v1/embeddings', {
-    schema: { body: embeddingsBodySchema, response: { 200: embeddingsResponseSchema, ...scoringErrorResponses } },
+    schema: { ...documentedBody(embeddingsDocs, embeddingsBodySchema), response: { 200: embeddingsResponseSchema, ...scoringErrorResponses } },
   }, async (request, reply) => {
     const { list } = requestTexts({ input: request.body.input });
     checkClientBatch(ctx.config, 'input', list.length);
