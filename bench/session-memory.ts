@@ -46,9 +46,7 @@ function resident(): { anonymous: number; fileBacked: number; peak: number } {
 }
 
 async function create(v: Variant): Promise<ort.InferenceSession> {
-  const options = sessionOptions(0, 'cpu', { externalDataDir: dir });
-  // The service's options, prepacking set as the variant asks.
-  (options.extra as { session: Record<string, string> }).session.disable_prepacking = v.prepack ? '0' : '1';
+  const options = sessionOptions(0, 'cpu', { externalDataDir: dir, prepack: v.prepack });
   return v.joined
     ? ort.InferenceSession.create(singleSessionModel(readFileSync(join(dir, 'model.onnx')), readFileSync(join(dir, 'model-past.onnx'))), options)
     : ort.InferenceSession.create(join(dir, 'model.onnx'), options);

@@ -450,7 +450,7 @@ def onnx_session(ort, path: Path, dtype_name: str):
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     # As the service's sessions: weights read from the mapped model.onnx.data, not copied into packed
     # buffers (which held the weights twice while the session was made).
-    options.add_session_config_entry("session.disable_prepacking", "1")
+    options.add_session_config_entry("session.disable_prepacking", "1")  # PREPACK_WEIGHTS=off, the service default
     if dtype_name == "float32":
         return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
     if hasattr(ort, "preload_dlls"):

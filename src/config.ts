@@ -37,6 +37,7 @@ export const SPECS = {
   MAX_CLIENT_BATCH: { kind: 'int', default: 16384, min: 1, help: "Items allowed in one request (422 above); a waiting request's token ids take up to MAX_CLIENT_BATCH x MAX_LENGTH x 4 bytes." },
   BODY_LIMIT: { kind: 'int', default: 32 * MiB, min: 1024, help: 'Request body limit in bytes (413 above).' },
   INTRA_OP_THREADS: { kind: 'int', default: 0, min: 0, help: 'ONNX Runtime intra-op threads; 0 lets ONNX Runtime choose (all cores).' },
+  PREPACK_WEIGHTS: { kind: 'enum', default: 'off', values: ['off', 'on'], help: "on: ONNX Runtime copies the matrix weights into its packed layout at start-up, for faster products at the cost of a second copy of them in memory (two while the session is made); off: it reads them from the mapped model file." },
   PREP_THREADS: { kind: 'int', default: DEFAULT_PREP_THREADS, shown: 'cores − 1, 1 to 4', min: 0, max: 64, help: 'Threads that extract, check syntax and tokenize, each with its own tokenizer (~100 MiB); 0 does that work on the event loop. Default: cores - 1, from 1 to 4.' },
   MODEL_NICE: { kind: 'int', default: 10, min: 0, max: 19, help: "Linux nice value of the model's threads: where the cores are shared, the event loop (HTTP, /health) runs first and the model takes the rest; 0 runs them at equal priority." },
   SHUTDOWN_TIMEOUT_MS: { kind: 'int', default: 30000, min: 0, help: 'On SIGTERM, how long queued work may take to finish before exit.' },

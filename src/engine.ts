@@ -68,6 +68,7 @@ export async function startModel(config: Config, modelDir: ModelDir, log: LogSin
     onnxPath: modelDir.onnxPath,
     provider: config.EXECUTION_PROVIDER,
     intraOpThreads: config.INTRA_OP_THREADS,
+    prepack: config.PREPACK_WEIGHTS === 'on',
     nice: config.MODEL_NICE,
     name: modelDir.name,
     dtype: modelDir.dtype,

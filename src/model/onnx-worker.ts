@@ -15,6 +15,8 @@ export interface WorkerInit {
   onnxPath: string;
   provider: ExecutionProvider;
   intraOpThreads: number;
+  /** PREPACK_WEIGHTS: ONNX Runtime's packed copies of the weights (faster, a second copy in memory). */
+  prepack?: boolean;
   /** Linux nice value for this thread and the ONNX Runtime threads it starts (0: leave as is). */
   nice?: number;
   /** model-past.onnx, loaded with model.onnx into one session (single-session.ts) when prefix sharing is on. */
@@ -41,8 +43,8 @@ async function createSession(): Promise<{ session: ort.InferenceSession; provide
   // With prefix sharing, both graphs go into one session so that the weights are held once.
   const both = init.pastOnnxPath ? singleSessionModel(readFileSync(init.onnxPath), readFileSync(init.pastOnnxPath)) : undefined;
   const create = (provider: string) => (both
-    ? ort.InferenceSession.create(both, sessionOptions(init.intraOpThreads, provider, { externalDataDir: dirname(init.onnxPath) }))
-    : ort.InferenceSession.create(init.onnxPath, sessionOptions(init.intraOpThreads, provider)));
+    ? ort.InferenceSession.create(both, sessionOptions(init.intraOpThreads, provider, { externalDataDir: dirname(init.onnxPath), prepack: init.prepack }))
+    : ort.InferenceSession.create(init.onnxPath, sessionOptions(init.intraOpThreads, provider, { prepack: init.prepack })));
   if (init.provider === 'cpu') return { session: await create('cpu'), provider: 'cpu' };
   const unavailable = init.provider === 'auto' ? cudaUnavailableReason() : undefined;
   if (unavailable) return { session: await create('cpu'), provider: 'cpu', cpuReason: { message: unavailable, cudaFailed: false } };
