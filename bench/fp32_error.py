@@ -27,7 +27,7 @@ def logit_scale(model) -> float:
     """||score ⊙ final norm weight||₂: the logit's standard deviation over hidden states of unit RMS
     (what the final RMSNorm hands the head), so the scale every rounding error of the logit is read against."""
     backbone = getattr(model, model.base_model_prefix)
-    return float((model.score.weight[0].double() * backbone.norm.weight.double()).norm())
+    return float((model.score.weight[0].detach().double() * backbone.norm.weight.detach().double()).norm())
 
 
 def main() -> None:

@@ -269,9 +269,14 @@ def store_linears_transposed(torch, model) -> None:
     for layer in model.modules():
         if type(layer) is not torch.nn.Linear:
             continue
-        transposed = torch.nn.Parameter(layer.weight.detach().t().contiguous(), requires_grad=False)
-        del layer.weight
-        layer.weight_t = transposed
+        weight = layer.weight.detach()
+        transposed = weight.t().contiguous()
+        # Into the weight's own bytes: a loaded weight can be a view of a larger buffer, which freeing
+        # the weight would not give back.
+        in_place = weight.view(weight.shape[1], weight.shape[0]) if weight.is_contiguous() else transposed
+        in_place.copy_(transposed)
+        del transposed, layer.weight
+        layer.weight_t = torch.nn.Parameter(in_place, requires_grad=False)
         layer.forward = (lambda lin: lambda x: torch.matmul(x, lin.weight_t) + lin.bias if lin.bias is not None
                          else torch.matmul(x, lin.weight_t))(layer)
 
