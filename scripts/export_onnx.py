@@ -41,6 +41,7 @@ import math
 import shutil
 import sys
 import tempfile
+import weakref
 from pathlib import Path
 
 import fused_attention
@@ -270,7 +271,7 @@ def store_linears_transposed(torch, model) -> None:
         if type(layer) is not torch.nn.Linear:
             continue
         weight = layer.weight.detach()
-        transposed = weight.t().contiguous()
+        transposed = torch.empty((weight.shape[1], weight.shape[0]), dtype=weight.dtype, device=weight.device).copy_(weight.t())
         # Into the weight's own bytes: a loaded weight can be a view of a larger buffer, which freeing
         # the weight would not give back.
         in_place = weight.view(weight.shape[1], weight.shape[0]) if weight.is_contiguous() else transposed
@@ -530,6 +531,7 @@ def main(argv: list[str] | None = None) -> int:
         diffs = [past_graph.group_diffs(run, past_shape.empty_torch(torch, export_dtype, device), prefix, *pad_right(suffixes, pad_token_id), want)
                  for (prefix, suffixes), want in zip(groups, past_reference)]
         print(f"torch past module vs Hugging Face with past_key_values: max |diff| {max(d['logits'] for d in diffs):.3g}", flush=True)
+        del run  # it holds the past module, and so the model, which must go before ONNX Runtime loads the graph
 
     # Two rows of 8 tokens: a shape no check batch has, so a size frozen by the trace shows up there.
     example = tuple(torch.tensor(t, device=device) for t in pad_right([rows[0][:8], rows[1][:5]], pad_token_id))
@@ -553,8 +555,12 @@ def main(argv: list[str] | None = None) -> int:
                       past_graph.io_names(past_shape.layers)[0], shared=placed)
             del past_module
     # The reference logits are taken: the torch model goes before ONNX Runtime loads the graph.
+    model_ref = weakref.ref(model)
     del module, model, head
     gc.collect()
+    if model_ref() is not None:
+        print("warning: the torch model is still referenced, so its weights stay in memory next to ONNX Runtime's "
+              "(a bug of the export)", flush=True)
     if device == "cuda":
         torch.cuda.empty_cache()
     onnx_files = [f.name for f in (out / "model.onnx", out / EXTERNAL_DATA_FILE, past_file, past_data) if f.exists()]
