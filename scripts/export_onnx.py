@@ -258,7 +258,7 @@ def score_head(torch, model, pad_token_id: int):
 def logit_scale(torch, head) -> float:
     """||score weight * final norm weight||: the logit's standard deviation over hidden states of unit RMS,
     which is what the final RMSNorm hands the head, and so the scale fp32 rounding errors of the logit grow with."""
-    return float((head.score.weight[0].double() * head.norm_weight.double()).norm())
+    return float((head.score.weight[0].detach().double() * head.norm_weight.detach().double()).norm())
 
 
 def store_linears_transposed(torch, model) -> None:
