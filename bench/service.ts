@@ -335,7 +335,24 @@ function table(rows: PhaseResult[], raws: RawResult[]): string {
   return [fmtRow(head), '|' + widths.map((w, k) => (k === 0 ? ':' : '') + '-'.repeat(w + 1) + (k === 0 ? '' : ':')).join('|') + '|', ...lines.map(fmtRow)].join('\n');
 }
 
-async function main(): Promise<void> {
+/** What every phase uses: the model, the configuration and the items, encoded as the service encodes them. */
+interface BenchSetup {
+  preset: 'bench' | 'tiny';
+  modelPath: string;
+  md: ReturnType<typeof loadModelDir>;
+  /** Names the result files: the preset, or the served model's name made safe for a file name. */
+  label: string;
+  config: Config;
+  loadStart: number;
+  corpus: ReturnType<typeof buildCorpus>;
+  prompts: Encoded[];
+  lengths: number[];
+  outDir: string;
+  resultsDir: string;
+  profileDir: string;
+}
+
+function setUp(): BenchSetup {
   const preset = args.preset as 'bench' | 'tiny';
   const modelPath = args['model-dir'] ?? `${REPO}models/${preset}-random-qwen3-rm`;
   const outDir = `${REPO}bench/out`;
@@ -347,7 +364,6 @@ async function main(): Promise<void> {
   say(`model: ${args['model-dir'] ? '' : `${preset} preset at `}${modelPath}`);
   if (!args['model-dir'] && ensureModel(modelPath, preset).built) say('  built it');
   const md = loadModelDir(modelPath);
-  /** Names the result files: the preset, or the served model's name made safe for a file name. */
   const label = args['model-dir'] ? md.name.replace(/[^\w.-]+/g, '_') : preset;
   const config = loadConfig(process.env);
   say(`  model.onnx ${f(md.onnxBytes / MiB, 0)} MiB; MAX_BATCH_TOKENS ${config.MAX_BATCH_TOKENS || 'by provider'}, MAX_BATCH_ITEMS ${config.MAX_BATCH_ITEMS}, MAX_PADDING_SHARE ${config.MAX_PADDING_SHARE}, `
@@ -358,14 +374,39 @@ async function main(): Promise<void> {
   const lengths = prompts.map((p) => p.ids.length);
   say(`items: ${corpus.items.length} of ${corpus.candidates} top-level functions in ${corpus.stdlib} (seed ${seed}); `
     + `prompt tokens p50 ${percentile(lengths, 0.5)}, p90 ${percentile(lengths, 0.9)}, max ${Math.max(...lengths)}, total ${sum(lengths)}`);
+  return { preset, modelPath, md, label, config, loadStart, corpus, prompts, lengths, outDir, resultsDir, profileDir: `${outDir}/profile-${Date.now()}` };
+}
 
-  const profileDir = `${outDir}/profile-${Date.now()}`;
-  const nodeArgs = args['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [];
+interface Round { rawItemsPerS: number; serviceItemsPerS: number; ratio: number; rawCpuMsPerItem: number; serviceCpuMsPerItem: number; loadavg1m: number[] }
+
+/** Everything measured with the service running, and the bare loop's runs around it. */
+interface ServiceRun {
+  provider: string;
+  logPath: string;
+  /** The bare loop at the service's budgets, before and after the service's phases. */
+  raws: RawResult[];
+  /** Logits of raw #1 by item index: the scores every phase is checked against. */
+  reference: Map<number, number>;
+  /** The configuration with the budgets the service chose for its provider. */
+  rawConfig: Config;
+  phases: PhaseResult[];
+  rawByBudget: RawResult[];
+  rawBest: RawResult | undefined;
+  rounds: Round[];
+  soak: SoakResult | undefined;
+  /** Start-up and warm-up, before the first phase restarts the high-water mark. */
+  preludePeakMiB: number;
+}
+
+const budgetConfig = (config: Config, budget: number): Config => ({ ...config, MAX_BATCH_TOKENS: budget, MAX_BATCH_ATTENTION: 0 });
+
+async function runService(setup: BenchSetup): Promise<ServiceRun> {
+  const { md, config, corpus, prompts, label } = setup;
+  const nodeArgs = args['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', setup.profileDir] : [];
   say(`service: starting on ${label}${nodeArgs.length ? ` with ${nodeArgs.join(' ')}` : ''}`);
   // Every phase sends the same items: with the result cache on, later phases would be answered from
   // it and never reach the model. The cache is measured on its own by bench/dedup.ts.
-  const service = await startService({ modelDir: modelPath, env: { ...process.env, RESULT_CACHE_ITEMS: '0' }, nodeArgs, logPath: `${outDir}/service.log` });
-  /** Start-up and warm-up, before the first phase restarts the high-water mark. */
+  const service = await startService({ modelDir: setup.modelPath, env: { ...process.env, RESULT_CACHE_ITEMS: '0' }, nodeArgs, logPath: `${setup.outDir}/service.log` });
   let preludePeakMiB = service.memory().hwm / MiB;
   say(`  ready (pid ${service.pid}, ${service.provider}), RSS at ready ${f(service.memory().rss / MiB, 0)} MiB, peak so far ${f(preludePeakMiB, 0)} MiB`);
 
@@ -379,10 +420,9 @@ async function main(): Promise<void> {
 
   const phases: PhaseResult[] = [];
   let soakResult: SoakResult | undefined;
-  const budgetConfig = (budget: number): Config => ({ ...config, MAX_BATCH_TOKENS: budget, MAX_BATCH_ATTENTION: 0 });
   const rawByBudget: RawResult[] = [];
   let rawBest: RawResult | undefined;
-  const rounds: { rawItemsPerS: number; serviceItemsPerS: number; ratio: number; rawCpuMsPerItem: number; serviceCpuMsPerItem: number; loadavg1m: number[] }[] = [];
+  const rounds: Round[] = [];
   try {
     if (!args['soak-only']) {
       // Unmeasured: JIT, allocator and connection set-up.
@@ -394,18 +434,9 @@ async function main(): Promise<void> {
       phases.push(await measurePhase(service, 'one_request', '1 request, all items', corpus.items, 0, reference, false));
       phases.push(await measurePhase(service, 'invalid', `${clientsLabel(SATURATED_CLIENTS)}, ${100 * INVALID_SHARE}% invalid`, corpus.withInvalid, SATURATED_CLIENTS, reference, false));
       // The service sits idle meanwhile.
-      for (const budget of budgets) rawByBudget.push(await rawPhase(`raw at ${budget} tokens`, md.onnxPath, prompts, budgetConfig(budget), service));
+      for (const budget of budgets) rawByBudget.push(await rawPhase(`raw at ${budget} tokens`, md.onnxPath, prompts, budgetConfig(config, budget), service));
       rawBest = rawByBudget.reduce<RawResult | undefined>((a, b) => (a === undefined || b.itemsPerS > a.itemsPerS ? b : a), undefined);
-      if (rawBest) {
-        const bestBudget = budgets[rawByBudget.indexOf(rawBest)];
-        for (let r = 1; r <= roundCount; r++) {
-          const raw = await rawPhase(`round ${r}/${roundCount}: raw at ${bestBudget} tokens`, md.onnxPath, prompts, budgetConfig(bestBudget), service);
-          // No /health probe here: its requests are load the bare loop does not carry.
-          const served = await measurePhase(service, 'round', `round ${r}/${roundCount}: ${clientsLabel(SATURATED_CLIENTS)}`, corpus.items, SATURATED_CLIENTS, reference, false);
-          rounds.push({ rawItemsPerS: raw.itemsPerS, serviceItemsPerS: served.itemsPerS, ratio: served.itemsPerS / raw.itemsPerS, rawCpuMsPerItem: 1000 * raw.cpuS / raw.items, serviceCpuMsPerItem: 1000 * served.cpuS / served.items, loadavg1m: [raw.loadavg1m, served.loadavg1m] });
-          say(`  round ${r}: service / raw ${f(served.itemsPerS / raw.itemsPerS, 2)}`);
-        }
-      }
+      if (rawBest) rounds.push(...await interleavedRounds(setup, service, budgets[rawByBudget.indexOf(rawBest)], reference));
     }
     if (soakMinutes > 0) soakResult = await soak(service, corpus.items, soakMinutes);
   } finally {
@@ -413,32 +444,64 @@ async function main(): Promise<void> {
     say(`service stopped (exit ${code}); log in ${service.logPath}`);
   }
   if (!args['soak-only']) raws.push(await rawPhase('raw #2', md.onnxPath, prompts, rawConfig, service));
-  let transformers: { versions: string; byBudget: { budget: number; itemsPerS: number; tokensPerS: number; maxAbsDiff: number }[] } | undefined;
-  if (!args['soak-only'] && args.python && budgets.length > 0) {
-    say(`transformers in-process (${args.python}): the same items at ${budgets.join(', ')} tokens`);
-    const hf = runTransformers(args.python, modelPath, budgets.map((budget) => ({ name: String(budget), prompts, budget: budgetConfig(budget) })), config.INTRA_OP_THREADS, config.MODEL_NICE);
-    transformers = {
-      versions: hf.versions,
-      byBudget: budgets.map((budget) => {
-        const run = hf.runs.get(String(budget))!;
-        const maxAbsDiff = Math.max(...prompts.map((p) => Math.abs(run.logits.get(p.index)! - reference.get(p.index)!)));
-        say(`  ${budget} tokens: ${f(run.itemsPerS, 2)} items/s, ${f(run.tokensPerS, 0)} tokens/s, max |logit - raw| ${maxAbsDiff.toExponential(1)}`);
-        return { budget, itemsPerS: run.itemsPerS, tokensPerS: run.tokensPerS, maxAbsDiff };
-      }),
-    };
-  }
-  const transformersBest = transformers?.byBudget.reduce((a, b) => (b.itemsPerS > a.itemsPerS ? b : a));
+  return { provider: service.provider, logPath: service.logPath, raws, reference, rawConfig, phases, rawByBudget, rawBest, rounds, soak: soakResult, preludePeakMiB };
+}
 
-  const sweep = (clients: number) => phases.find((p) => p.kind === 'sweep' && p.clients === clients);
-  const rawMean = raws.length > 0 ? sum(raws.map((r) => r.itemsPerS)) / raws.length : NaN;
-  const sat = sweep(SATURATED_CLIENTS);
-  const single = sweep(1);
-  const invalid = phases.find((p) => p.kind === 'invalid');
-  const modelMiB = md.onnxBytes / MiB;
-  const peakMiB = Math.max(preludePeakMiB, ...phases.map((p) => p.peakRssMiB), soakResult?.peakMiB ?? 0);
-  const validTokensInvalidRun = invalid ? sum(prompts.filter((p) => corpus.withInvalid[p.index].valid).map((p) => p.ids.length)) : NaN;
+/** --rounds R: the bare loop at its best budget, then the service at 64 clients, R times in turn. */
+async function interleavedRounds(setup: BenchSetup, service: ServiceHandle, bestBudget: number, reference: Map<number, number>): Promise<Round[]> {
+  const rounds: Round[] = [];
+  for (let r = 1; r <= roundCount; r++) {
+    const raw = await rawPhase(`round ${r}/${roundCount}: raw at ${bestBudget} tokens`, setup.md.onnxPath, setup.prompts, budgetConfig(setup.config, bestBudget), service);
+    // No /health probe here: its requests are load the bare loop does not carry.
+    const served = await measurePhase(service, 'round', `round ${r}/${roundCount}: ${clientsLabel(SATURATED_CLIENTS)}`, setup.corpus.items, SATURATED_CLIENTS, reference, false);
+    rounds.push({ rawItemsPerS: raw.itemsPerS, serviceItemsPerS: served.itemsPerS, ratio: served.itemsPerS / raw.itemsPerS, rawCpuMsPerItem: 1000 * raw.cpuS / raw.items, serviceCpuMsPerItem: 1000 * served.cpuS / served.items, loadavg1m: [raw.loadavg1m, served.loadavg1m] });
+    say(`  round ${r}: service / raw ${f(served.itemsPerS / raw.itemsPerS, 2)}`);
+  }
+  return rounds;
+}
+
+interface TransformersRuns {
+  versions: string;
+  byBudget: { budget: number; itemsPerS: number; tokensPerS: number; maxAbsDiff: number }[];
+}
+
+/** --python: transformers in-process over the same items at each budget, its logits against raw #1's. */
+function runTransformersColumn(setup: BenchSetup, reference: Map<number, number>): TransformersRuns | undefined {
+  if (args['soak-only'] || !args.python || budgets.length === 0) return undefined;
+  const { prompts, config } = setup;
+  say(`transformers in-process (${args.python}): the same items at ${budgets.join(', ')} tokens`);
+  const hf = runTransformers(args.python, setup.modelPath, budgets.map((budget) => ({ name: String(budget), prompts, budget: budgetConfig(config, budget) })), config.INTRA_OP_THREADS, config.MODEL_NICE);
+  return {
+    versions: hf.versions,
+    byBudget: budgets.map((budget) => {
+      const run = hf.runs.get(String(budget))!;
+      const maxAbsDiff = Math.max(...prompts.map((p) => Math.abs(run.logits.get(p.index)! - reference.get(p.index)!)));
+      say(`  ${budget} tokens: ${f(run.itemsPerS, 2)} items/s, ${f(run.tokensPerS, 0)} tokens/s, max |logit - raw| ${maxAbsDiff.toExponential(1)}`);
+      return { budget, itemsPerS: run.itemsPerS, tokensPerS: run.tokensPerS, maxAbsDiff };
+    }),
+  };
+}
+
+/** The phases the ratios read. */
+function keyPhases(run: ServiceRun) {
+  const sweep = (clients: number) => run.phases.find((p) => p.kind === 'sweep' && p.clients === clients);
+  return {
+    sat: sweep(SATURATED_CLIENTS),
+    single: sweep(1),
+    invalid: run.phases.find((p) => p.kind === 'invalid'),
+    rawMean: run.raws.length > 0 ? sum(run.raws.map((r) => r.itemsPerS)) / run.raws.length : NaN,
+  };
+}
+
+function ratiosOf(setup: BenchSetup, run: ServiceRun, transformers: TransformersRuns | undefined) {
+  const { phases, raws, rounds, rawBest, rawByBudget } = run;
+  const { sat, single, invalid, rawMean } = keyPhases(run);
+  const transformersBest = transformers?.byBudget.reduce((a, b) => (b.itemsPerS > a.itemsPerS ? b : a));
+  const modelMiB = setup.md.onnxBytes / MiB;
+  const peakMiB = Math.max(run.preludePeakMiB, ...phases.map((p) => p.peakRssMiB), run.soak?.peakMiB ?? 0);
+  const validTokensInvalidRun = invalid ? sum(setup.prompts.filter((p) => setup.corpus.withInvalid[p.index].valid).map((p) => p.ids.length)) : NaN;
   const serviceRate = rounds.length > 0 ? median(rounds.map((r) => r.serviceItemsPerS)) : sat?.itemsPerS ?? NaN;
-  const ratios = {
+  return {
     serviceAt64OverRaw: sat ? sat.itemsPerS / rawMean : NaN,
     serviceAt64OverRawRange: sat ? raws.map((r) => sat.itemsPerS / r.itemsPerS) : [],
     /** The same ratio in items per CPU second: less sensitive to other load on a shared machine. */
@@ -463,12 +526,18 @@ async function main(): Promise<void> {
     /** Real tokens the model saw in the 30%-invalid phase minus those of its valid items: 0 means no broken item ran. */
     invalidTokensReachingModel: invalid ? invalid.metrics.realTokens - validTokensInvalidRun : NaN,
   };
+}
 
-  const results = {
+type Ratios = ReturnType<typeof ratiosOf>;
+
+function resultsOf(setup: BenchSetup, run: ServiceRun, transformers: TransformersRuns | undefined, ratios: Ratios) {
+  const { md, config, corpus, lengths } = setup;
+  const { rawConfig, raws, rawByBudget, phases, rounds } = run;
+  return {
     bench: 'service',
     date: new Date().toISOString(),
-    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryMiB: Math.round(totalmem() / MiB), node: process.version, loadavg1mStart: loadStart, loadavg1mEnd: loadavg()[0], loadavg1mMedian: median([...raws, ...rawByBudget, ...phases].map((p) => p.loadavg1m)) },
-    model: { name: md.name, preset: args['model-dir'] ? null : preset, onnxMiB: modelMiB },
+    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryMiB: Math.round(totalmem() / MiB), node: process.version, loadavg1mStart: setup.loadStart, loadavg1mEnd: loadavg()[0], loadavg1mMedian: median([...raws, ...rawByBudget, ...phases].map((p) => p.loadavg1m)) },
+    model: { name: md.name, preset: args['model-dir'] ? null : setup.preset, onnxMiB: ratios.modelFileMiB },
     config: {
       MAX_LENGTH: config.MAX_LENGTH, MAX_BATCH_TOKENS: rawConfig.MAX_BATCH_TOKENS, MAX_BATCH_ATTENTION: rawConfig.MAX_BATCH_ATTENTION, MAX_BATCH_ITEMS: config.MAX_BATCH_ITEMS, MAX_PADDING_SHARE: config.MAX_PADDING_SHARE, MAX_WAIT_MS: config.MAX_WAIT_MS,
       MAX_QUEUE_ITEMS: config.MAX_QUEUE_ITEMS, INTRA_OP_THREADS: config.INTRA_OP_THREADS, MODEL_NICE: config.MODEL_NICE, EXECUTION_PROVIDER: config.EXECUTION_PROVIDER, LOG_LEVEL: config.LOG_LEVEL,
@@ -479,37 +548,51 @@ async function main(): Promise<void> {
     transformers,
     rounds,
     phases,
-    preludePeakRssMiB: preludePeakMiB,
-    soak: soakResult,
+    preludePeakRssMiB: run.preludePeakMiB,
+    soak: run.soak,
     ratios,
     targets: TARGETS,
     met: {
       serviceOverRaw: ratios.serviceAt64OverRaw >= TARGETS.serviceOverRaw,
-      ...(rawBest && { serviceOverRawBest: ratios.serviceAt64OverRawBest >= TARGETS.serviceOverRawBest }),
-      ...(transformersBest && { serviceOverTransformers: ratios.serviceAt64OverTransformersBest >= TARGETS.serviceOverTransformers }),
+      ...(run.rawBest && { serviceOverRawBest: ratios.serviceAt64OverRawBest >= TARGETS.serviceOverRawBest }),
+      ...(transformers && { serviceOverTransformers: ratios.serviceAt64OverTransformersBest >= TARGETS.serviceOverTransformers }),
       batchingGain: ratios.batchingGain64Over1 >= TARGETS.batchingGain,
       healthP99: ratios.healthP99MsAt64 < TARGETS.healthP99Ms,
       peakRss: ratios.peakRssOverModelMiB <= TARGETS.rssOverModelMiB,
       scores: phases.every((p) => p.scores.overTolerance === 0 && p.scores.wrongVerdicts === 0 && p.scores.missing === 0),
-      ...(soakResult && { soakFlat: soakResult.afterWarmUp.spread <= TARGETS.soakSpread }),
+      ...(run.soak && { soakFlat: run.soak.afterWarmUp.spread <= TARGETS.soakSpread }),
     },
   };
+}
+
+type Results = ReturnType<typeof resultsOf>;
+
+/** bench/results/service-<label>.json and, with a client sweep, its .svg; returns the files' stem. */
+function writeResults(setup: BenchSetup, run: ServiceRun, results: Results): { stem: string; chart: boolean } {
+  const { phases } = run;
   if (args['cpu-prof']) {
-    writeFileSync(`${profileDir}/phases.json`, JSON.stringify(phases.map((p) => ({ name: p.name, items: p.items, windowUs: p.windowUs }))) + '\n');
-    say(`profiles in ${profileDir}: npx tsx bench/profile-summary.ts ${profileDir}`);
+    writeFileSync(`${setup.profileDir}/phases.json`, JSON.stringify(phases.map((p) => ({ name: p.name, items: p.items, windowUs: p.windowUs }))) + '\n');
+    say(`profiles in ${setup.profileDir}: npx tsx bench/profile-summary.ts ${setup.profileDir}`);
   }
-  const stem = `service-${args['soak-only'] ? 'soak-' : ''}${label}`;
-  writeFileSync(`${resultsDir}/${stem}.json`, JSON.stringify(results, null, 2) + '\n');
+  const stem = `service-${args['soak-only'] ? 'soak-' : ''}${setup.label}`;
+  writeFileSync(`${setup.resultsDir}/${stem}.json`, JSON.stringify(results, null, 2) + '\n');
   const curve = phases.filter((p) => p.kind === 'sweep');
   if (curve.length > 0) {
-    writeFileSync(`${resultsDir}/${stem}.svg`, throughputChart(
+    writeFileSync(`${setup.resultsDir}/${stem}.svg`, throughputChart(
       curve.map((p) => ({ clients: p.clients, itemsPerS: p.itemsPerS, p99Ms: p.latencyMs.p99 })),
-      rawMean,
-      `code-reward-service on ${label}, ${service.provider} (${cpus().length} cores)`,
-      `${corpus.items.length} stdlib functions, one item per request; raw = in-process ONNX Runtime over the same batches`,
+      keyPhases(run).rawMean,
+      `code-reward-service on ${setup.label}, ${run.provider} (${cpus().length} cores)`,
+      `${setup.corpus.items.length} stdlib functions, one item per request; raw = in-process ONNX Runtime over the same batches`,
     ));
   }
+  return { stem, chart: curve.length > 0 };
+}
 
+/** The phase table and one line per ratio, each with its target. */
+function printSummary(run: ServiceRun, transformers: TransformersRuns | undefined, results: Results): void {
+  const { phases, raws, rounds, rawBest } = run;
+  const { ratios, met } = results;
+  const { sat, single, invalid } = keyPhases(run);
   console.log('');
   if (phases.length > 0) console.log(table(phases, raws) + '\n');
   const mark = (ok: boolean) => (ok ? 'met' : 'MISSED');
@@ -517,33 +600,43 @@ async function main(): Promise<void> {
   const line = (what: string, text: string) => lines.push(`${what.padEnd(32)} ${text}`);
   if (sat) {
     line(`service @${SATURATED_CLIENTS} clients / raw`, `${f(ratios.serviceAt64OverRaw, 2)} (against raw #1, #2: ${ratios.serviceAt64OverRawRange.map((r) => f(r, 2)).join(', ')}; `
-      + `per CPU second: ${f(ratios.serviceAt64OverRawPerCpuS, 2)})  target ≥ ${TARGETS.serviceOverRaw}: ${mark(results.met.serviceOverRaw)}`);
+      + `per CPU second: ${f(ratios.serviceAt64OverRawPerCpuS, 2)})  target ≥ ${TARGETS.serviceOverRaw}: ${mark(met.serviceOverRaw)}`);
   }
   if (sat && rawBest) {
     const how = rounds.length > 0
       ? `median of ${rounds.length} interleaved rounds: ${rounds.map((r) => f(r.ratio, 2)).join(', ')}; load average ${rounds.map((r) => r.loadavg1m.map((l) => f(l)).join('/')).join(', ')}`
       : `raw best ${f(rawBest.itemsPerS, 2)} items/s`;
-    line(`service @${SATURATED_CLIENTS} / raw at best budget`, `${f(ratios.serviceAt64OverRawBest, 2)} (raw best at ${ratios.rawBestBudget} tokens; ${how})  target ≥ ${TARGETS.serviceOverRawBest}: ${mark(results.met.serviceOverRawBest!)}`);
+    line(`service @${SATURATED_CLIENTS} / raw at best budget`, `${f(ratios.serviceAt64OverRawBest, 2)} (raw best at ${ratios.rawBestBudget} tokens; ${how})  target ≥ ${TARGETS.serviceOverRawBest}: ${mark(met.serviceOverRawBest!)}`);
   }
-  if (sat && transformersBest) {
-    line(`service @${SATURATED_CLIENTS} / transformers`, `${f(ratios.serviceAt64OverTransformersBest, 2)} (transformers best at ${ratios.transformersBestBudget} tokens, ${f(transformersBest.itemsPerS, 2)} items/s; max |logit - raw| ${Math.max(...transformers!.byBudget.map((b) => b.maxAbsDiff)).toExponential(1)})  target ≥ ${TARGETS.serviceOverTransformers}: ${mark(results.met.serviceOverTransformers!)}`);
+  const transformersBest = transformers?.byBudget.find((b) => b.budget === ratios.transformersBestBudget);
+  if (sat && transformers && transformersBest) {
+    line(`service @${SATURATED_CLIENTS} / transformers`, `${f(ratios.serviceAt64OverTransformersBest, 2)} (transformers best at ${ratios.transformersBestBudget} tokens, ${f(transformersBest.itemsPerS, 2)} items/s; max |logit - raw| ${Math.max(...transformers.byBudget.map((b) => b.maxAbsDiff)).toExponential(1)})  target ≥ ${TARGETS.serviceOverTransformers}: ${mark(met.serviceOverTransformers!)}`);
   }
-  if (sat && single) line(`batching gain, ${SATURATED_CLIENTS} vs 1 client`, `${f(ratios.batchingGain64Over1, 2)}×  target ≥ ${TARGETS.batchingGain}×: ${mark(results.met.batchingGain)}`);
-  if (sat?.health) line(`/health p99 @${SATURATED_CLIENTS} clients`, `${f(ratios.healthP99MsAt64)} ms  target < ${TARGETS.healthP99Ms} ms: ${mark(results.met.healthP99)}`);
+  if (sat && single) line(`batching gain, ${SATURATED_CLIENTS} vs 1 client`, `${f(ratios.batchingGain64Over1, 2)}×  target ≥ ${TARGETS.batchingGain}×: ${mark(met.batchingGain)}`);
+  if (sat?.health) line(`/health p99 @${SATURATED_CLIENTS} clients`, `${f(ratios.healthP99MsAt64)} ms  target < ${TARGETS.healthP99Ms} ms: ${mark(met.healthP99)}`);
   if (phases.some((p) => p.kind === 'one_request')) line('one request, all items / raw', f(ratios.oneRequestOverRaw, 2));
   if (invalid && sat) {
     line(`${100 * INVALID_SHARE}% invalid vs 0% @${SATURATED_CLIENTS}`, `${f(ratios.invalid30OverValidItemsPerS, 2)}× items/s; tokens of broken items that reached the model: ${ratios.invalidTokensReachingModel}`);
   }
-  line('peak RSS', `${f(peakMiB, 0)} MiB = model file ${f(modelMiB, 0)} MiB + ${f(ratios.peakRssOverModelMiB, 0)} MiB  target ≤ +${TARGETS.rssOverModelMiB}: ${mark(results.met.peakRss)}`);
-  if (soakResult) {
-    const a = soakResult.afterWarmUp;
-    line(`soak ${soakResult.minutes} min @${SATURATED_CLIENTS} clients`, `RSS after warm-up ${f(a.minMiB, 0)}..${f(a.maxMiB, 0)} MiB (±${f(100 * a.spread)}% of median, trend ${f(a.trendMiBPerMin)} MiB/min)  target ±${100 * TARGETS.soakSpread}%: ${mark(results.met.soakFlat!)}`);
+  line('peak RSS', `${f(ratios.peakRssMiB, 0)} MiB = model file ${f(ratios.modelFileMiB, 0)} MiB + ${f(ratios.peakRssOverModelMiB, 0)} MiB  target ≤ +${TARGETS.rssOverModelMiB}: ${mark(met.peakRss)}`);
+  if (run.soak) {
+    const a = run.soak.afterWarmUp;
+    line(`soak ${run.soak.minutes} min @${SATURATED_CLIENTS} clients`, `RSS after warm-up ${f(a.minMiB, 0)}..${f(a.maxMiB, 0)} MiB (±${f(100 * a.spread)}% of median, trend ${f(a.trendMiBPerMin)} MiB/min)  target ±${100 * TARGETS.soakSpread}%: ${mark(met.soakFlat!)}`);
   }
   if (phases.length > 0) {
-    line(`scores within ${SCORE_TOLERANCE} of raw`, `${results.met.scores ? 'yes' : 'NO'}, verdicts as CPython's (${sum(phases.map((p) => p.scores.compared))} scores compared)`);
+    line(`scores within ${SCORE_TOLERANCE} of raw`, `${met.scores ? 'yes' : 'NO'}, verdicts as CPython's (${sum(phases.map((p) => p.scores.compared))} scores compared)`);
   }
   console.log(lines.join('\n'));
-  say(`wrote ${resultsDir}/${stem}.json${curve.length > 0 ? ' and .svg' : ''}`);
+}
+
+async function main(): Promise<void> {
+  const setup = setUp();
+  const run = await runService(setup);
+  const transformers = runTransformersColumn(setup, run.reference);
+  const results = resultsOf(setup, run, transformers, ratiosOf(setup, run, transformers));
+  const { stem, chart } = writeResults(setup, run, results);
+  printSummary(run, transformers, results);
+  say(`wrote ${setup.resultsDir}/${stem}.json${chart ? ' and .svg' : ''}`);
 }
 
 main().catch((err) => {

@@ -13,7 +13,8 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
 import { sessionOptions } from '../src/model/session-options.ts';
-import { singleSessionModel, USE_PAST_INPUT } from '../src/model/single-session.ts';
+import { USE_PAST } from '../src/model/graph-names.ts';
+import { singleSessionModel } from '../src/model/single-session.ts';
 import { MiB } from './lib/stats.ts';
 
 const { values: args, positionals } = parseArgs({
@@ -59,7 +60,7 @@ function feeds(session: ort.InferenceSession, joined: boolean): Record<string, o
     attention_mask: new ort.Tensor('int64', new BigInt64Array(batch * seq).fill(1n), [batch, seq]),
   };
   if (!joined) return out;
-  out[USE_PAST_INPUT] = new ort.Tensor('bool', [false], []);
+  out[USE_PAST] = new ort.Tensor('bool', [false], []);
   for (const name of session.inputNames.filter((n) => n.startsWith('past_'))) out[name] = new ort.Tensor('float32', new Float32Array(0), [1, 8, 0, 128]);
   return out;
 }

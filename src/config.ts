@@ -36,16 +36,22 @@ export const SPECS = {
   ADMISSION_TIMEOUT_MS: { kind: 'int', default: 60000, min: 0, max: 600000, help: "How long a request may wait for room in the queue before a 503 with Retry-After (a request admitted in part is never refused); 0 refuses at once; must exceed MAX_WAIT_MS. Default: well within the 180 s timeout of OpenRLHF's client." },
   MAX_CLIENT_BATCH: { kind: 'int', default: 16384, min: 1, help: "Items allowed in one request (422 above); a waiting request's token ids take up to MAX_CLIENT_BATCH x MAX_LENGTH x 4 bytes." },
   BODY_LIMIT: { kind: 'int', default: 32 * MiB, min: 1024, help: 'Request body limit in bytes (413 above).' },
+  REQUEST_TIMEOUT_MS: { kind: 'int', default: 60000, min: 0, help: 'How long a client may take to send a whole request, headers and body, before a 408 closes its connection and frees what it sent: shorter frees stalled uploads sooner, longer serves slower links; the answer itself may take longer. 0: no limit.' },
+  CONNECTION_TIMEOUT_MS: { kind: 'int', default: 300000, min: 0, help: 'Silence on a connection, in either direction, after which it is closed: frees the sockets of clients that vanished without closing; must exceed ADMISSION_TIMEOUT_MS, and an answer slower than this is cut. Default: above the 180 s timeout of OpenRLHF\'s client. 0: never.' },
   INTRA_OP_THREADS: { kind: 'int', default: 0, min: 0, help: 'ONNX Runtime intra-op threads; 0 lets ONNX Runtime choose (all cores).' },
   PREPACK_WEIGHTS: { kind: 'enum', default: 'off', values: ['off', 'on'], help: "on: ONNX Runtime copies the matrix weights into its packed layout at start-up, for faster products at the cost of a second copy of them in memory (two while the session is made); off: it reads them from the mapped model file." },
   PREP_THREADS: { kind: 'int', default: DEFAULT_PREP_THREADS, shown: 'cores − 1, 1 to 4', min: 0, max: 64, help: 'Threads that extract, check syntax and tokenize, each with its own tokenizer (~100 MiB); 0 does that work on the event loop. Default: cores - 1, from 1 to 4.' },
   MODEL_NICE: { kind: 'int', default: 10, min: 0, max: 19, help: "Linux nice value of the model's threads: where the cores are shared, the event loop (HTTP, /health) runs first and the model takes the rest; 0 runs them at equal priority." },
+  PREP_SLICE_TIMEOUT_MS: { kind: 'int', default: 60000, min: 0, help: 'CPU time one slice of a request (32 items) may take on a prep thread; past it the thread is replaced and only that request fails (422). Lower frees a wedged thread sooner; too low refuses honest large items. 0: no limit.' },
+  INFERENCE_TIMEOUT_MS: { kind: 'int', default: 300000, min: 0, help: "Wall time one model batch may take; past it the model worker is replaced (its batch's items fail with 503, the queue keeps the rest). Lower recovers from a hung run sooner; too low fails slow honest batches (a CPU, a large MAX_BATCH_TOKENS). 0: no limit." },
+  UNHEALTHY_AFTER_MS: { kind: 'int', default: 60000, min: 0, help: '/health answers 503 once the model worker, or every prep thread, has been failing (failed starts, exits, deadlines, failed batches, with no success since) this long, so Kubernetes restarts the pod: lower restarts a broken pod sooner, higher rides out a passing fault.' },
   SHUTDOWN_TIMEOUT_MS: { kind: 'int', default: 30000, min: 0, help: 'On SIGTERM, how long queued work may take to finish before exit.' },
   RETRY_AFTER_S: { kind: 'int', default: 1, min: 0, max: 3600, help: 'Retry-After seconds sent with 503 overload answers.' },
   RESULT_CACHE_ITEMS: { kind: 'int', default: 65536, min: 0, help: 'Logits kept for token sequences scored before (client retries, programs sampled again), answered without the model; an entry is a hash and one float whatever the length. 0 turns the cache off; identical items in one batch still run once.' },
   PREFIX_MIN_TOKENS: { kind: 'int', default: 128, min: 0, help: 'Items waiting together (from one request or several) whose token ids share a prefix of at least this many tokens, such as a GRPO group\'s question, run that prefix once and each rest against its keys and values; needs model-past.onnx in MODEL_DIR. 0 turns prefix sharing off (and model-past.onnx is not loaded).' },
   PREFIX_CACHE_MB: { kind: 'int', default: 64, min: 0, max: 1048576, help: "MiB of shared prefixes' keys and values kept in the model worker, least recently used out first, so a group split across batches or requests computes its prefix once; a prefix larger than the cache is shared only within its batch. 0 turns prefix sharing off." },
-  API_KEY: { kind: 'string', default: '', shown: 'unset', help: 'When set, every route but /health, /ready and /metrics needs "Authorization: Bearer <key>".' },
+  API_KEY: { kind: 'string', default: '', shown: 'unset', help: 'When set, every route but /health, /ready, /metrics and the reference (/docs, /openapi.json, /openapi.yaml) needs "Authorization: Bearer <key>"; unset, anyone who reaches HOST can use every route.' },
+  CORS_ORIGINS: { kind: 'string', default: '', shown: 'none', help: 'Comma-separated origins (scheme://host:port) whose web pages may call the service, with CORS headers; a request from any other page (it carries Origin) is refused 403, which keeps pages from sending work through their visitors\' browsers. * allows every page. Trainers send no Origin.' },
   LOG_LEVEL: { kind: 'enum', default: 'info', values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], help: 'Log level; debug adds one line per answered request (method, url, status, ms).' },
 } as const satisfies Record<string, Spec>;
 
@@ -117,6 +123,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: readonly 
   const config = out as Config;
   if (config.ADMISSION_TIMEOUT_MS !== 0 && config.ADMISSION_TIMEOUT_MS <= config.MAX_WAIT_MS) {
     throw new ConfigError('ADMISSION_TIMEOUT_MS', `must be 0 or more than MAX_WAIT_MS (${config.MAX_WAIT_MS}): room frees only when a batch starts, which can take MAX_WAIT_MS`);
+  }
+  if (config.CONNECTION_TIMEOUT_MS !== 0 && config.CONNECTION_TIMEOUT_MS <= config.ADMISSION_TIMEOUT_MS) {
+    throw new ConfigError('CONNECTION_TIMEOUT_MS', `must be 0 or more than ADMISSION_TIMEOUT_MS (${config.ADMISSION_TIMEOUT_MS}): a request waiting for room sends nothing, and its connection would be closed under it`);
   }
   if (config.PREFIX_MIN_TOKENS !== 0 && config.PREFIX_MIN_TOKENS < MIN_SHARED_PREFIX) {
     throw new ConfigError('PREFIX_MIN_TOKENS', `must be 0 (off) or at least ${MIN_SHARED_PREFIX}, got ${config.PREFIX_MIN_TOKENS}: a shorter prefix saves less than the extra model run of its prefix pass costs`);

@@ -1,6 +1,6 @@
 // The data path without HTTP: prep threads, batch queue and scorer around a loaded model, built once
 // from the configuration. The service (app.ts) puts routes in front of it; the offline scoring CLI
-// (cli/score.ts) feeds it a JSONL file.
+// (cli/score-file.ts) feeds it a JSONL file.
 import { BatchQueue } from './batch/queue.ts';
 import { batchAttentionBudget, batchTokenBudget, prefixSharingWanted, type Config } from './config.ts';
 import { DedupingRewardModel } from './model/deduping-model.ts';
@@ -49,14 +49,15 @@ export async function createEngine(config: Config, modelDir: ModelDir, model: Re
     prefixMinTokens: sharing.active ? config.PREFIX_MIN_TOKENS : 0,
     cachedPrefix: (ids, length) => sharing.holds(ids, length),
   }, metrics);
-  // The tokenizer lives in the prep threads only, unless PREP_THREADS=0 puts it on the event loop;
-  // only then does this thread load transformers.js (~40 MiB).
+  // The tokenizer lives in the prep threads only, unless PREP_THREADS=0 puts it on the event loop:
+  // only then does this thread load prompt.ts.
   const preparer: Preparer = config.PREP_THREADS === 0
     ? new InlinePreparer(new (await import('./prompt/prompt.ts')).PromptEncoder(modelDir, config.MAX_LENGTH))
     : await PrepPool.create(
       { tokenizerPath: modelDir.tokenizerPath, tokenizerConfig: modelDir.tokenizerConfig, chatTemplate: modelDir.chatTemplate, maxLength: config.MAX_LENGTH },
       config.PREP_THREADS,
       log,
+      { sliceTimeoutMs: config.PREP_SLICE_TIMEOUT_MS },
     );
   const scorer = new Scorer(preparer, queue, metrics);
   return { metrics, queue, preparer, scorer, maxBatchTokens, maxBatchAttention };
@@ -73,6 +74,7 @@ export async function startModel(config: Config, modelDir: ModelDir, log: LogSin
     name: modelDir.name,
     dtype: modelDir.dtype,
     retryAfterS: config.RETRY_AFTER_S,
+    inferenceTimeoutMs: config.INFERENCE_TIMEOUT_MS,
     ...(prefixSharingWanted(config) && modelDir.pastOnnxPath && { pastOnnxPath: modelDir.pastOnnxPath, prefixCacheBytes: config.PREFIX_CACHE_MB * 1024 * 1024 }),
     log,
   });

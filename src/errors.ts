@@ -1,13 +1,17 @@
 // The closed set of errors the service answers with. Each has a stable code; one table maps codes to
 // HTTP statuses, and the error handler in src/http/errors.ts is the only place that writes them.
+// Localization's finer codes for bad input (src/localization/errors.ts) each answer as one of these.
 
 export const ERROR_STATUS = {
   invalid_request: 400,
   unauthorized: 401,
+  forbidden_origin: 403,
   not_found: 404,
   method_not_allowed: 405,
+  request_timeout: 408,
   body_too_large: 413,
   unsupported_media_type: 415,
+  headers_too_large: 431,
   too_many_items: 422,
   client_closed: 499,
   unprocessable: 422,

@@ -27,3 +27,14 @@ export function warnIfDemoModel(config: Pick<Config, 'MODEL_DIR'>, log: Pick<Log
   if (resolve(config.MODEL_DIR) !== DEFAULT_MODEL_DIR) return;
   log.warn('MODEL_DIR is the demo model (random weights): its scores are random, good for trying the API only; see README "Serve a real model"');
 }
+
+/** HOST values that only this machine reaches. */
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^(::ffff:)?127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+/** Without API_KEY, anyone who reaches a non-loopback HOST can score, tokenize and read /info: say so once. */
+export function warnIfOpen(config: Pick<Config, 'API_KEY' | 'HOST'>, log: Pick<LogSink, 'warn'>): void {
+  if (config.API_KEY !== '' || isLoopback(config.HOST)) return;
+  log.warn(`API_KEY is unset and HOST=${config.HOST} is reachable from other machines: anyone who reaches it can use every route; set API_KEY (see docs/operations.md, Security)`);
+}

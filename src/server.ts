@@ -5,7 +5,7 @@
 import { createServer } from 'node:net';
 import { setFlagsFromString } from 'node:v8';
 import { batchAttentionBudget, batchTokenBudget, ConfigError, describeOptions, loadConfig } from './config.ts';
-import { createLogger, warnIfDemoModel } from './log.ts';
+import { createLogger, warnIfDemoModel, warnIfOpen } from './log.ts';
 import { ModelDirError, loadModelDir } from './model/model-dir.ts';
 
 /** A listen failure as a ConfigError naming the variable to change. */
@@ -59,6 +59,7 @@ async function main(): Promise<void> {
   await checkAddress(config.HOST, config.PORT);
   const log = createLogger(config.LOG_LEVEL);
   warnIfDemoModel(config, log);
+  warnIfOpen(config, log);
 
   const { startModel } = await import('./engine.ts');
   const { buildApp } = await import('./app.ts');

@@ -3,7 +3,7 @@
 // it is .js and starts directly.
 import { Worker } from 'node:worker_threads';
 
-const TS_WORKER_BOOT = new URL('../src/model/ts-worker.mjs', import.meta.url);
+const TS_WORKER_BOOT = new URL('../src/ts-worker.mjs', import.meta.url);
 
 /** The worker module `name` (without extension) beside the module at `moduleUrl`, .ts or .js as that one is. */
 export function siblingWorkerUrl(moduleUrl: string, name: string): URL {

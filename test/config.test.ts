@@ -15,6 +15,8 @@ describe('config', () => {
     assert.equal(c.MAX_CLIENT_BATCH, 16384);
     assert.equal(c.ADMISSION_TIMEOUT_MS, 60000);
     assert.equal(c.BODY_LIMIT, 32 * 1024 * 1024);
+    assert.equal(c.REQUEST_TIMEOUT_MS, 60000);
+    assert.equal(c.CONNECTION_TIMEOUT_MS, 300000);
     assert.equal(c.EXECUTION_PROVIDER, 'auto');
     assert.equal(c.MODEL_DIR, DEFAULT_MODEL_DIR);
   });
@@ -58,6 +60,7 @@ describe('config', () => {
     [{}, ['--no-such-flag', '1'], '--no-such-flag', /unknown option/],
     [{ HOST: '' }, [], 'HOST', /empty/],
     [{ MAX_PADDING_SHARE: '1.5' }, [], 'MAX_PADDING_SHARE', /\[0, 1\]/],
+    [{ CONNECTION_TIMEOUT_MS: '60000' }, [], 'CONNECTION_TIMEOUT_MS', /more than ADMISSION_TIMEOUT_MS \(60000\)/],
     [{ MAX_PADDING_SHARE: 'lots' }, [], 'MAX_PADDING_SHARE', /must be a number/],
     [{ MODEL_NICE: '20' }, [], 'MODEL_NICE', /\[0, 19\]/],
   ];

@@ -61,6 +61,13 @@ describe('deploy/k8s', () => {
     assert.equal(env.EXECUTION_PROVIDER, 'cuda');
   });
 
+  it('Deployment: API_KEY comes from a secret that is required, not optional', () => {
+    const apiKey = container.env.find((e: Obj) => e.name === 'API_KEY');
+    assert.ok(apiKey?.valueFrom?.secretKeyRef, 'API_KEY from a secret');
+    assert.equal(apiKey.valueFrom.secretKeyRef.name, 'code-reward-service');
+    assert.notEqual(apiKey.valueFrom.secretKeyRef.optional, true, 'a pod without the key would serve every route to the cluster');
+  });
+
   it('Deployment: readiness on /ready, liveness and start-up on /health, on the container port, both documented', () => {
     const probes = { readinessProbe: '/ready', livenessProbe: '/health', startupProbe: '/health' } as const;
     for (const [probe, path] of Object.entries(probes)) {

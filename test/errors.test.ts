@@ -24,12 +24,15 @@ describe('error classes', () => {
       assert.equal(ERROR_STATUS[err.code], status);
       assert.match(err.message, message);
       assert.equal(err.retryAfterS, retry);
-      assert.deepEqual(toErrorBody(err), { status, body: { error: err.message, code }, retryAfterS: retry });
+      const { body } = toErrorBody(err);
+      if (status < 500 || code === 'overloaded' || code === 'shutting_down') assert.equal(body.error, err.message);
+      else assert.doesNotMatch(body.error, message, 'a 5xx body carries no exception text');
+      assert.deepEqual(toErrorBody(err), { status, body: { error: body.error, code }, retryAfterS: retry });
     });
   }
 
   it('an unknown error becomes a 500 that shows no internals', () => {
     const out = toErrorBody(new TypeError('secret stack detail at /src/x.ts:1'));
-    assert.deepEqual(out, { status: 500, body: { error: 'internal error', code: 'internal' } });
+    assert.deepEqual(out, { status: 500, body: { error: 'internal error; the service log has the cause', code: 'internal' } });
   });
 });

@@ -5,7 +5,7 @@ import {
   f1, LOCALIZATION_LIMITS, LocalizationInputError, scoreLocalization,
   type LevelWeights, type LocalizationBody, type LocalizationItem, type LocalizationResult,
 } from '../src/localization/index.ts';
-import { LOCALIZATION_ERROR_STATUS } from '../src/localization/errors.ts';
+import { LOCALIZATION_ERROR_CODES } from '../src/localization/errors.ts';
 
 const load = <T>(name: string): T =>
   JSON.parse(readFileSync(new URL(`fixtures/localization/${name}`, import.meta.url), 'utf8')) as T;
@@ -95,7 +95,7 @@ describe('scoreLocalization: bad input throws LocalizationInputError only', () =
 
   it('has a case for every error code', () => {
     const codes = new Set(all.map((c) => c.code));
-    assert.deepEqual([...codes].sort(), Object.keys(LOCALIZATION_ERROR_STATUS).sort());
+    assert.deepEqual([...codes].sort(), Object.keys(LOCALIZATION_ERROR_CODES).sort());
   });
 
   it('never lets a TypeError out for a body of the wrong shape', () => {

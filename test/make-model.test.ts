@@ -6,10 +6,11 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
+import { pastGraphNames } from '../src/model/graph-names.ts';
+import { ProtoWriter } from '../src/model/onnx-wire.ts';
 import { dimsFromConfig, weightShapes } from '../tools/make-model/config.ts';
 import { ensureModel, inspectModelDir, writeModel } from '../tools/make-model/model-dir.ts';
 import { onnxLogits, padRight } from '../tools/make-model/padded-batch.ts';
-import { ProtoWriter } from '../tools/make-model/protobuf.ts';
 import { parseSafetensorsHeader } from '../tools/make-model/safetensors.ts';
 
 const CLI = fileURLToPath(new URL('../tools/make-model/cli.ts', import.meta.url));
@@ -163,6 +164,8 @@ describe('make-model CLI, tiny preset', () => {
     assert.ok(statSync(join(dir, 'model-past.onnx')).size < 100_000);
     const past = await ort.InferenceSession.create(join(dir, 'model-past.onnx'));
     assert.deepEqual(past.outputNames, ['logits', 'present_key.0', 'present_value.0', 'present_key.1', 'present_value.1']);
+    // The names the service feeds and fetches (src/model/graph-names.ts), which scripts/past_graph.py shares.
+    assert.deepEqual({ inputs: past.inputNames, outputs: past.outputNames }, pastGraphNames(2));
   });
 
   test('the same seed writes identical bytes', () => {

@@ -35,6 +35,23 @@ describe('model directory', () => {
     assert.equal(md.chatTemplate, '{{ messages[0].content }}');
   });
 
+  // Served as `model` in every answer and in /info: a hub id as it is, a path (a checkpoint saved from disk) by its last folder.
+  const names: [string, string][] = [
+    ['Qwen/Qwen3-1.7B', 'Qwen/Qwen3-1.7B'],
+    ['CodeScaler-1.7B', 'CodeScaler-1.7B'],
+    ['/home/alice/checkpoints/CodeScaler-1.7B/', 'CodeScaler-1.7B'],
+    ['./out/rm', 'rm'],
+    ['~/models/rm', 'rm'],
+    ['C:\\models\\rm', 'rm'],
+    ['/root/.cache/huggingface/hub/models--org--rm/snapshots/0123abc', '0123abc'],
+  ];
+  for (const [nameOrPath, served] of names) {
+    it(`_name_or_path ${JSON.stringify(nameOrPath)} is served as ${JSON.stringify(served)}`, () => {
+      const md = loadModelDir(modelDir((d) => writeFileSync(join(d, 'config.json'), JSON.stringify({ num_labels: 1, pad_token_id: 151643, _name_or_path: nameOrPath }))));
+      assert.equal(md.name, served);
+    });
+  }
+
   const broken: [string, (dir: string) => void, string, RegExp][] = [
     ['missing model.onnx', (d) => rmSync(join(d, 'model.onnx')), 'model.onnx', /missing/],
     ['missing config.json', (d) => rmSync(join(d, 'config.json')), 'config.json', /missing/],

@@ -1,7 +1,7 @@
 // The OpenAPI document is generated from the route schemas: GET /openapi.json and /openapi.yaml serve
 // the same document, /docs carries it, every operation is named and described, every request
 // example in it is answered 200 with a body that conforms to the documented answer, every route but
-// the probes needs the bearer token, and every scoring route answers a full queue with 503 and
+// the probes and the reference needs the bearer token, and every scoring route answers a full queue with 503 and
 // Retry-After, as documented.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -14,7 +14,9 @@ import { until } from './support/until.ts';
 
 type Schema = Record<string, any>;
 const spec = await openapiDocument();
-const OPEN_ROUTES = new Set(['/health', '/ready', '/metrics']);
+const PROBES = new Set(['/health', '/ready', '/metrics']);
+/** Open without the key: the probes, and the reference, which asks for the key in its page. */
+const OPEN_ROUTES = new Set([...PROBES, '/docs', '/openapi.json', '/openapi.yaml']);
 
 function deref(node: any): any {
   while (node && typeof node === 'object' && typeof node.$ref === 'string') {
@@ -99,7 +101,7 @@ describe('the OpenAPI document', () => {
       for (const [code, response] of Object.entries<Schema>(op.responses)) {
         assert.notEqual(response.description, 'Default Response', `${where} ${code}: description`);
         // The probes answer a status, 503 included; every other answer but a 200 is an error.
-        if (code !== '200' && !OPEN_ROUTES.has(path)) assert.deepEqual(response.content?.['application/json']?.schema?.required, ['error', 'code'], `${where} ${code}: the error shape`);
+        if (code !== '200' && !PROBES.has(path)) assert.deepEqual(response.content?.['application/json']?.schema?.required, ['error', 'code'], `${where} ${code}: the error shape`);
       }
       if (requestSchema(op)) assert.notEqual(requestExample(op), undefined, `${where}: a request example`);
     }
@@ -116,7 +118,7 @@ describe('the OpenAPI document', () => {
   }
 });
 
-describe('every route but the probes needs the bearer token', () => {
+describe('every route but the probes and the reference needs the bearer token', () => {
   let service: RewardApp;
   before(async () => {
     service = await fakeApp({ API_KEY: 's3cret' });

@@ -72,6 +72,54 @@ describe('on the real tiny model with model-past.onnx', () => {
   });
 });
 
+describe('the prefix cache on the main thread and the worker that holds the keys and values', () => {
+  it('a prefix it records is one the worker holds (a hit runs no prefix pass), an evicted one is computed again, and its bytes are the tensors\' bytes', async () => {
+    // The tiny model's keys and values take 1 KiB a token: room for one 40-token prefix, not two.
+    const model = await OnnxRewardModel.create({ onnxPath: md.onnxPath, pastOnnxPath: md.pastOnnxPath, prefixCacheBytes: 50 * 1024, provider: 'cpu', intraOpThreads: 1, name: md.name, dtype: md.dtype, retryAfterS: 1, log: quiet });
+    try {
+      const rng = mulberry32(5);
+      const prefix = (key: string) => ({ prefixKey: key, prefixIds: Int32Array.from({ length: 40 }, () => Math.floor(rng() * 150000)) });
+      const [a, b] = [prefix('a'), prefix('b')];
+      const suffixes = [[11, 12, 13], [14, 15]];
+      const run = (p: typeof a) => model.predictSuffixes({ ...batchOf(suffixes), ...p });
+      const first = await run(a);
+      assert.deepEqual([first.prefixHit, model.prefixCache.peek('a'), first.cacheBytes], [false, 40, 40 * 1024]);
+      assertClose(first.logits, await model.predict(batchOf(suffixes.map((s) => [...a.prefixIds, ...s]))), 'against the computed prefix');
+      // The worker throws "this is a bug" on a hit it does not hold.
+      const hit = await run(a);
+      assert.equal(hit.prefixHit, true);
+      assert.deepEqual(Array.from(hit.logits), Array.from(first.logits));
+      assert.equal((await run(b)).prefixHit, false);
+      assert.deepEqual([model.prefixCache.peek('a'), model.prefixCache.peek('b'), model.prefixCache.size], [undefined, 40, 1]);
+      const again = await run(a);
+      assert.equal(again.prefixHit, false, 'the evicted prefix ran again');
+      assert.deepEqual(Array.from(again.logits), Array.from(first.logits));
+    } finally {
+      await model.close();
+    }
+  });
+
+  it('a worker that dies takes its prefixes with it: the record empties, and the restarted worker computes the prefix again', async () => {
+    // The real worker, except that a batch of three rows kills the thread.
+    const model = await OnnxRewardModel.create({ onnxPath: md.onnxPath, pastOnnxPath: md.pastOnnxPath, prefixCacheBytes: 1 << 20, provider: 'cpu', intraOpThreads: 1, name: md.name, dtype: md.dtype, retryAfterS: 1, log: quiet, workerUrl: new URL('./support/crashing-worker.ts', import.meta.url) });
+    try {
+      const rng = mulberry32(6);
+      const prefix = { prefixKey: 'q', prefixIds: Int32Array.from({ length: 30 }, () => Math.floor(rng() * 150000)) };
+      const suffixes = [[21, 22], [23]];
+      const first = await model.predictSuffixes({ ...batchOf(suffixes), ...prefix });
+      assert.equal(model.prefixCache.peek('q'), 30);
+      await assert.rejects(model.predict(batchOf([[1], [2], [3]])), /worker exited/);
+      assert.equal(model.prefixCache.size, 0);
+      // A record kept past the crash would send a hit the new worker does not hold ("this is a bug").
+      const again = await model.predictSuffixes({ ...batchOf(suffixes), ...prefix });
+      assert.deepEqual([again.prefixHit, model.restarts], [false, 1]);
+      assert.deepEqual(Array.from(again.logits), Array.from(first.logits));
+    } finally {
+      await model.close();
+    }
+  });
+});
+
 /** The tiny model directory without model-past.onnx, in a temporary folder. */
 function withoutPastGraph(): ModelDir {
   const dir = mkdtempSync(join(tmpdir(), 'no-past-'));

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { BatchQueue, type QueueOptions } from '../src/batch/queue.ts';
 import { ConfigError, loadConfig, prefixSharingWanted } from '../src/config.ts';
-import { chunkSuffixes, commonPrefixLength, groupTokens, planPrefixGroups } from '../src/batch/prefix-plan.ts';
+import { chunkSuffixes, commonPrefixLength, groupTokens, planPrefixGroups } from '../src/model/prefix-plan.ts';
 import { Metrics } from '../src/metrics.ts';
 import { DedupingRewardModel } from '../src/model/deduping-model.ts';
 import { PrefixCache } from '../src/model/prefix-cache.ts';
@@ -101,18 +101,33 @@ describe('chunkSuffixes and groupTokens', () => {
 
 describe('PrefixCache', () => {
   it('holds at most capacityBytes, evicts least recently used first and says which, keeps nothing larger than itself', () => {
-    const cache = new PrefixCache<string>(100);
-    assert.deepEqual(cache.set('a', 'A', 40), []);
-    assert.deepEqual(cache.set('b', 'B', 40), []);
-    assert.equal(cache.get('a'), 'A');
-    assert.deepEqual(cache.set('c', 'C', 40), ['b']);
+    const cache = new PrefixCache(100);
+    assert.deepEqual(cache.set('a', 1, 40), []);
+    assert.deepEqual(cache.set('b', 2, 40), []);
+    assert.equal(cache.get('a'), 1);
+    assert.deepEqual(cache.set('c', 3, 40), ['b']);
     assert.equal(cache.bytes, 80);
     assert.equal(cache.get('b'), undefined);
-    assert.deepEqual(cache.set('d', 'D', 100), ['a', 'c']);
-    assert.deepEqual(cache.set('e', 'E', 101), ['e']);
+    assert.deepEqual(cache.set('d', 4, 100), ['a', 'c']);
+    assert.deepEqual(cache.set('e', 5, 101), ['e']);
     assert.equal(cache.get('e'), undefined);
     assert.deepEqual([cache.size, cache.bytes], [1, 100]);
-    assert.deepEqual(new PrefixCache<string>(0).set('a', 'A', 1), ['a']);
+    assert.deepEqual(new PrefixCache(0).set('a', 1, 1), ['a']);
+  });
+
+  it('peek and lengths read without changing the order; delete and clear give the bytes back', () => {
+    const cache = new PrefixCache(100);
+    cache.set('a', 30, 40);
+    cache.set('b', 30, 40);
+    cache.set('c', 20, 10);
+    assert.equal(cache.peek('a'), 30);
+    assert.deepEqual(cache.lengths().sort(), [20, 30]);
+    // 'a' was peeked, not used: it is still the oldest and goes first.
+    assert.deepEqual(cache.set('d', 10, 40), ['a']);
+    cache.delete('b');
+    assert.deepEqual([cache.size, cache.bytes, cache.peek('b')], [2, 50, undefined]);
+    cache.clear();
+    assert.deepEqual([cache.size, cache.bytes, cache.lengths()], [0, 0, []]);
   });
 });
 

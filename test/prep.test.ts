@@ -92,7 +92,7 @@ describe('prep pool', () => {
   });
 
   it('a worker that dies fails only the request it was preparing; a new worker takes its place', async () => {
-    const faulty = await PrepPool.create({ ...md, maxLength: 64 }, 2, quiet, new URL('./support/exiting-prep-worker.ts', import.meta.url));
+    const faulty = await PrepPool.create({ ...md, maxLength: 64 }, 2, quiet, { workerUrl: new URL('./support/exiting-prep-worker.ts', import.meta.url) });
     try {
       const items = mixedItems(300);
       items[150] = { question: EXIT_QUESTION, response: 'x' };

@@ -11,9 +11,11 @@ import { PRESETS } from '../tools/make-model/config.ts';
 import { ensureModel, PAST_MODEL_FILE } from '../tools/make-model/model-dir.ts';
 import { onnxLogits, padRight } from '../tools/make-model/padded-batch.ts';
 import { emptyPast, runPast } from '../tools/make-model/past-run.ts';
-import { decodeMessage, fieldBytes, lengthField, varintField } from '../src/model/onnx-wire.ts';
+import { ATTRIBUTE, AttributeType, DataType, GRAPH, MODEL, NODE, OPERATOR_SET_ID, TENSOR, TENSOR_TYPE, TYPE, VALUE_INFO } from '../src/model/onnx-fields.ts';
+import { decodeMessage, fieldBytes, lengthField, varintField, type WireField } from '../src/model/onnx-wire.ts';
 import { sessionOptions } from '../src/model/session-options.ts';
-import { singleSessionModel, USE_PAST_INPUT } from '../src/model/single-session.ts';
+import { USE_PAST } from '../src/model/graph-names.ts';
+import { singleSessionModel } from '../src/model/single-session.ts';
 import { mulberry32 } from '../tools/mulberry32.ts';
 
 const MODEL_DIR = fileURLToPath(new URL('../models/tiny-random-qwen3-rm', import.meta.url));
@@ -41,7 +43,7 @@ before(async () => {
 });
 
 /** The input that picks the graph form; runPast adds the past. */
-const form = (usePast: boolean): Record<string, ort.Tensor> => ({ [USE_PAST_INPUT]: new ort.Tensor('bool', [usePast], []) });
+const form = (usePast: boolean): Record<string, ort.Tensor> => ({ [USE_PAST]: new ort.Tensor('bool', [usePast], []) });
 
 /** Rows of random ids (some padded on the right), seeded so that a failure repeats. */
 function randomRows(seed: number, rows: number, maxLength: number): number[][] {
@@ -75,8 +77,8 @@ describe('model.onnx and model-past.onnx in one session', () => {
 
   test('each weight in model.onnx.data is defined once', () => {
     const external = (model: Uint8Array) => {
-      const graph = decodeMessage(fieldBytes(decodeMessage(model).find((f) => f.no === 7)!));
-      return graph.filter((f) => f.no === 5).map((f) => decodeMessage(fieldBytes(f))).filter((t) => t.some((f) => f.no === 13));
+      const graph = decodeMessage(fieldBytes(decodeMessage(model).find((f) => f.no === MODEL.graph)!));
+      return graph.filter((f) => f.no === GRAPH.initializer).map((f) => decodeMessage(fieldBytes(f))).filter((t) => t.some((f) => f.no === TENSOR.externalData));
     };
     const whole = external(readFileSync(`${MODEL_DIR}/model.onnx`));
     const past = external(readFileSync(`${MODEL_DIR}/${PAST_MODEL_FILE}`));
@@ -96,7 +98,7 @@ describe('model.onnx and model-past.onnx in one session', () => {
 
   test('graphs that import different versions of an opset are refused, naming both files', () => {
     const past = readFileSync(`${MODEL_DIR}/${PAST_MODEL_FILE}`);
-    const otherOpset = Buffer.concat([past, lengthField(8, [lengthField(1, ''), varintField(2, 99)])]);
+    const otherOpset = Buffer.concat([past, lengthField(MODEL.opsetImport, [lengthField(OPERATOR_SET_ID.domain, ''), varintField(OPERATOR_SET_ID.version, 99)])]);
     assert.throws(() => singleSessionModel(readFileSync(`${MODEL_DIR}/model.onnx`), otherOpset), /model\.onnx and model-past\.onnx import different versions of opset ""/);
   });
 });
@@ -107,26 +109,27 @@ describe('model.onnx and model-past.onnx in one session', () => {
  */
 function withIfBeforeLogits(modelBytes: Uint8Array): Uint8Array {
   const model = decodeMessage(modelBytes);
-  const graph = decodeMessage(fieldBytes(model.find((f) => f.no === 7)!));
+  const graph = decodeMessage(fieldBytes(model.find((f) => f.no === MODEL.graph)!));
   const text = (s: string) => new TextEncoder().encode(s);
-  const floatType = lengthField(2, [lengthField(1, [varintField(1, 1)])]);
+  const floatType = lengthField(VALUE_INFO.type, [lengthField(TYPE.tensorType, [varintField(TENSOR_TYPE.elemType, DataType.FLOAT)])]);
   const identityBranch = (name: string) => [
-    lengthField(1, [lengthField(1, 'logits_inner'), lengthField(2, `${name}_out`), lengthField(4, 'Identity')]),
-    lengthField(2, name),
-    lengthField(12, [lengthField(1, `${name}_out`), floatType]),
+    lengthField(GRAPH.node, [lengthField(NODE.input, 'logits_inner'), lengthField(NODE.output, `${name}_out`), lengthField(NODE.opType, 'Identity')]),
+    lengthField(GRAPH.name, name),
+    lengthField(GRAPH.output, [lengthField(VALUE_INFO.name, `${name}_out`), floatType]),
   ];
   const ifNode = [
-    lengthField(1, 'always'), lengthField(2, 'logits'), lengthField(4, 'If'),
-    lengthField(5, [lengthField(1, 'then_branch'), lengthField(6, identityBranch('then')), varintField(20, 5)]),
-    lengthField(5, [lengthField(1, 'else_branch'), lengthField(6, identityBranch('else')), varintField(20, 5)]),
+    lengthField(NODE.input, 'always'), lengthField(NODE.output, 'logits'), lengthField(NODE.opType, 'If'),
+    lengthField(NODE.attribute, [lengthField(ATTRIBUTE.name, 'then_branch'), lengthField(ATTRIBUTE.graph, identityBranch('then')), varintField(ATTRIBUTE.type, AttributeType.GRAPH)]),
+    lengthField(NODE.attribute, [lengthField(ATTRIBUTE.name, 'else_branch'), lengthField(ATTRIBUTE.graph, identityBranch('else')), varintField(ATTRIBUTE.type, AttributeType.GRAPH)]),
   ];
-  const always = [varintField(2, 9), lengthField(8, 'always'), lengthField(9, Uint8Array.of(1))];
+  const always = [varintField(TENSOR.dataType, DataType.BOOL), lengthField(TENSOR.name, 'always'), lengthField(TENSOR.rawData, Uint8Array.of(1))];
   const rewritten = graph.map((f) => {
-    if (f.no !== 1) return f.encoded;
+    if (f.no !== GRAPH.node) return f.encoded;
     const node = decodeMessage(fieldBytes(f));
-    if (!node.some((g) => g.no === 2 && Buffer.from(fieldBytes(g)).equals(text('logits')))) return f.encoded;
-    return lengthField(1, node.map((g) => (g.no === 2 && Buffer.from(fieldBytes(g)).equals(text('logits')) ? lengthField(2, 'logits_inner') : g.encoded)));
+    const isLogits = (g: WireField) => g.no === NODE.output && Buffer.from(fieldBytes(g)).equals(text('logits'));
+    if (!node.some(isLogits)) return f.encoded;
+    return lengthField(GRAPH.node, node.map((g) => (isLogits(g) ? lengthField(NODE.output, 'logits_inner') : g.encoded)));
   });
-  const newGraph = [...rewritten, lengthField(1, ifNode), lengthField(5, always)];
-  return Buffer.concat(model.map((f) => (f.no === 7 ? lengthField(7, newGraph) : f.encoded)));
+  const newGraph = [...rewritten, lengthField(GRAPH.node, ifNode), lengthField(GRAPH.initializer, always)];
+  return Buffer.concat(model.map((f) => (f.no === MODEL.graph ? lengthField(MODEL.graph, newGraph) : f.encoded)));
 }

@@ -7,7 +7,7 @@
 // takes them instead, in arrival order, while the tokens that run (the prefix once unless the model
 // caches it, each distinct suffix padded as prefix-plan.ts cuts its runs) fit MAX_BATCH_TOKENS.
 import { rightPadded, type ModelBatch } from '../model/reward-model.ts';
-import { commonPrefixLength, groupTokens } from './prefix-plan.ts';
+import { commonPrefixLength, groupTokens } from '../model/prefix-plan.ts';
 
 export interface BatchLimits {
   maxBatchTokens: number;

@@ -12,7 +12,7 @@ import { once } from 'node:events';
 import { createReadStream, createWriteStream, existsSync, openSync, readSync, closeSync, statSync, truncateSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { ExtractionMode } from '../extract/fences.ts';
-import { jsonErrorPosition } from '../http/json-body.ts';
+import { MAX_JSON_DEPTH, jsonErrorPosition } from '../http/json-body.ts';
 import type { ItemResult, Scorer } from '../scorer.ts';
 import type { Shaping } from '../shape/shaping.ts';
 import { Progress } from './progress.ts';
@@ -53,6 +53,7 @@ export function parseInputLine(text: string): { record: InputRecord } | { error:
     value = JSON.parse(text);
   } catch {
     const at = jsonErrorPosition(text);
+    if (at?.tooDeep) return { error: `not valid JSON (nested more than ${MAX_JSON_DEPTH} deep at column ${at.column})` };
     return { error: at ? `not valid JSON (unexpected ${at.offset < text.length ? JSON.stringify(text[at.offset]) : 'end of line'} at column ${at.column})` : 'not valid JSON' };
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return { error: 'not a JSON object' };

@@ -1,6 +1,8 @@
 // The one error handler: every error becomes `{"error": message, "code": CODE}` with the status of
 // its code. 5xx bodies never carry internals; the log has them. Messages are written for the person
 // who sent the request: they name the field, the allowed values, the limit and its setting.
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
 import { ERROR_STATUS, ServiceError, type ErrorCode } from '../errors.ts';
 import { LocalizationInputError } from '../localization/errors.ts';
@@ -23,6 +25,16 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
 const METHODS: HTTPMethods[] = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'];
 const EXPECTED_503: ReadonlySet<ErrorCode> = new Set(['overloaded', 'shutting_down']);
 
+/**
+ * What every other 5xx answers: its own message comes from an exception (a worker's, ONNX Runtime's)
+ * and goes to the log only. The expected 503s' messages are composed from settings and go out as they are.
+ */
+const PUBLIC_5XX: Partial<Record<ErrorCode, string>> = {
+  model_unavailable: 'the model worker is restarting; retry after Retry-After seconds',
+  inference_failed: 'inference failed for this batch; the service log has the cause',
+};
+const INTERNAL_MESSAGE = 'internal error; the service log has the cause';
+
 export interface ErrorBody {
   error: string;
   code: ErrorCode;
@@ -31,6 +43,7 @@ export interface ErrorBody {
 /** What the handler knows of the app's limits, for messages that name them. */
 export interface ErrorContext {
   bodyLimit?: number;
+  requestTimeoutMs?: number;
 }
 
 /** One Ajv error as a sentence: enums list their values, unknown fields are named. */
@@ -48,6 +61,9 @@ function validationMessage(err: FastifyError): string {
 }
 
 function fastifyMessage(fe: FastifyError, code: ErrorCode, ctx: ErrorContext): string {
+  if (code === 'unsupported_media_type') {
+    return 'request bodies are read only as JSON: send Content-Type: application/json (a body of another type, or of none, is refused)';
+  }
   if (code === 'body_too_large' && ctx.bodyLimit !== undefined) {
     return `request body is larger than BODY_LIMIT (${ctx.bodyLimit} bytes); send fewer items per request or raise BODY_LIMIT`;
   }
@@ -56,13 +72,12 @@ function fastifyMessage(fe: FastifyError, code: ErrorCode, ctx: ErrorContext): s
 
 export function toErrorBody(err: unknown, ctx: ErrorContext = {}): { status: number; body: ErrorBody; retryAfterS?: number } {
   if (err instanceof ServiceError) {
-    const body = { error: err.message, code: err.code };
-    return { status: err.status, body, retryAfterS: err.retryAfterS };
+    const message = err.status < 500 || EXPECTED_503.has(err.code) ? err.message : (PUBLIC_5XX[err.code] ?? INTERNAL_MESSAGE);
+    return { status: err.status, body: { error: message, code: err.code }, retryAfterS: err.retryAfterS };
   }
   if (err instanceof LocalizationInputError) {
     // Into the closed set; the localization code stays in the message for humans.
-    const code = err.status === 422 ? 'unprocessable' : 'invalid_request';
-    return { status: err.status, body: { error: `body/${err.message} (${err.code})`, code } };
+    return { status: err.status, body: { error: `body/${err.message} (${err.code})`, code: err.serviceCode } };
   }
   const fe = err as FastifyError;
   if (fe?.validation) {
@@ -73,18 +88,44 @@ export function toErrorBody(err: unknown, ctx: ErrorContext = {}): { status: num
   if (typeof fe?.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
     return { status: 400, body: { error: fe.message, code: 'invalid_request' } };
   }
-  return { status: 500, body: { error: 'internal error', code: 'internal' } };
+  return { status: 500, body: { error: INTERNAL_MESSAGE, code: 'internal' } };
 }
 
-export function sendError(reply: FastifyReply, metrics: Metrics, err: unknown, ctx: ErrorContext = {}): FastifyReply {
+/** Node's parser errors, raised before there is a request to answer (no route, no hooks). */
+function clientError(err: NodeJS.ErrnoException, ctx: ErrorContext): ServiceError {
+  if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+    return new ServiceError('request_timeout', `the request was not received within REQUEST_TIMEOUT_MS (${ctx.requestTimeoutMs} ms); the connection is closed`);
+  }
+  if (err.code === 'HPE_HEADER_OVERFLOW') return new ServiceError('headers_too_large', 'request headers are larger than the server reads (16 KiB)');
+  return new ServiceError('invalid_request', 'malformed HTTP request');
+}
+
+/**
+ * Fastify's clientErrorHandler: the same JSON shape as every other error, written on the socket,
+ * which is then closed (what it held is freed with it).
+ */
+export function clientErrorHandler(ctx: ErrorContext, metrics: () => Metrics | undefined): (err: NodeJS.ErrnoException, socket: Socket) => void {
+  return (err, socket) => {
+    if (err.code === 'ECONNRESET' || socket.destroyed) return;
+    const { status, body } = toErrorBody(clientError(err, ctx), ctx);
+    metrics()?.errors.inc({ code: body.code });
+    if (socket.writable) {
+      const json = JSON.stringify(body);
+      socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(json)}\r\n\r\n${json}`);
+    }
+    socket.destroy();
+  };
+}
+
+/** `metrics` is undefined only for an error that precedes the engine (none reaches a route before it). */
+export function sendError(reply: FastifyReply, metrics: Metrics | undefined, err: unknown, ctx: ErrorContext = {}): FastifyReply {
   const { status, body, retryAfterS } = toErrorBody(err, ctx);
-  metrics.errors.inc({ code: body.code });
+  metrics?.errors.inc({ code: body.code });
   if (retryAfterS !== undefined) reply.header('retry-after', String(retryAfterS));
   return reply.code(status).type('application/json; charset=utf-8').send(body);
 }
 
-export function registerErrorHandling(app: FastifyInstance, metrics: Metrics): void {
-  const ctx: ErrorContext = { bodyLimit: app.initialConfig.bodyLimit };
+export function registerErrorHandling(app: FastifyInstance, metrics: Metrics, ctx: ErrorContext): void {
   app.setErrorHandler((err, request: FastifyRequest, reply) => {
     const { status } = toErrorBody(err, ctx);
     // Overload and drain are the service working as designed: one line, no stack, for each.

@@ -1,4 +1,6 @@
-// What GET /info answers: the model served and the batching limits in force, for operators.
+// What GET /info answers: the model served and the batching limits in force, for operators. No
+// filesystem path: the model directory goes out as its folder name.
+import { basename } from 'node:path';
 import type { Config } from '../config.ts';
 import type { ModelDir } from '../model/model-dir.ts';
 
@@ -42,7 +44,7 @@ export const infoSchema = {
 export function serviceInfo(config: Config, modelDir: ModelDir, executionProvider: string, budgets: Budgets): Record<string, unknown> {
   return {
     model: modelDir.name,
-    model_dir: modelDir.dir,
+    model_dir: basename(modelDir.dir),
     dtype: modelDir.dtype,
     execution_provider: executionProvider,
     max_length: config.MAX_LENGTH,

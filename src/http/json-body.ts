@@ -1,150 +1,197 @@
 // JSON request bodies whose errors say where: Fastify's own JSON parser answers every malformed body
 // with the same sentence, and Node 20's JSON.parse often gives no position either ("Unexpected token
 // '}', ... is not valid JSON"). Fastify's parser still parses (it refuses __proto__ keys); on its
-// failure alone the body is scanned once more to find where it stops being JSON.
+// failure alone the body is scanned once more to find where it stops being JSON. The scan is one loop
+// over the text with a fixed-size stack, so a 32 MiB body costs one pass and no copies of it.
 import type { FastifyInstance } from 'fastify';
 import { InvalidRequestError } from '../errors.ts';
 
-/** Thrown inside the scan: the offset of the first character that cannot continue the JSON text. */
-class Stop {
-  constructor(readonly at: number) {}
+/**
+ * Deepest nesting the scan follows. No route reads a body nested more than ten levels; a deeper
+ * invalid body is reported as too deep rather than followed.
+ */
+export const MAX_JSON_DEPTH = 1000;
+
+/** Where `text` stops being JSON: the offset (text.length when it ends too early), 1-based line and column. */
+export interface JsonFault {
+  offset: number;
+  line: number;
+  column: number;
+  /** The text nests deeper than MAX_JSON_DEPTH at `offset` (it may hold other faults further on). */
+  tooDeep: boolean;
 }
 
+const OBJECT = 1;
+const ARRAY = 2;
+
 /**
- * A recursive-descent reading of RFC 8259 that only tracks where it is: `offset` is where the text
- * first stops being JSON (text.length when it ends too early), or undefined when it is valid JSON.
+ * An iterative reading of RFC 8259 that only tracks where it is. Containers open and close on an
+ * explicit stack; after each value the innermost container says what may follow.
  */
 class JsonScan {
   private i = 0;
+  private readonly stack = new Uint8Array(MAX_JSON_DEPTH);
+  private depth = 0;
+  /** 1-based line of `i`, and where that line starts. */
+  private line = 1;
+  private lineStart = 0;
   constructor(private readonly text: string) {}
 
-  offset(): number | undefined {
-    try {
-      this.value();
-      this.space();
-      if (this.i < this.text.length) throw new Stop(this.i);
-      return undefined;
-    } catch (err) {
-      if (err instanceof Stop) return err.at;
-      throw err;
-    }
-  }
-
-  private space(): void {
-    while (' \t\n\r'.includes(this.text[this.i] ?? 'x')) this.i++;
-  }
-
-  private expect(char: string): void {
-    if (this.text[this.i] !== char) throw new Stop(this.i);
-    this.i++;
-  }
-
-  private value(): void {
-    this.space();
-    const c = this.text[this.i];
-    if (c === '{') this.object();
-    else if (c === '[') this.array();
-    else if (c === '"') this.string();
-    else if (c === '-' || (c >= '0' && c <= '9')) this.number();
-    else if (c === 't') this.literal('true');
-    else if (c === 'f') this.literal('false');
-    else if (c === 'n') this.literal('null');
-    else throw new Stop(this.i);
-  }
-
-  private object(): void {
-    this.i++;
-    this.space();
-    if (this.text[this.i] === '}') {
-      this.i++;
-      return;
-    }
+  /** The offset where the text first stops being JSON and whether depth is why, or undefined when it is JSON. */
+  fault(): JsonFault | undefined {
+    const t = this.text;
+    // Each turn reads one value, then the separators and closers that follow it.
     for (;;) {
       this.space();
-      if (this.text[this.i] !== '"') throw new Stop(this.i);
-      this.string();
-      this.space();
-      this.expect(':');
-      this.value();
-      this.space();
-      if (this.text[this.i] === ',') this.i++;
-      else return this.expect('}');
-    }
-  }
-
-  private array(): void {
-    this.i++;
-    this.space();
-    if (this.text[this.i] === ']') {
-      this.i++;
-      return;
-    }
-    for (;;) {
-      this.value();
-      this.space();
-      if (this.text[this.i] === ',') this.i++;
-      else return this.expect(']');
-    }
-  }
-
-  private string(): void {
-    this.i++;
-    for (;;) {
-      const c = this.text[this.i];
-      if (c === undefined || c < ' ') throw new Stop(this.i);
-      this.i++;
-      if (c === '"') return;
-      if (c !== '\\') continue;
-      const e = this.text[this.i];
-      if (e === 'u') {
-        for (let k = 1; k <= 4; k++) if (!/[0-9a-fA-F]/.test(this.text[this.i + k] ?? '')) throw new Stop(this.i + k);
-        this.i += 5;
-      } else if (e !== undefined && '"\\/bfnrt'.includes(e)) {
+      const c = t.charCodeAt(this.i);
+      if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
+        if (this.depth === MAX_JSON_DEPTH) return this.stop(true);
+        this.stack[this.depth++] = c === 0x7b ? OBJECT : ARRAY;
         this.i++;
-      } else {
-        throw new Stop(this.i);
+        this.space();
+        const close = c === 0x7b ? 0x7d : 0x5d;
+        if (t.charCodeAt(this.i) === close) {
+          this.i++;
+          this.depth--;
+        } else if (c === 0x7b && !this.key()) {
+          return this.stop();
+        } else {
+          continue;
+        }
+      } else if (!this.scalar(c)) {
+        return this.stop();
+      }
+      // A value is complete: close containers until one continues with a comma.
+      for (;;) {
+        this.space();
+        if (this.depth === 0) return this.i < t.length ? this.stop() : undefined;
+        const inObject = this.stack[this.depth - 1] === OBJECT;
+        const next = t.charCodeAt(this.i);
+        if (next === 0x2c /* , */) {
+          this.i++;
+          if (inObject && !this.key()) return this.stop();
+          break;
+        }
+        if (next !== (inObject ? 0x7d : 0x5d)) return this.stop();
+        this.i++;
+        this.depth--;
       }
     }
   }
 
-  private digits(): void {
+  private stop(tooDeep = false): JsonFault {
+    return { offset: this.i, line: this.line, column: this.i - this.lineStart + 1, tooDeep };
+  }
+
+  /** Skips white space, counting lines: outside white space a newline is never valid JSON. */
+  private space(): void {
+    const t = this.text;
+    let i = this.i;
+    let newlines = 0;
+    let lastNewline = -1;
+    for (let c = t.charCodeAt(i); c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09; c = t.charCodeAt(++i)) {
+      if (c === 0x0a) {
+        newlines++;
+        lastNewline = i;
+      }
+    }
+    if (newlines > 0) {
+      this.line += newlines;
+      this.lineStart = lastNewline + 1;
+    }
+    this.i = i;
+  }
+
+  /** `"key" :` inside an object, leaving `i` at the value. */
+  private key(): boolean {
+    this.space();
+    if (this.text.charCodeAt(this.i) !== 0x22 || !this.string()) return false;
+    this.space();
+    if (this.text.charCodeAt(this.i) !== 0x3a /* : */) return false;
+    this.i++;
+    return true;
+  }
+
+  private scalar(c: number): boolean {
+    if (c === 0x22) return this.string();
+    if (c === 0x2d || (c >= 0x30 && c <= 0x39)) return this.number();
+    if (c === 0x74) return this.literal('true');
+    if (c === 0x66) return this.literal('false');
+    if (c === 0x6e) return this.literal('null');
+    return false;
+  }
+
+  private string(): boolean {
+    const t = this.text;
+    this.i++;
+    for (;;) {
+      const c = t.charCodeAt(this.i);
+      if (Number.isNaN(c) || c < 0x20) return false;
+      this.i++;
+      if (c === 0x22) return true;
+      if (c !== 0x5c /* \ */) continue;
+      const e = t[this.i];
+      if (e === 'u') {
+        for (let k = 1; k <= 4; k++) {
+          if (!isHex(t.charCodeAt(this.i + k))) {
+            this.i += k;
+            return false;
+          }
+        }
+        this.i += 5;
+      } else if (e !== undefined && '"\\/bfnrt'.includes(e)) {
+        this.i++;
+      } else {
+        return false;
+      }
+    }
+  }
+
+  private digits(): boolean {
     const start = this.i;
-    while (this.text[this.i] >= '0' && this.text[this.i] <= '9') this.i++;
-    if (this.i === start) throw new Stop(this.i);
+    while (isDigit(this.text.charCodeAt(this.i))) this.i++;
+    return this.i > start;
   }
 
-  private number(): void {
-    if (this.text[this.i] === '-') this.i++;
-    if (this.text[this.i] === '0') this.i++;
-    else this.digits();
-    if (this.text[this.i] === '.') {
+  private number(): boolean {
+    const t = this.text;
+    if (t.charCodeAt(this.i) === 0x2d) this.i++;
+    if (t.charCodeAt(this.i) === 0x30) this.i++;
+    else if (!this.digits()) return false;
+    if (t.charCodeAt(this.i) === 0x2e /* . */) {
       this.i++;
-      this.digits();
+      if (!this.digits()) return false;
     }
-    if (this.text[this.i] === 'e' || this.text[this.i] === 'E') {
+    const e = t.charCodeAt(this.i);
+    if (e === 0x65 || e === 0x45) {
       this.i++;
-      if (this.text[this.i] === '+' || this.text[this.i] === '-') this.i++;
-      this.digits();
+      const sign = t.charCodeAt(this.i);
+      if (sign === 0x2b || sign === 0x2d) this.i++;
+      if (!this.digits()) return false;
     }
+    return true;
   }
 
-  private literal(word: string): void {
-    for (const ch of word) this.expect(ch);
+  private literal(word: string): boolean {
+    for (const ch of word) {
+      if (this.text[this.i] !== ch) return false;
+      this.i++;
+    }
+    return true;
   }
 }
 
-/** Where `text` stops being JSON (offset, 1-based line and column), or undefined when it is JSON. */
-export function jsonErrorPosition(text: string): { offset: number; line: number; column: number } | undefined {
-  let offset: number | undefined;
-  try {
-    offset = new JsonScan(text).offset();
-  } catch {
-    return undefined; // nested too deep for the scan's recursion: no position to give
-  }
-  if (offset === undefined) return undefined;
-  const before = text.slice(0, offset);
-  const line = before.split('\n').length;
-  return { offset, line, column: offset - (before.lastIndexOf('\n') + 1) + 1 };
+function isDigit(c: number): boolean {
+  return c >= 0x30 && c <= 0x39;
+}
+
+function isHex(c: number): boolean {
+  return isDigit(c) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66);
+}
+
+/** Where `text` stops being JSON, or undefined when it is JSON. */
+export function jsonErrorPosition(text: string): JsonFault | undefined {
+  return new JsonScan(text).fault();
 }
 
 /** The 400 for a body that is not JSON, pointing at the spot. */
@@ -153,6 +200,9 @@ export function invalidJsonError(text: string): InvalidRequestError {
   if (!at) return new InvalidRequestError('body is valid JSON but has a "__proto__" or "constructor.prototype" key, which is refused');
   const near = text.slice(Math.max(0, at.offset - 24), at.offset).replaceAll('\n', '\\n');
   const after = near === '' ? '' : `, after '${near}'`;
+  if (at.tooDeep) {
+    return new InvalidRequestError(`body is nested more than ${MAX_JSON_DEPTH} deep at line ${at.line}, column ${at.column}, and is not JSON the service reads (no route takes bodies nested that deep)`);
+  }
   if (at.offset >= text.length) {
     return new InvalidRequestError(`body is not valid JSON: it ends at line ${at.line}, column ${at.column} before the JSON is complete (an unclosed bracket, brace or string?)${after}`);
   }

@@ -1,6 +1,7 @@
 // JSON schemas shared by routes: Fastify compiles them once into validators and serializers, and
 // @fastify/swagger writes them into the OpenAPI document (openapi.ts), descriptions included. Enums come from the const arrays the
 // types derive from, so a value is added in one place.
+import type { RouteOptions } from 'fastify';
 import { ERROR_STATUS, type ErrorCode } from '../errors.ts';
 import { EXTRACTION_MODES } from '../extract/fences.ts';
 import { ITEM_STATUSES } from '../prep/prepare.ts';
@@ -68,6 +69,22 @@ export const UNAVAILABLE = {
   ...described('Overloaded (no room in the queue within ADMISSION_TIMEOUT_MS), model worker restarting, or shutting down; retry after Retry-After seconds.'),
   headers: { 'retry-after': { type: 'integer', description: 'Seconds to wait before retrying.' } },
 } as const;
+
+const FORBIDDEN_ORIGIN = described('The request carries an Origin (it comes from a web page) that CORS_ORIGINS does not list.');
+const UNSUPPORTED_MEDIA_TYPE = described('The body is not sent as JSON (Content-Type: application/json), a body without a Content-Type included, or its Content-Encoding is neither gzip nor deflate.');
+
+/**
+ * The answers every route can give, added to each route's schema as it is registered so the document
+ * lists them: 403 for a request from a web page CORS_ORIGINS does not list, and on routes that take a
+ * body, 415 for a body that is not JSON.
+ */
+export function addCommonResponses(route: RouteOptions): void {
+  const takesBody = [route.method].flat().includes('POST');
+  route.schema = {
+    ...route.schema,
+    response: { ...(route.schema?.response as object), 403: FORBIDDEN_ORIGIN, ...(takesBody && { 415: UNSUPPORTED_MEDIA_TYPE }) },
+  };
+}
 
 /** Error answers every scoring route can give. */
 export const scoringErrorResponses = {

@@ -1,5 +1,5 @@
-// HTTP transport as clients send it: a JSON body without a content-type is parsed (FastAPI-based
-// servers parse it, and scripts posting with urllib or curl -d often send none), gzip and deflate
+// HTTP transport as clients send it: bodies are JSON with `Content-Type: application/json` (the
+// trainers' clients all send it; a body of another type, or of none, is a 415), gzip and deflate
 // request bodies are inflated with BODY_LIMIT applied to the inflated size (a zip bomb is a 413,
 // not a memory spike), and large answers are gzip-compressed when the client accepts it.
 import { promisify } from 'node:util';
@@ -13,10 +13,9 @@ export const COMPRESS_MIN_BYTES = 8 * 1024;
 const gzipAsync = promisify(gzip);
 
 export function registerTransport(app: FastifyInstance): void {
-  app.addHook('onRequest', async (request) => {
-    const hasBody = request.headers['content-length'] !== undefined || request.headers['transfer-encoding'] !== undefined;
-    if (hasBody && request.headers['content-type'] === undefined) request.headers['content-type'] = 'application/json';
-  });
+  // Only JSON bodies are read (415 otherwise), a body without a Content-Type included: a browser sends
+  // a cross-site POST without preflight only as text/plain, a form or with no type at all.
+  app.removeContentTypeParser('text/plain');
 
   app.addHook('preParsing', async (request, _reply, payload) => {
     const encoding = request.headers['content-encoding']?.trim().toLowerCase();

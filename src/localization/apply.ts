@@ -33,25 +33,30 @@ export function joinLines({ lines, eol }: SourceLines): string {
 }
 
 /**
- * Line comparisons one file's hunks may spend finding their places. Real context lines differ
- * from each other, so a search costs about a comparison per candidate row; only text made of the
- * same line over and over gets near this, and is then reported as not applying.
+ * Steps (candidate rows tried, line comparisons made) one file's hunks may spend finding their
+ * places. Real context lines differ from each other, so a search costs about two steps per
+ * candidate row; only text made of the same line over and over gets near this, and is then
+ * reported as not applying.
  */
-const SEARCH_BUDGET = 20_000_000;
+export const SEARCH_BUDGET = 20_000_000;
 
 /**
  * The start row of `block` in `lines` nearest to `want`, at or after `min`; -1 if none. `budget`
- * holds the comparisons left and is charged for those made.
+ * holds the steps left and is charged for every row tried, in the file or not, and every comparison.
  */
 function locate(lines: readonly string[], block: readonly string[], want: number, min: number, budget: { left: number }): number {
   const max = lines.length - block.length;
+  // Rows outside [min, max] are never candidates: a start stated past either end searches from
+  // that end, in the same order of distance, instead of stepping through rows that do not exist.
+  want = Math.max(min, Math.min(want, max));
   const matchesAt = (at: number) => {
     let k = 0;
     while (k < block.length && lines[at + k] === block[k]) k++;
-    budget.left -= k + 1;
+    budget.left -= k;
     return k === block.length;
   };
   for (let d = 0; (want + d <= max || want - d >= min) && budget.left > 0; d++) {
+    budget.left--;
     const up = want + d;
     if (up >= min && up <= max && matchesAt(up)) return up;
     const down = want - d;
@@ -60,7 +65,8 @@ function locate(lines: readonly string[], block: readonly string[], want: number
   return -1;
 }
 
-export function applyPatch(source: string, file: FilePatch, path: string): AppliedPatch {
+/** `budget`: steps the hunk search may spend (tests give a small one). */
+export function applyPatch(source: string, file: FilePatch, path: string, budget = { left: SEARCH_BUDGET }): AppliedPatch {
   const original = splitLines(source);
   const src = original.lines;
   const out: string[] = [];
@@ -69,9 +75,9 @@ export function applyPatch(source: string, file: FilePatch, path: string): Appli
   let eol = original.eol;
   let next = 0; // first original row not yet copied
   let shift = 0; // offset the previous hunk needed
-  const budget = { left: SEARCH_BUDGET };
 
   file.hunks.forEach((hunk, k) => {
+
     const oldBlock = hunk.lines.filter((l) => l.kind !== '+').map((l) => l.text);
     // `-5,0` inserts after line 5, so its block starts at row 5; `-5,3` starts at row 4.
     const stated = hunk.oldCount === 0 ? hunk.oldStart : hunk.oldStart - 1;

@@ -2,27 +2,33 @@
 // application) describe the problem alone ("hunk 2 of foo.py does not apply at line 40"); each
 // caller on the way up puts its field in front with `within`, so the message the client sees
 // names the item and field: `items[3].gold.patch: hunk 2 of foo.py does not apply at line 40`.
+import { ERROR_STATUS, type ErrorCode } from '../errors.ts';
 
-/** Stable codes, one per kind of bad input, with the HTTP status each one answers with. */
-export const LOCALIZATION_ERROR_STATUS = {
+/**
+ * Stable codes, one per kind of bad input, each with the service's error code it answers as; the
+ * HTTP status comes from that code (src/errors.ts's one table).
+ */
+export const LOCALIZATION_ERROR_CODES = {
   /** The body breaks a rule the JSON schema states (checked again here for direct library use). */
-  invalid_body: 400,
+  invalid_body: 'invalid_request',
   /** The unified diff cannot be read: bad header, truncated hunk, counts that do not add up. */
-  malformed_patch: 400,
+  malformed_patch: 'invalid_request',
   /** A patch or source holds a lone UTF-16 surrogate, which no UTF-8 text can contain. */
-  invalid_text: 400,
+  invalid_text: 'invalid_request',
   /** A patch, a source or a prediction is over the size limits in schema.ts. */
-  too_large: 400,
+  too_large: 'invalid_request',
   /** A hunk's old lines are not found in the original source at any offset after the previous hunk. */
-  hunk_mismatch: 422,
+  hunk_mismatch: 'unprocessable',
   /** The patch edits a .py file that existed before, but `files` has no source for it. */
-  unknown_file: 422,
-} as const;
+  unknown_file: 'unprocessable',
+} as const satisfies Record<string, ErrorCode>;
 
-export type LocalizationErrorCode = keyof typeof LOCALIZATION_ERROR_STATUS;
+export type LocalizationErrorCode = keyof typeof LOCALIZATION_ERROR_CODES;
 
 export class LocalizationInputError extends Error {
-  readonly status: 400 | 422;
+  /** The service's code the client sees in the body. */
+  readonly serviceCode: ErrorCode;
+  readonly status: number;
 
   /**
    * @param detail what is wrong, without the place
@@ -35,7 +41,8 @@ export class LocalizationInputError extends Error {
   ) {
     super(path ? `${path}: ${detail}` : detail);
     this.name = 'LocalizationInputError';
-    this.status = LOCALIZATION_ERROR_STATUS[code];
+    this.serviceCode = LOCALIZATION_ERROR_CODES[code];
+    this.status = ERROR_STATUS[this.serviceCode];
   }
 
   /** The same error seen from the enclosing field: `within('items[3].gold')` of `patch` is `items[3].gold.patch`. */

@@ -19,6 +19,7 @@
 // some valid code, such as a dedent inside brackets) stay inside their part that way.
 import type Parser from 'tree-sitter';
 import { newPythonParser } from '../python/parser.ts';
+import { nativeCall } from '../thread-stop.ts';
 import { splitStatements, type Member, type Span, type Statement } from './top-level.ts';
 
 export interface PythonOutline {
@@ -99,6 +100,8 @@ class Outline implements PythonOutline {
   private readonly candidatesCache = new Map<string, Unit[]>();
   private whole = false;
   private wholeClean: boolean | undefined;
+  /** Where each `class name` and `def name` is written, read in one pass when first needed. */
+  private headers: HeaderIndex | undefined;
 
   constructor(private readonly source: string) {
     this.statements = splitStatements(source);
@@ -169,17 +172,18 @@ class Outline implements PythonOutline {
     const dot = location.indexOf('.');
     const cls = dot < 0 ? null : location.slice(0, dot);
     const fn = dot < 0 ? location : location.slice(dot + 1);
+    const headers = (this.headers ??= indexHeaders(this.source));
     // Where to look for `def fn`: the statements that hold `class cls`, or the whole text.
     const regions: [number, number][] = cls === null
       ? [[0, this.source.length]]
-      : [...new Set([...this.source.matchAll(header('class', cls))].map((m) => floorIndex(this.statementStarts, m.index!)))]
+      : [...new Set((headers.class.get(cls) ?? []).map((at) => floorIndex(this.statementStarts, at)))]
         .map((k) => [this.statements[k].start, this.statements[k].end]);
+    const defs = headers.def.get(fn) ?? [];
     const units: Unit[] = [];
-    const def = header('def', fn);
     for (const [start, end] of regions) {
-      def.lastIndex = start;
-      for (let m = def.exec(this.source); m && m.index < end; m = def.exec(this.source)) {
-        const u = this.unitOfOffset(m.index);
+      for (const at of defs) {
+        if (at < start || at >= end) continue;
+        const u = this.unitOfOffset(at);
         if (u !== null) units.push(u);
       }
     }
@@ -198,6 +202,12 @@ class Outline implements PythonOutline {
     const todo = units.filter((u) => !this.loaded.has(u));
     if (!todo.length) return;
     for (const u of todo) this.loaded.add(u);
+    // Every tree-sitter call, the walks included, inside one native call (see python/parser.ts).
+    nativeCall(() => this.parseParts(todo));
+  }
+
+  /** Parses the parts `todo` in one tree-sitter call and reads their locations off the tree. */
+  private parseParts(todo: Unit[]): void {
     // Spans laid end to end still read as Python: top-level statements one after another, or a
     // class line followed by some of its body's statements. The parser skips the text between.
     const spans = [...new Set(todo.flatMap((u) => this.spansOf(u)))].sort((a, b) => a.start - b.start);
@@ -272,10 +282,34 @@ class Outline implements PythonOutline {
   }
 }
 
-/** A regex for `keyword name` with anything Python allows between them (spaces, continuations). */
-function header(keyword: 'class' | 'def', name: string): RegExp {
-  const escaped = name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  return new RegExp(`(?<![\\p{ID_Continue}])${keyword}[\\s\\\\]+${escaped}(?![\\p{ID_Continue}])`, 'gu');
+/** Offsets of the `class` and `def` keywords, by the name written after each. */
+interface HeaderIndex {
+  class: Map<string, number[]>;
+  def: Map<string, number[]>;
+}
+
+/**
+ * `class name` and `def name`, with anything Python allows between them (spaces, continuations),
+ * found in one pass over the file. A name is the whole run of identifier characters after the
+ * separators; only the keyword is consumed, so a header written inside another's name still counts.
+ */
+const HEADER = /(?<![\p{ID_Continue}])(class|def)(?=([\s\\]+)(\p{ID_Continue}*))/gu;
+
+export function indexHeaders(source: string): HeaderIndex {
+  const index: HeaderIndex = { class: new Map(), def: new Map() };
+  const add = (byName: Map<string, number[]>, name: string, at: number) => {
+    const list = byName.get(name);
+    if (list) list.push(at);
+    else byName.set(name, [at]);
+  };
+  for (const m of source.matchAll(HEADER)) {
+    const byName = index[m[1] as 'class' | 'def'];
+    add(byName, m[3], m.index);
+    // The empty name (a def tree-sitter recovered without one) is written wherever one separator
+    // is followed by something other than an identifier character: another separator will do.
+    if (m[3] !== '' && m[2].length > 1) add(byName, '', m.index);
+  }
+  return index;
 }
 
 export function outlinePython(source: string): PythonOutline {

@@ -158,6 +158,9 @@ export function parsePatch(patch: string): FilePatch[] {
         lines: [], newNoEol: false,
       };
       const where = `hunk ${cur.hunks.length + 1} of ${label(cur)}`;
+      if (![hunk.oldStart, hunk.oldCount, hunk.newStart, hunk.newCount].every(Number.isSafeInteger)) {
+        throw malformed(`${where}: a line number or count in its header is larger than ${Number.MAX_SAFE_INTEGER}`);
+      }
       let oldLeft = hunk.oldCount;
       let newLeft = hunk.newCount;
       i++;

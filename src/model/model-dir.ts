@@ -14,7 +14,7 @@ export class ModelDirError extends Error {
 
 export interface ModelDir {
   dir: string;
-  /** Served as `model` in responses: config's `_name_or_path` when set, else the folder name. */
+  /** Served as `model` in responses: config's `_name_or_path` when set (a path's last folder), else the folder name. */
   name: string;
   onnxPath: string;
   onnxBytes: number;
@@ -102,9 +102,19 @@ export function loadModelDir(dirArg: string): ModelDir {
     throw new ModelDirError(configPath, 'pad_token_id must be an integer (the score is read at the last non-padding token)');
   }
 
-  const name = typeof config._name_or_path === 'string' && config._name_or_path !== '' ? config._name_or_path : basename(dir);
+  const name = typeof config._name_or_path === 'string' && config._name_or_path !== '' ? servedName(config._name_or_path) : basename(dir);
   const dtype = String(config.torch_dtype ?? config.dtype ?? 'float32');
   return { dir, name, onnxPath, onnxBytes, ...(pastOnnxPath && { pastOnnxPath }), config, tokenizerPath: tokenizerJsonPath, specialTokens, tokenizerConfig, chatTemplate, chatTemplateSource, padTokenId, dtype };
+}
+
+/**
+ * A hub id (`org/name`) as it is; a filesystem path (what `_name_or_path` holds when the checkpoint
+ * was loaded from disk, a cache snapshot included) as its last folder, so no answer shows a path.
+ */
+function servedName(nameOrPath: string): string {
+  const parts = nameOrPath.split(/[/\\]/).filter((part) => part !== '');
+  const isPath = /^([/\\~.]|[A-Za-z]:)/.test(nameOrPath) || parts.length > 2;
+  return isPath ? (parts.at(-1) ?? nameOrPath) : nameOrPath;
 }
 
 /**

@@ -1,6 +1,13 @@
-// The protobuf wire format, just enough to take ONNX models apart and put them together again
-// (single-session.ts). A decoded message is a list of its fields in order; each keeps its encoded
-// bytes, so a field passed through unchanged is copied byte for byte.
+// The protobuf wire format, as ONNX's messages use it: the one codec of the service (single-session.ts
+// takes model.onnx and model-past.onnx apart and puts them together) and of tools/make-model (which
+// writes the models). Field numbers are onnx-fields.ts's.
+//
+// Decoding: a message is a list of its fields in order; each keeps its encoded bytes, so a field
+// passed through unchanged is copied byte for byte.
+//
+// Encoding: ProtoWriter keeps a message as a list of chunks (a rope) rather than one buffer, so a
+// 300 MB weight nests through TensorProto → GraphProto → ModelProto without being copied at each
+// level: nesting only adds a tag and a length in front.
 
 const WIRE_VARINT = 0;
 const WIRE_FIXED64 = 1;
@@ -54,13 +61,135 @@ export function decodeMessage(bytes: Uint8Array): WireField[] {
   return fields;
 }
 
-function encodeVarint(value: bigint | number, out: number[]): void {
-  let v = BigInt.asUintN(64, BigInt(value));
-  while (v >= 0x80n) {
-    out.push(Number(v & 0x7fn) | 0x80);
-    v >>= 7n;
+/** The payload of a length-delimited field read as UTF-8 (protobuf `string`). */
+export function fieldString(field: WireField): string {
+  if (!(field.value instanceof Uint8Array)) throw new Error(`protobuf: field ${field.no} is not a string`);
+  return utf8Decoder.decode(field.value);
+}
+
+export function fieldBytes(field: WireField): Uint8Array {
+  if (!(field.value instanceof Uint8Array) || field.wire !== WIRE_LENGTH_DELIMITED) throw new Error(`protobuf: field ${field.no} is not length-delimited`);
+  return field.value;
+}
+
+export class ProtoWriter {
+  private readonly chunks: Uint8Array[] = [];
+  /** Small fields (tags, varints, short strings) gather here before becoming one chunk. */
+  private pending: number[] = [];
+  private flushedLength = 0;
+
+  get byteLength(): number {
+    return this.flushedLength + this.pending.length;
   }
-  out.push(Number(v));
+
+  /** int32/int64/enum field; negative values take ten bytes, as protobuf's int64 does. */
+  int(field: number, value: number | bigint): this {
+    this.tag(field, WIRE_VARINT);
+    this.varint(value);
+    return this;
+  }
+
+  /** Unpacked repeated int64 (`repeated int64 x = n;` in proto2 is not packed by default). */
+  ints(field: number, values: readonly number[]): this {
+    for (const value of values) this.int(field, value);
+    return this;
+  }
+
+  /** float field (wire type fixed32, little-endian IEEE 754 single). */
+  float(field: number, value: number): this {
+    this.tag(field, WIRE_FIXED32);
+    const bytes = new Uint8Array(4);
+    new DataView(bytes.buffer).setFloat32(0, value, true);
+    for (const byte of bytes) this.pending.push(byte);
+    return this;
+  }
+
+  string(field: number, value: string): this {
+    return this.bytes(field, utf8Encoder.encode(value));
+  }
+
+  /** Large byte fields are referenced, not copied: the caller must not mutate them afterwards. */
+  bytes(field: number, value: Uint8Array): this {
+    this.tag(field, WIRE_LENGTH_DELIMITED);
+    this.varint(value.byteLength);
+    this.append(value);
+    return this;
+  }
+
+  message(field: number, value: ProtoWriter): this {
+    this.tag(field, WIRE_LENGTH_DELIMITED);
+    this.varint(value.byteLength);
+    value.flush();
+    for (const chunk of value.chunks) this.append(chunk);
+    return this;
+  }
+
+  /** Fields already encoded (a decoded field's `encoded`), appended as they are. */
+  raw(encoded: Uint8Array): this {
+    this.append(encoded);
+    return this;
+  }
+
+  /** The encoded message as chunks in order; their concatenation is the wire bytes. */
+  finish(): Uint8Array[] {
+    this.flush();
+    return this.chunks;
+  }
+
+  private tag(field: number, wireType: number): void {
+    this.varint(field * 8 + wireType);
+  }
+
+  private varint(value: number | bigint): void {
+    if (typeof value === 'bigint') {
+      if (value < 0n || value >= 1n << 64n) throw new RangeError(`varint out of range: ${value}`);
+    } else if (!Number.isSafeInteger(value)) throw new RangeError(`varint out of range: ${value}`);
+    if (typeof value === 'bigint' || value < 0) {
+      let big = BigInt.asUintN(64, BigInt(value));
+      while (big >= 0x80n) {
+        this.pending.push(Number(big & 0x7fn) | 0x80);
+        big >>= 7n;
+      }
+      this.pending.push(Number(big));
+      return;
+    }
+    while (value >= 0x80) {
+      this.pending.push((value % 0x80) | 0x80);
+      value = Math.floor(value / 0x80);
+    }
+    this.pending.push(value);
+  }
+
+  private append(chunk: Uint8Array): void {
+    if (chunk.byteLength < 64) {
+      for (const byte of chunk) this.pending.push(byte);
+      return;
+    }
+    this.flush();
+    this.chunks.push(chunk);
+    this.flushedLength += chunk.byteLength;
+  }
+
+  private flush(): void {
+    if (this.pending.length === 0) return;
+    this.chunks.push(Uint8Array.from(this.pending));
+    this.flushedLength += this.pending.length;
+    this.pending = [];
+  }
+}
+
+/** One length-delimited field: a string, bytes or an embedded message (given as its encoded fields). */
+export function lengthField(no: number, payload: Uint8Array | string | readonly Uint8Array[]): Uint8Array {
+  const w = new ProtoWriter();
+  if (typeof payload === 'string') w.string(no, payload);
+  else if (payload instanceof Uint8Array) w.bytes(no, payload);
+  else w.message(no, payload.reduce((m, p) => m.raw(p), new ProtoWriter()));
+  return concatBytes(w.finish());
+}
+
+/** One varint field. */
+export function varintField(no: number, value: bigint | number): Uint8Array {
+  return concatBytes(new ProtoWriter().int(no, value).finish());
 }
 
 export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
@@ -71,31 +200,4 @@ export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
     at += part.byteLength;
   }
   return out;
-}
-
-/** A length-delimited field: a string, bytes or an embedded message (given as its encoded fields). */
-export function lengthField(no: number, payload: Uint8Array | string | readonly Uint8Array[]): Uint8Array {
-  const body = typeof payload === 'string' ? utf8Encoder.encode(payload) : payload instanceof Uint8Array ? payload : concatBytes(payload);
-  const head: number[] = [];
-  encodeVarint((no << 3) | WIRE_LENGTH_DELIMITED, head);
-  encodeVarint(body.byteLength, head);
-  return concatBytes([Uint8Array.from(head), body]);
-}
-
-export function varintField(no: number, value: bigint | number): Uint8Array {
-  const out: number[] = [];
-  encodeVarint((no << 3) | WIRE_VARINT, out);
-  encodeVarint(value, out);
-  return Uint8Array.from(out);
-}
-
-/** The payload of a length-delimited field read as UTF-8 (protobuf `string`). */
-export function fieldString(field: WireField): string {
-  if (!(field.value instanceof Uint8Array)) throw new Error(`protobuf: field ${field.no} is not a string`);
-  return utf8Decoder.decode(field.value);
-}
-
-export function fieldBytes(field: WireField): Uint8Array {
-  if (!(field.value instanceof Uint8Array) || field.wire !== WIRE_LENGTH_DELIMITED) throw new Error(`protobuf: field ${field.no} is not length-delimited`);
-  return field.value;
 }

@@ -7,9 +7,12 @@ import { parentPort, workerData } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import type { ExecutionProvider } from '../config.ts';
 import { cudaUnavailableReason } from './cuda.ts';
-import { PrefixCache } from './prefix-cache.ts';
 import { sessionOptions } from './session-options.ts';
-import { singleSessionModel, USE_PAST_INPUT } from './single-session.ts';
+import {
+  ATTENTION_MASK, INPUT_IDS, LOGITS, pastKeyName, pastValueName, presentKeyName, presentValueName, USE_PAST,
+} from './graph-names.ts';
+import { singleSessionModel } from './single-session.ts';
+import { nativeTask } from '../thread-stop.ts';
 
 export interface WorkerInit {
   onnxPath: string;
@@ -21,20 +24,30 @@ export interface WorkerInit {
   nice?: number;
   /** model-past.onnx, loaded with model.onnx into one session (single-session.ts) when prefix sharing is on. */
   pastOnnxPath?: string;
-  /** Byte bound of the prefix cache of keys and values (PREFIX_CACHE_MB). */
-  prefixCacheBytes?: number;
 }
 
 export type WorkerRequest = { id: number; inputIds: BigInt64Array; attentionMask: BigInt64Array; batchSize: number; seqLen: number };
-/** Suffixes against the prefix's keys and values: from the cache, or computed first by a prefix pass. */
-export type SuffixRequest = WorkerRequest & { kind: 'suffixes'; prefixKey: string; prefixIds: Int32Array; maxAttention?: number };
+/**
+ * Suffixes against the prefix's keys and values, with the prefix cache's decisions (prefix-cache.ts,
+ * on the main thread): the keys and values held under prefixKey (prefixHit), or computed first by a
+ * prefix pass and then kept under prefixKey when `keep`; the prefixes in `evict` are dropped first.
+ */
+export type SuffixRequest = WorkerRequest & {
+  kind: 'suffixes';
+  prefixKey: string;
+  prefixIds: Int32Array;
+  maxAttention?: number;
+  prefixHit: boolean;
+  keep: boolean;
+  evict: string[];
+};
 export type WorkerMessage =
   /** On CPU under `auto`: why, and whether CUDA was tried and failed (a warning) or never possible (information). */
-  | { type: 'ready'; executionProvider: string; cpuReason?: { message: string; cudaFailed: boolean }; past?: boolean }
+  /** pastBytesPerToken: what a prefix's keys and values take per token; absent without model-past.onnx. */
+  | { type: 'ready'; executionProvider: string; cpuReason?: { message: string; cudaFailed: boolean }; pastBytesPerToken?: number }
   | { type: 'init_failed'; message: string }
   | { type: 'result'; id: number; logits: Float32Array }
-  | { type: 'failed'; id: number; message: string }
-  | { type: 'suffix_result'; id: number; logits: Float32Array; prefixHit: boolean; cacheBytes: number; evicted: string[] };
+  | { type: 'failed'; id: number; message: string };
 
 const init = workerData as WorkerInit;
 const port = parentPort!;
@@ -75,56 +88,67 @@ function lowerThreadPriority(nice: number): void {
 type Past = Record<string, ort.Tensor>;
 
 /**
- * model-past.onnx (inputs and outputs in scripts/past_graph.py and tools/make-model/qwen3-graph.ts):
+ * model-past.onnx (its inputs and outputs in graph-names.ts):
  * the network over suffix tokens that attend to a given past.
  * The prefix pass is the same graph with an empty past; its present_* outputs are the prefix's
  * keys and values, fed back as past_* to every suffix batch of the prefix. It runs in the session
  * that also holds model.onnx (single-session.ts): `use_past` picks the graph.
  */
 class PastRunner {
-  private readonly cache: PrefixCache<Past>;
+  /** The prefixes' keys and values, stored and dropped as each SuffixRequest says. */
+  private readonly store = new Map<string, Past>();
   private readonly layers: number;
+  /** Bytes of one prefix token's keys and values over every layer. */
+  readonly bytesPerToken: number;
   private readonly emptyPast: Past;
   /** What a run of model.onnx in the shared session feeds besides input_ids and attention_mask. */
   readonly wholeFeeds: Past;
-  private readonly pastForm: Past = { [USE_PAST_INPUT]: new ort.Tensor('bool', [true], []) };
+  private readonly pastForm: Past = { [USE_PAST]: new ort.Tensor('bool', [true], []) };
 
-  constructor(private readonly session: ort.InferenceSession, cacheBytes: number) {
-    this.cache = new PrefixCache<Past>(cacheBytes);
-    this.layers = session.inputNames.filter((n) => n.startsWith('past_key.')).length;
-    if (this.layers === 0) throw new Error(`${init.pastOnnxPath}: no past_key.* inputs`);
-    const pastMeta = session.inputMetadata.find((m) => m.name === 'past_key.0');
-    if (!pastMeta?.isTensor) throw new Error(`${init.pastOnnxPath}: past_key.0 is not a tensor input`);
+  constructor(private readonly session: ort.InferenceSession) {
+    const inputs = new Set(session.inputNames);
+    this.layers = 0;
+    while (inputs.has(pastKeyName(this.layers))) this.layers++;
+    if (this.layers === 0) throw new Error(`${init.pastOnnxPath}: no ${pastKeyName(0)} input`);
+    const pastMeta = session.inputMetadata.find((m) => m.name === pastKeyName(0));
+    if (!pastMeta?.isTensor) throw new Error(`${init.pastOnnxPath}: ${pastKeyName(0)} is not a tensor input`);
     const type = pastMeta.type === 'float16' ? 'float16' : 'float32';
     // [1, num_key_value_heads, past_len, head_dim]: heads and head_dim are fixed in the graph.
     const [, heads, , headDim] = pastMeta.shape.map((d) => (typeof d === 'number' ? d : NaN));
-    if (!Number.isInteger(heads) || !Number.isInteger(headDim)) throw new Error(`${init.pastOnnxPath}: past_key.0 needs fixed heads and head_dim dims, got ${JSON.stringify(pastMeta.shape)}`);
+    if (!Number.isInteger(heads) || !Number.isInteger(headDim)) throw new Error(`${init.pastOnnxPath}: ${pastKeyName(0)} needs fixed heads and head_dim dims, got ${JSON.stringify(pastMeta.shape)}`);
     const empty = new ort.Tensor(type, type === 'float16' ? new Uint16Array(0) : new Float32Array(0), [1, heads, 0, headDim]);
+    this.bytesPerToken = 2 * this.layers * heads * headDim * (type === 'float16' ? 2 : 4);
     this.emptyPast = {};
     for (let i = 0; i < this.layers; i++) {
-      this.emptyPast[`past_key.${i}`] = empty;
-      this.emptyPast[`past_value.${i}`] = empty;
+      this.emptyPast[pastKeyName(i)] = empty;
+      this.emptyPast[pastValueName(i)] = empty;
     }
-    this.wholeFeeds = { ...this.emptyPast, [USE_PAST_INPUT]: new ort.Tensor('bool', [false], []) };
+    this.wholeFeeds = { ...this.emptyPast, [USE_PAST]: new ort.Tensor('bool', [false], []) };
   }
 
-  async run(req: SuffixRequest): Promise<Extract<WorkerMessage, { type: 'suffix_result' }>> {
-    let past = this.cache.get(req.prefixKey);
-    const prefixHit = past !== undefined;
-    let evicted: string[] = [];
-    if (!past) {
-      past = await this.prefixPass(req.prefixIds, req.maxAttention ?? 0);
-      evicted = this.cache.set(req.prefixKey, past, pastBytes(past));
+  async run(req: SuffixRequest): Promise<Extract<WorkerMessage, { type: 'result' }>> {
+    for (const key of req.evict) this.store.delete(key);
+    let past = req.prefixHit ? this.store.get(req.prefixKey) : undefined;
+    if (req.prefixHit && !past) throw new Error(`prefix ${req.prefixKey} is not held though the prefix cache says it is; this is a bug`);
+    try {
+      if (!past) {
+        past = await this.prefixPass(req.prefixIds, req.maxAttention ?? 0);
+        if (pastBytes(past) !== req.prefixIds.length * this.bytesPerToken) throw new Error('a prefix\'s keys and values are not bytesPerToken a token; this is a bug');
+        if (req.keep) this.store.set(req.prefixKey, past);
+      }
+      const dims = [req.batchSize, req.seqLen];
+      const out = await this.session.run({
+        [INPUT_IDS]: new ort.Tensor('int64', req.inputIds, dims),
+        [ATTENTION_MASK]: new ort.Tensor('int64', req.attentionMask, dims),
+        ...past,
+        ...this.pastForm,
+      }, [LOGITS]);
+      return { type: 'result', id: req.id, logits: Float32Array.from(out[LOGITS].data as Float32Array) };
+    } catch (err) {
+      // The prefix cache forgets a prefix whose batch failed; so does this side.
+      if (!req.prefixHit) this.store.delete(req.prefixKey);
+      throw err;
     }
-    const dims = [req.batchSize, req.seqLen];
-    const out = await this.session.run({
-      input_ids: new ort.Tensor('int64', req.inputIds, dims),
-      attention_mask: new ort.Tensor('int64', req.attentionMask, dims),
-      ...past,
-      ...this.pastForm,
-    }, ['logits']);
-    const logits = Float32Array.from(out.logits.data as Float32Array);
-    return { type: 'suffix_result', id: req.id, logits, prefixHit, cacheBytes: this.cache.bytes, evicted };
   }
 
   /**
@@ -138,14 +162,14 @@ class PastRunner {
       const end = Math.min(prefixIds.length, done + Math.max(MIN_PREFIX_PIECE, fits));
       const dims = [1, end - done];
       const out = await this.session.run({
-        input_ids: new ort.Tensor('int64', BigInt64Array.from(prefixIds.subarray(done, end), BigInt), dims),
-        attention_mask: new ort.Tensor('int64', new BigInt64Array(end - done).fill(1n), dims),
+        [INPUT_IDS]: new ort.Tensor('int64', BigInt64Array.from(prefixIds.subarray(done, end), BigInt), dims),
+        [ATTENTION_MASK]: new ort.Tensor('int64', new BigInt64Array(end - done).fill(1n), dims),
         ...past,
         ...this.pastForm,
       });
       const next: Past = {};
       for (let i = 0; i < this.layers; i++) {
-        for (const [pastName, presentName] of [[`past_key.${i}`, `present_key.${i}`], [`past_value.${i}`, `present_value.${i}`]]) {
+        for (const [pastName, presentName] of [[pastKeyName(i), presentKeyName(i)], [pastValueName(i), presentValueName(i)]]) {
           next[pastName] = done === 0 ? out[presentName] : concatSequence(past[pastName], out[presentName]);
         }
       }
@@ -185,9 +209,9 @@ async function main(): Promise<void> {
     const created = await createSession();
     session = created.session;
     if (init.pastOnnxPath) {
-      past = new PastRunner(session, init.prefixCacheBytes ?? 0);
+      past = new PastRunner(session);
     }
-    port.postMessage({ type: 'ready', executionProvider: created.provider, cpuReason: created.cpuReason, past: past !== undefined } satisfies WorkerMessage);
+    port.postMessage({ type: 'ready', executionProvider: created.provider, cpuReason: created.cpuReason, pastBytesPerToken: past?.bytesPerToken } satisfies WorkerMessage);
   } catch (err) {
     port.postMessage({ type: 'init_failed', message: (err as Error).message } satisfies WorkerMessage);
     return;
@@ -196,7 +220,7 @@ async function main(): Promise<void> {
     if ('kind' in req) {
       try {
         if (!past) throw new Error('no model-past.onnx loaded; this is a bug');
-        const result = await past.run(req);
+        const result = await nativeTask(() => past!.run(req));
         port.postMessage(result satisfies WorkerMessage, [result.logits.buffer as ArrayBuffer]);
       } catch (err) {
         port.postMessage({ type: 'failed', id: req.id, message: (err as Error).message.split('\n')[0] } satisfies WorkerMessage);
@@ -205,12 +229,12 @@ async function main(): Promise<void> {
     }
     try {
       const dims = [req.batchSize, req.seqLen];
-      const out = await session.run({
-        input_ids: new ort.Tensor('int64', req.inputIds, dims),
-        attention_mask: new ort.Tensor('int64', req.attentionMask, dims),
+      const out = await nativeTask(() => session.run({
+        [INPUT_IDS]: new ort.Tensor('int64', req.inputIds, dims),
+        [ATTENTION_MASK]: new ort.Tensor('int64', req.attentionMask, dims),
         ...past?.wholeFeeds,
-      }, ['logits']);
-      const logits = Float32Array.from(out.logits.data as Float32Array);
+      }, [LOGITS]));
+      const logits = Float32Array.from(out[LOGITS].data as Float32Array);
       port.postMessage({ type: 'result', id: req.id, logits } satisfies WorkerMessage, [logits.buffer]);
     } catch (err) {
       port.postMessage({ type: 'failed', id: req.id, message: (err as Error).message.split('\n')[0] } satisfies WorkerMessage);

@@ -6,12 +6,14 @@
 //   batch ──planPrefixGroups──► groups ──chunkSuffixes──► predictSuffixes (prefix from cache or run)
 //                          └──► rest ──────────────────────► predict (whole rows, as without sharing)
 //
-// This side keeps the keys of the prefixes the worker holds (it reports what it evicts), so a row that
-// arrives alone still finds its question's prefix. With no past-keys graph, or PREFIX_MIN_TOKENS 0,
-// every batch goes to the model as it came.
+// The model's prefix cache (prefix-cache.ts) says which prefixes it holds, so a row that arrives alone
+// still finds its question's prefix; the prefixes of the batch running now count as held too, for
+// the queue cutting the next batch. With no past-keys graph, or PREFIX_MIN_TOKENS 0, every batch goes
+// to the model as it came.
 import { createHash } from 'node:crypto';
-import { chunkSuffixes, commonPrefixLength, planPrefixGroups, type ChunkLimits, type PrefixGroup } from '../batch/prefix-plan.ts';
+import { chunkSuffixes, commonPrefixLength, planPrefixGroups, type ChunkLimits, type PrefixGroup } from './prefix-plan.ts';
 import type { Metrics } from '../metrics.ts';
+import type { CachedPrefixes } from './prefix-cache.ts';
 import { rightPadded, sharesPrefixes, type ModelBatch, type ModelInfo, type PrefixRewardModel, type RewardModel, type SuffixBatch } from './reward-model.ts';
 
 export interface PrefixSharingOptions extends ChunkLimits {
@@ -20,12 +22,9 @@ export interface PrefixSharingOptions extends ChunkLimits {
   padTokenId: number;
 }
 
-/** Prefixes remembered on this side beyond what the worker reports; a stale one only costs a prefix pass. */
-const KNOWN_PREFIXES = 4096;
-
 export class PrefixSharingRewardModel implements RewardModel {
-  /** Key → length of the prefixes the worker's cache holds, least recently used first. */
-  private readonly known = new Map<string, number>();
+  /** Key → length of the prefixes of the batch now running, which it leaves in the model's cache. */
+  private readonly running = new Map<string, number>();
   private readonly sharing: PrefixRewardModel | undefined;
 
   constructor(
@@ -48,11 +47,11 @@ export class PrefixSharingRewardModel implements RewardModel {
   async predict(batch: ModelBatch): Promise<Float32Array> {
     const rows = rowsOf(batch);
     if (!this.sharing) return this.runWhole(batch, rows);
-    const { groups, whole } = this.plan(rows, batch.prefixLength);
-    // Known from now on: the queue cuts the next batch while this one runs, and that batch runs
-    // after this one has left the prefixes in the worker's cache.
+    const { groups, whole } = this.plan(this.sharing.prefixCache, rows, batch.prefixLength);
+    // Held from now on for the queue, which cuts the next batch while this one runs: that batch runs
+    // after this one has left the prefixes in the model's cache.
     const keys = groups.map((g) => keyOf(rows[g.members[0]].subarray(0, g.prefixLength)));
-    groups.forEach((g, k) => this.remember(keys[k], g.prefixLength, []));
+    groups.forEach((g, k) => this.running.set(keys[k], g.prefixLength));
     const logits = new Float32Array(batch.batchSize);
     try {
       if (whole.length > 0) {
@@ -60,19 +59,19 @@ export class PrefixSharingRewardModel implements RewardModel {
         whole.forEach((row, i) => (logits[row] = ran[i]));
       }
       for (const [k, group] of groups.entries()) await this.runGroup(this.sharing, rows, group, keys[k], logits);
-    } catch (err) {
-      for (const key of keys) this.known.delete(key);
-      throw err;
+    } finally {
+      this.running.clear();
     }
     return logits;
   }
 
   /**
-   * Whether the worker's cache holds (or the batch now running leaves there) the keys and values of
+   * Whether the model's cache holds (or the batch now running leaves there) the keys and values of
    * the first `length` tokens of ids: the queue then counts nothing for that prefix.
    */
   holds(ids: Int32Array, length: number): boolean {
-    return this.known.get(keyOf(ids.subarray(0, length))) === length;
+    const key = keyOf(ids.subarray(0, length));
+    return this.running.get(key) === length || this.sharing?.prefixCache.peek(key) === length;
   }
 
   /**
@@ -81,16 +80,16 @@ export class PrefixSharingRewardModel implements RewardModel {
    * otherwise rows are grouped by their longest common prefixes, and a row left alone uses a cached
    * prefix of its own when there is one.
    */
-  private plan(rows: readonly Int32Array[], hinted: number | undefined): { groups: PrefixGroup[]; whole: number[] } {
+  private plan(cache: CachedPrefixes, rows: readonly Int32Array[], hinted: number | undefined): { groups: PrefixGroup[]; whole: number[] } {
     const all = rows.map((_, i) => i);
     if (hinted !== undefined && hinted >= this.opts.minTokens && rows.every((r) => r.length > hinted && commonPrefixLength(r, rows[0]) >= hinted)) {
       return { groups: [{ prefixLength: hinted, members: all }], whole: [] };
     }
     const plan = planPrefixGroups(rows, this.opts.minTokens);
-    const groups = plan.groups.map((g) => this.preferCached(rows, g));
+    const groups = plan.groups.map((g) => this.preferCached(cache, rows, g));
     const whole: number[] = [];
     for (const row of plan.singles) {
-      const prefixLength = this.cachedPrefixOf(rows[row], rows[row].length - 1);
+      const prefixLength = this.cachedPrefixOf(cache, rows[row], rows[row].length - 1);
       if (prefixLength > 0) groups.push({ prefixLength, members: [row] });
       else whole.push(row);
     }
@@ -115,7 +114,6 @@ export class PrefixSharingRewardModel implements RewardModel {
       const suffixes = chunk.map((i) => rows[members[i]].subarray(prefixLength));
       const run = await model.predictSuffixes({ ...padRows(suffixes, this.opts.padTokenId), prefixIds, prefixKey, maxAttention: this.opts.maxAttention } satisfies SuffixBatch);
       chunk.forEach((i, k) => (logits[members[i]] = run.logits[k]));
-      this.remember(prefixKey, prefixLength, run.evicted);
       const m = this.metrics;
       if (!m) continue;
       if (run.prefixHit) m.prefixCacheHits.inc();
@@ -129,21 +127,13 @@ export class PrefixSharingRewardModel implements RewardModel {
     }
   }
 
-  /** `key` is held now, unless the worker names it among the evicted (a prefix larger than its whole cache). */
-  private remember(key: string, length: number, evicted: readonly string[]): void {
-    this.known.delete(key);
-    this.known.set(key, length);
-    for (const k of evicted) this.known.delete(k);
-    if (this.known.size > KNOWN_PREFIXES) this.known.delete(this.known.keys().next().value!);
-  }
-
   /**
    * The longest prefix of `ids`, at most `limit` tokens and at least minTokens, whose keys and values
    * the worker holds; 0 when none.
    */
-  private cachedPrefixOf(ids: Int32Array, limit: number): number {
-    const lengths = [...new Set(this.known.values())].filter((l) => l >= this.opts.minTokens && l <= limit).sort((x, y) => y - x);
-    return lengths.find((l) => this.known.get(keyOf(ids.subarray(0, l))) === l) ?? 0;
+  private cachedPrefixOf(cache: CachedPrefixes, ids: Int32Array, limit: number): number {
+    const lengths = cache.lengths().filter((l) => l >= this.opts.minTokens && l <= limit).sort((x, y) => y - x);
+    return lengths.find((l) => cache.peek(keyOf(ids.subarray(0, l))) === l) ?? 0;
   }
 
   /**
@@ -151,10 +141,10 @@ export class PrefixSharingRewardModel implements RewardModel {
    * same question whose members shared a few more or fewer tokens): use it when lengthening every
    * suffix costs fewer tokens than the prefix pass it saves.
    */
-  private preferCached(rows: readonly Int32Array[], group: PrefixGroup): PrefixGroup {
+  private preferCached(cache: CachedPrefixes, rows: readonly Int32Array[], group: PrefixGroup): PrefixGroup {
     const first = rows[group.members[0]];
-    if (this.known.has(keyOf(first.subarray(0, group.prefixLength)))) return group;
-    const cached = this.cachedPrefixOf(first, group.prefixLength - 1);
+    if (cache.peek(keyOf(first.subarray(0, group.prefixLength))) !== undefined) return group;
+    const cached = this.cachedPrefixOf(cache, first, group.prefixLength - 1);
     if (cached === 0 || group.members.length * (group.prefixLength - cached) >= group.prefixLength) return group;
     // Members agree on their first prefixLength tokens, so the shorter cached prefix is theirs too.
     return { prefixLength: cached, members: group.members };

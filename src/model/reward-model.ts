@@ -1,5 +1,7 @@
 // The one seam between the service and whatever runs the network: a flat, right-padded batch in,
 // one logit per row out. The HTTP layer never sees tensors; the model never sees HTTP.
+import type { CachedPrefixes } from './prefix-cache.ts';
+import type { WorkerHealth } from '../worker-supervisor.ts';
 
 export interface ModelBatch {
   /** Row-major [batchSize, seqLen] token ids, right-padded with the pad token. */
@@ -64,6 +66,8 @@ export interface ModelInfo {
 
 export interface RewardModel {
   readonly info: ModelInfo;
+  /** Present where the model runs on a supervised thread, for /ready and /health. */
+  readonly health?: WorkerHealth;
   /** Raw logits, one per row. Rejects with a ServiceError when the batch cannot run. */
   predict(batch: ModelBatch): Promise<Float32Array>;
   close(): Promise<void>;
@@ -76,7 +80,7 @@ export interface RewardModel {
  */
 export interface SuffixBatch extends ModelBatch {
   prefixIds: Int32Array;
-  /** The prefix cache's key: a hash of prefixIds. */
+  /** The prefix cache's key: a hash of prefixIds. The model keeps the prefix's keys and values under it when they fit its cache. */
   prefixKey: string;
   /**
    * Largest pieces × piece length × (past + piece length) of one run when the prefix must be
@@ -92,14 +96,14 @@ export interface SuffixRun {
   prefixHit: boolean;
   /** Bytes of keys and values the prefix cache holds after this run. */
   cacheBytes: number;
-  /** Prefixes the cache dropped during this run, least recently used first. */
-  evicted: string[];
 }
 
 /** A RewardModel that may also score suffixes against a shared prefix. */
 export interface PrefixRewardModel extends RewardModel {
   /** False when the model has no past-keys graph (a model directory without model-past.onnx). */
   readonly canSharePrefixes: boolean;
+  /** The prefixes the model holds once the suffix batches sent so far have run: the one record of its prefix cache. */
+  readonly prefixCache: CachedPrefixes;
   predictSuffixes(batch: SuffixBatch): Promise<SuffixRun>;
 }
 

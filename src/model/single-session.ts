@@ -15,22 +15,13 @@
 // points at the same bytes of the same external file as one of model.onnx (the exporters write
 // them so) becomes that one; every other name of either graph gets its branch's prefix, so no name
 // is defined twice.
+import { USE_PAST } from './graph-names.ts';
+import {
+  ATTRIBUTE, AttributeType, DataType, GRAPH, MODEL, NODE, OPERATOR_SET_ID, STRING_STRING_ENTRY, TENSOR, TENSOR_TYPE, TYPE, VALUE_INFO,
+} from './onnx-fields.ts';
 import {
   concatBytes, decodeMessage, fieldBytes, fieldString, lengthField, varintField, type WireField,
 } from './onnx-wire.ts';
-
-export const USE_PAST_INPUT = 'use_past';
-
-// Field numbers of onnx.proto.
-const MODEL = { irVersion: 1, graph: 7, opsetImport: 8, producerName: 2, functions: 25 } as const;
-const GRAPH = { node: 1, name: 2, initializer: 5, input: 11, output: 12, valueInfo: 13, sparseInitializer: 15 } as const;
-const NODE = { input: 1, output: 2, name: 3, opType: 4, attribute: 5 } as const;
-const ATTRIBUTE = { name: 1, graph: 6, graphs: 11, type: 20 } as const;
-const ATTRIBUTE_TYPE_GRAPH = 5;
-const TENSOR = { name: 8, externalData: 13 } as const;
-const VALUE_INFO = { name: 1, type: 2 } as const;
-const OPSET = { domain: 1, version: 2 } as const;
-const ELEM_TYPE_BOOL = 9;
 
 interface Named {
   name: string;
@@ -89,7 +80,7 @@ export function singleSessionModel(wholeBytes: Uint8Array, pastBytes: Uint8Array
   const pastBranch = branch('past', past.graph, pastNames, past.graph.outputs.map((o) => renamedValueInfo(o, pastNames(o.name))), []);
   const wholeBranch = branch('whole', whole.graph, wholeNames, wholeBranchOutputs, identities);
   const ifNode = concatBytes([
-    lengthField(NODE.input, USE_PAST_INPUT),
+    lengthField(NODE.input, USE_PAST),
     ...outputs.map((o) => lengthField(NODE.output, o)),
     lengthField(NODE.name, 'past_or_whole'),
     lengthField(NODE.opType, 'If'),
@@ -101,7 +92,7 @@ export function singleSessionModel(wholeBytes: Uint8Array, pastBytes: Uint8Array
     ...whole.graph.initializers.map((t) => concatBytes(t.fields.map((f) => f.encoded))),
     ...past.graph.initializers.filter((t) => !aliases.has(t.name)).map((t) => renamedFields(t.fields, TENSOR.name, pastNames)),
   ];
-  const outerNames = new Set([...pastInputs, USE_PAST_INPUT, ...wholeByName.keys()]);
+  const outerNames = new Set([...pastInputs, USE_PAST, ...wholeByName.keys()]);
   for (const output of outputs) {
     if (outerNames.has(output)) throw new Error(`model-past.onnx output ${output} is also the name of an input or weight of model.onnx`);
   }
@@ -110,7 +101,7 @@ export function singleSessionModel(wholeBytes: Uint8Array, pastBytes: Uint8Array
     lengthField(GRAPH.name, 'reward_model_whole_and_past'),
     ...initializers.map((t) => lengthField(GRAPH.initializer, t)),
     ...past.graph.inputs.map((i) => lengthField(GRAPH.input, i.fields.map((f) => f.encoded))),
-    lengthField(GRAPH.input, [lengthField(VALUE_INFO.name, USE_PAST_INPUT), lengthField(VALUE_INFO.type, boolScalarType())]),
+    lengthField(GRAPH.input, [lengthField(VALUE_INFO.name, USE_PAST), lengthField(VALUE_INFO.type, boolScalarType())]),
     ...past.graph.outputs.map((o) => lengthField(GRAPH.output, o.fields.map((f) => f.encoded))),
   ]);
   return concatBytes([
@@ -130,8 +121,8 @@ function readModel(bytes: Uint8Array, file: string): Model {
   const opsets = new Map<string, bigint>();
   for (const f of fields.filter((f) => f.no === MODEL.opsetImport)) {
     const opset = decodeMessage(fieldBytes(f));
-    const domain = opset.find((g) => g.no === OPSET.domain);
-    opsets.set(domain ? fieldString(domain) : '', opset.find((g) => g.no === OPSET.version)?.value as bigint ?? 0n);
+    const domain = opset.find((g) => g.no === OPERATOR_SET_ID.domain);
+    opsets.set(domain ? fieldString(domain) : '', opset.find((g) => g.no === OPERATOR_SET_ID.version)?.value as bigint ?? 0n);
   }
   const graph: Graph = { nodes: [], initializers: [], inputs: [], outputs: [], valueInfo: [] };
   for (const f of decodeMessage(fieldBytes(graphField))) {
@@ -160,7 +151,7 @@ function tensor(bytes: Uint8Array): Named & { external?: string } {
   const entries = t.fields.filter((f) => f.no === TENSOR.externalData).map((f) => {
     const entry = decodeMessage(fieldBytes(f));
     const text = (no: number) => { const g = entry.find((e) => e.no === no); return g ? fieldString(g) : ''; };
-    return `${text(1)}=${text(2)}`;
+    return `${text(STRING_STRING_ENTRY.key)}=${text(STRING_STRING_ENTRY.value)}`;
   });
   return entries.length > 0 ? { ...t, external: entries.sort().join('\n') } : t;
 }
@@ -235,12 +226,12 @@ function node(opType: string, name: string, inputs: readonly string[], outputs: 
 }
 
 function graphAttribute(name: string, graph: Uint8Array): Uint8Array {
-  return concatBytes([lengthField(ATTRIBUTE.name, name), lengthField(ATTRIBUTE.graph, graph), varintField(ATTRIBUTE.type, ATTRIBUTE_TYPE_GRAPH)]);
+  return concatBytes([lengthField(ATTRIBUTE.name, name), lengthField(ATTRIBUTE.graph, graph), varintField(ATTRIBUTE.type, AttributeType.GRAPH)]);
 }
 
 /** TypeProto { tensor_type { elem_type: BOOL, shape: {} } }: a scalar. */
 function boolScalarType(): Uint8Array {
-  return lengthField(1, [varintField(1, ELEM_TYPE_BOOL), lengthField(2, new Uint8Array(0))]);
+  return lengthField(TYPE.tensorType, [varintField(TENSOR_TYPE.elemType, DataType.BOOL), lengthField(TENSOR_TYPE.shape, new Uint8Array(0))]);
 }
 
 function mergedOpsets(a: ReadonlyMap<string, bigint>, b: ReadonlyMap<string, bigint>): Uint8Array[] {
@@ -252,6 +243,6 @@ function mergedOpsets(a: ReadonlyMap<string, bigint>, b: ReadonlyMap<string, big
     merged.set(domain, version);
   }
   if (!merged.has('')) throw new Error('neither graph imports the default ONNX opset, which If needs');
-  return [...merged].map(([domain, version]) => lengthField(MODEL.opsetImport, [lengthField(OPSET.domain, domain), varintField(OPSET.version, version)]));
+  return [...merged].map(([domain, version]) => lengthField(MODEL.opsetImport, [lengthField(OPERATOR_SET_ID.domain, domain), varintField(OPERATOR_SET_ID.version, version)]));
 }
 

@@ -5,10 +5,11 @@
 //
 //   prepare(items) ──► jobs (round robin) ──slice──► idle worker ──► results at the slice's offset
 import { siblingWorkerUrl } from '../worker-thread.ts';
-import { SupervisedWorker } from '../worker-supervisor.ts';
+import { SupervisedWorker, type WorkerHealth } from '../worker-supervisor.ts';
 import { CancelledError, ServiceError } from '../errors.ts';
 import type { ExtractionMode } from '../extract/fences.ts';
 import { checkLocalizationBody, LocalizationInputError } from '../localization/index.ts';
+import { isObject } from '../localization/json.ts';
 import type { LocalizationErrorCode } from '../localization/errors.ts';
 import type { LocalizationBody, LocalizationItem, LocalizationResponse, LocalizationResult, LocalizationWeights } from '../localization/index.ts';
 import type { Prompt, TokenizerFiles } from '../prompt/prompt.ts';
@@ -17,6 +18,13 @@ import { ITEMS_PER_SLICE, type PreparedItem, type Preparer, type ScoreItem } fro
 
 export interface PrepInit extends TokenizerFiles {
   maxLength: number;
+}
+
+export interface PrepPoolOptions {
+  /** The worker script; tests swap in one that misbehaves on purpose. */
+  workerUrl?: URL;
+  /** CPU time a slice may take before its thread is replaced and its request refused (PREP_SLICE_TIMEOUT_MS); 0 or unset: no limit. */
+  sliceTimeoutMs?: number;
 }
 
 type Work =
@@ -59,6 +67,9 @@ interface Slot {
 
 const WORKER_URL = siblingWorkerUrl(import.meta.url, 'prep-worker');
 
+/** A slice that threw: its request fails with this, and the reason goes to the log only. */
+const prepFailed = () => new ServiceError('internal', 'preparing this request failed; the service log has the reason');
+
 export class PrepPool implements Preparer {
   private readonly slots: Slot[] = [];
   private jobs: Job[] = [];
@@ -68,11 +79,12 @@ export class PrepPool implements Preparer {
     private readonly init: PrepInit,
     private readonly log: { error(msg: string): void },
     private readonly workerUrl: URL,
+    private readonly sliceTimeoutMs: number,
   ) {}
 
-  /** Resolves once every worker has built its tokenizer; rejects if one cannot. workerUrl: tests swap in one that fails on purpose. */
-  static async create(init: PrepInit, threads: number, log: { error(msg: string): void }, workerUrl = WORKER_URL): Promise<PrepPool> {
-    const pool = new PrepPool(init, log, workerUrl);
+  /** Resolves once every worker has built its tokenizer; rejects if one cannot. */
+  static async create(init: PrepInit, threads: number, log: { error(msg: string): void }, opts: PrepPoolOptions = {}): Promise<PrepPool> {
+    const pool = new PrepPool(init, log, opts.workerUrl ?? WORKER_URL, opts.sliceTimeoutMs ?? 0);
     try {
       await Promise.all(Array.from({ length: threads }, () => pool.addSlot()));
     } catch (err) {
@@ -86,8 +98,16 @@ export class PrepPool implements Preparer {
     return this.slots.length;
   }
 
+  /** Serving while one slot is; failing while every slot is, since the last of them began to. */
+  get health(): WorkerHealth {
+    const since = this.slots.map((s) => s.worker.troubleSince);
+    const allFailing = since.length > 0 && since.every((t) => t !== undefined);
+    return { serving: this.slots.some((s) => s.worker.state === 'ready'), troubleSince: allFailing ? Math.max(...(since as number[])) : undefined };
+  }
+
   prepare(items: readonly ScoreItem[], extraction: ExtractionMode, shaping: Shaping, signal?: AbortSignal): Promise<PreparedItem[]> {
-    return this.submit(items.length, (s, e) => ({ kind: 'items', items: items.slice(s, e), extraction, shaping }), signal) as Promise<PreparedItem[]>;
+    const named = (s: number, e: number) => items.slice(s, e).map(({ question, response }) => ({ question, response }));
+    return this.submit(items.length, (s, e) => ({ kind: 'items', items: named(s, e), extraction, shaping }), signal) as Promise<PreparedItem[]>;
   }
 
   encodeTexts(texts: readonly string[], signal?: AbortSignal, addSpecialTokens = false, keepLast?: number): Promise<Prompt[]> {
@@ -101,8 +121,9 @@ export class PrepPool implements Preparer {
 
   async localize(body: LocalizationBody, signal?: AbortSignal): Promise<LocalizationResponse> {
     const weights = checkLocalizationBody(body);
-    const { items } = body;
-    const results = await this.submit(items.length, (s, e) => ({ kind: 'localize', items: items.slice(s, e), offset: s, weights }), signal);
+    const named = (s: number, e: number) => body.items.slice(s, e)
+      .map((item) => (isObject(item) ? { locations: item.locations, prediction_text: item.prediction_text, gold: item.gold } : item));
+    const results = await this.submit(body.items.length, (s, e) => ({ kind: 'localize', items: named(s, e), offset: s, weights }), signal);
     return { results: results as LocalizationResult[] };
   }
 
@@ -137,8 +158,17 @@ export class PrepPool implements Preparer {
       job.outstanding++;
       if (end < job.size) this.jobs.push(job);
       const id = this.nextId++;
+      try {
+        slot.worker.post({ ...job.slice(start, end), id } satisfies PrepRequest);
+      } catch (err) {
+        // Only named fields cross (see prepare), so this is a bug; it fails its own request and
+        // leaves the slot free.
+        this.log.error(`a slice could not be sent to a prep worker: ${(err as Error).message}`);
+        job.outstanding--;
+        this.fail(job, prepFailed());
+        continue;
+      }
       slot.running = { job, start, id };
-      slot.worker.post({ ...job.slice(start, end), id } satisfies PrepRequest);
     }
   }
 
@@ -158,13 +188,15 @@ export class PrepPool implements Preparer {
     const { job, start } = running;
     job.outstanding--;
     if (res.kind === 'failed') {
-      this.fail(job, new ServiceError('internal', `preparing items failed: ${res.message}`));
+      this.log.error(`a prep worker failed on a slice: ${res.message}`);
+      this.fail(job, prepFailed());
     } else if (res.kind === 'refused') {
       // One pass in order would have stopped at the first bad item: later slices are not sent,
       // and the slices before this one decide whether an earlier item is the one to report.
       if (!job.refusal || start < job.refusal.start) job.refusal = { start, error: new LocalizationInputError(res.code, res.detail, res.path) };
       job.size = Math.min(job.size, start);
     } else if (!job.failed) {
+      slot.worker.reportSuccess();
       const part = res.kind === 'items' ? res.items : res.kind === 'texts' ? res.prompts : res.kind === 'render' ? [res.text]
         : res.kind === 'localized' ? res.results : [];
       for (let k = 0; k < part.length; k++) job.results[start + k] = part[k];
@@ -198,6 +230,14 @@ export class PrepPool implements Preparer {
           const lost = slot.running?.job;
           slot.running = null;
           if (lost) this.fail(lost, new ServiceError('internal', `a prep worker exited (code ${code}) while preparing this request; retry it`));
+        },
+        deadline: { ms: this.sliceTimeoutMs, clock: 'cpu' },
+        // Prep work is a function of its input alone, so the input is what ran too long: a 4xx,
+        // which clients do not retry.
+        onDeadline: (ms) => {
+          const lost = slot.running?.job;
+          slot.running = null;
+          if (lost) this.fail(lost, new ServiceError('unprocessable', `a slice of this request took more than PREP_SLICE_TIMEOUT_MS (${ms} ms of CPU) to prepare and was stopped; send fewer or shorter items`));
         },
         onStartFailed: () => {
           if (this.slots.some((s) => s.worker.state !== 'failed')) return;

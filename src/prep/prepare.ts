@@ -9,6 +9,7 @@ import { checkLocalizationBody, scoreLocalizationItems } from '../localization/i
 import type { LocalizationBody, LocalizationResponse } from '../localization/index.ts';
 import type { Prompt, PromptEncoder } from '../prompt/prompt.ts';
 import { needsModel, type Shaping } from '../shape/shaping.ts';
+import type { WorkerHealth } from '../worker-supervisor.ts';
 
 /** An item's outcome before the model: extraction's, or code that CPython would not parse. */
 export const ITEM_STATUSES = [...EXTRACT_STATUSES, 'syntax_error'] as const;
@@ -35,6 +36,8 @@ export interface Preparer {
   /** CodeScout's localization reward; bad input rejects with the LocalizationInputError of the first bad item. */
   localize(body: LocalizationBody, signal?: AbortSignal): Promise<LocalizationResponse>;
   close(): Promise<void>;
+  /** Present where the work runs on threads (the prep pool), for /ready and /health. */
+  readonly health?: WorkerHealth;
 }
 
 export function prepareItem(encoder: PromptEncoder, item: ScoreItem, extraction: ExtractionMode, shaping: Shaping): PreparedItem {

@@ -1,7 +1,7 @@
 // The reward model's input: the model's own chat template over [user: question, assistant: code],
 // no system message, no generation prompt, no special tokens added, right-truncated to maxLength.
 import { readFileSync } from 'node:fs';
-import * as transformers from '@huggingface/transformers';
+import { Tokenizer } from '@huggingface/tokenizers';
 import type { ModelDir } from '../model/model-dir.ts';
 import { ChatTemplate } from './python-jinja.ts';
 
@@ -11,20 +11,18 @@ export interface Prompt {
   truncated: boolean;
 }
 
-type Tokenizer = transformers.PreTrainedTokenizer;
-
 /** What the tokenizer and template are built from. */
 export type TokenizerFiles = Pick<ModelDir, 'tokenizerPath' | 'tokenizerConfig' | 'chatTemplate'>;
 
+/**
+ * The tokenizer of tokenizer.json and tokenizer_config.json. @huggingface/tokenizers is what
+ * transformers.js's PreTrainedTokenizer runs (it delegates encode and decode to it, built from the
+ * same two files), without the rest of transformers.js; test/parity/tokenizer.test.ts holds it to
+ * Python transformers' AutoTokenizer.
+ */
 function makeTokenizer(md: TokenizerFiles): Tokenizer {
-  // tokenizer_class picks the subclass (e.g. LlamaTokenizer's legacy handling); unknown → base class.
-  const className = String(md.tokenizerConfig.tokenizer_class ?? '');
-  const exported = (transformers as unknown as Record<string, unknown>)[className];
-  const Cls = typeof exported === 'function' && exported.prototype instanceof transformers.PreTrainedTokenizer
-    ? (exported as typeof transformers.PreTrainedTokenizer)
-    : transformers.PreTrainedTokenizer;
   const tokenizerJson = JSON.parse(readFileSync(md.tokenizerPath, 'utf8')) as Record<string, unknown>;
-  return new Cls(tokenizerJson, { ...md.tokenizerConfig, chat_template: md.chatTemplate });
+  return new Tokenizer(tokenizerJson, { ...md.tokenizerConfig, chat_template: md.chatTemplate });
 }
 
 export class PromptEncoder {
@@ -56,26 +54,22 @@ export class PromptEncoder {
    * veRL cuts off the text it sends for that reason; Qwen's adds nothing.
    */
   encodeText(text: string, addSpecialTokens = false, keepLast?: number): Prompt {
-    return truncateIds(this.tokenizer.encode(text, { add_special_tokens: addSpecialTokens }), this.maxLength, keepLast);
+    return truncateIds(this.tokenizer.encode(text, { add_special_tokens: addSpecialTokens }).ids, this.maxLength, keepLast);
   }
 
   /** vLLM's /tokenize: every token, no truncation. */
   tokenize(text: string, addSpecialTokens: boolean): number[] {
-    return this.tokenizer.encode(text, { add_special_tokens: addSpecialTokens });
+    return this.tokenizer.encode(text, { add_special_tokens: addSpecialTokens }).ids;
   }
 
   /** vLLM's /detokenize: special tokens kept, as transformers' decode by default. */
   decode(ids: number[]): string {
-    return this.tokenizer.decode(ids, { skip_special_tokens: false });
+    return this.tokenizer.decode(ids, { skip_special_tokens: false, clean_up_tokenization_spaces: null });
   }
 
-  /**
-   * Each id's token as the vocabulary spells it (vLLM's token_strs), undefined for an id the tokenizer
-   * does not know. transformers.js keeps this lookup on its inner tokenizer.
-   */
+  /** Each id's token as the vocabulary spells it (vLLM's token_strs), undefined for an id the tokenizer does not know. */
   tokenStrings(ids: readonly number[]): (string | undefined)[] {
-    const inner = (this.tokenizer as unknown as { _tokenizer: { id_to_token(id: number): string | undefined } })._tokenizer;
-    return ids.map((id) => inner.id_to_token(id));
+    return ids.map((id) => this.tokenizer.id_to_token(id));
   }
 
   /** The template over any conversation (vLLM's messages), as transformers' apply_chat_template renders it. */

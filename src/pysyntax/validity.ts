@@ -14,6 +14,7 @@
 
 import type Parser from 'tree-sitter';
 import { newPythonParser } from '../python/parser.ts';
+import { nativeCall } from '../thread-stop.ts';
 import { LONE_SURROGATE } from '../python/text.ts';
 import { checkGrammar } from './grammar/pass.ts';
 import type { FStringExpr } from './fstrings.ts';
@@ -120,7 +121,7 @@ function analyze(code: string): SyntaxIssue | null {
   let parseIssue = earliest(stringError, ruleError, fstringError);
   const large = src.length > LARGE_INPUT_CHARS;
   if (!(large && (parseIssue || tokError))) {
-    const treeIssue = parseError(src, joins);
+    const treeIssue = nativeCall(() => parseError(src, joins));
     // tree-sitter starts an ERROR node where its recovery began, often well
     // before the real error: an own error inside that span locates it better.
     const inSpan = (i: SyntaxIssue | null) => i !== null && treeIssue !== null && i.offset <= treeIssue.spanEnd;

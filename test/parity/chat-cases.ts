@@ -100,7 +100,7 @@ export function parityPairs(): { kind: string; question: string; code: string }[
 }
 
 /** Content at the edges the runtimes used to disagree on: white space Python and JavaScript define differently, and </think>. */
-const EDGE_CONTENT = [
+export const EDGE_CONTENT = [
   '', ' ', '\n', '\t', '  x = 1  ', '\tx = 1\t', '\n\n  x = 1\n\n', '\ufeffx = 1', 'x = 1\ufeff', '\x1cx = 1\x1f', '\x85x = 1\x85',
   '\u2028x = 1\u2029', '\u00a0x = 1\u3000', '</think>', '<think></think>', 'a</think>b', '<think>\n plan \n</think>\n\n  code\t',
   ' </think> ', '\r\nx = 1\r\n', 'x = "</think>"\n', 'print("<|im_end|>")', '<|eot_id|><|start_header_id|>user<|end_header_id|>',

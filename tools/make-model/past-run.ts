@@ -1,9 +1,9 @@
 // Running model-past.onnx: a shared prefix's keys and values in, a batch of suffixes' logits and
-// their own keys and values out (names and shapes in qwen3-graph.ts).
+// their own keys and values out (names in src/model/graph-names.ts, shapes in qwen3-graph.ts).
 
 import * as ort from 'onnxruntime-node';
+import { ATTENTION_MASK, INPUT_IDS, LOGITS, pastKeyName, pastValueName, presentKeyName, presentValueName } from '../../src/model/graph-names.ts';
 import { type PaddedBatch, int64Matrix } from './padded-batch.ts';
-import { pastKeyName, pastValueName, presentKeyName, presentValueName } from './qwen3-graph.ts';
 
 /** Per layer, [batch, kv_heads, len, head_dim] tensors; a past has batch 1. */
 export interface KeyValues {
@@ -33,7 +33,7 @@ export async function runPast(
   past: KeyValues,
   extra: Record<string, ort.Tensor> = {},
 ): Promise<{ logits: number[]; present: KeyValues }> {
-  const feeds: Record<string, ort.Tensor> = { input_ids: int64Matrix(batch.inputIds), attention_mask: int64Matrix(batch.attentionMask), ...extra };
+  const feeds: Record<string, ort.Tensor> = { [INPUT_IDS]: int64Matrix(batch.inputIds), [ATTENTION_MASK]: int64Matrix(batch.attentionMask), ...extra };
   past.keys.forEach((key, i) => {
     feeds[pastKeyName(i)] = key;
     feeds[pastValueName(i)] = past.values[i];
@@ -41,7 +41,7 @@ export async function runPast(
   const out = await session.run(feeds);
   const layers = past.keys.map((_, i) => i);
   return {
-    logits: Array.from(out.logits.data as Float32Array),
+    logits: Array.from(out[LOGITS].data as Float32Array),
     present: { keys: layers.map((i) => out[presentKeyName(i)]), values: layers.map((i) => out[presentValueName(i)]) },
   };
 }

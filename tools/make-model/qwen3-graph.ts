@@ -14,6 +14,9 @@
 // Each step mirrors the order of operations in transformers' modeling_qwen3.py,
 // so fp32 rounding matches a PyTorch run as closely as the kernels allow.
 
+import {
+  ATTENTION_MASK, INPUT_IDS, LOGITS, pastKeyName, pastValueName, presentKeyName, presentValueName,
+} from '../../src/model/graph-names.ts';
 import { type Qwen3Dims, layerPrefix } from './config.ts';
 import { type AttributeValue, DataType, type GraphSpec, MS_DOMAIN, type NodeSpec, type TensorSpec } from './onnx-proto.ts';
 import type { Weights } from './weights.ts';
@@ -114,12 +117,6 @@ export interface GraphOptions {
   past?: boolean;
 }
 
-/** Names of the past form's per-layer inputs and outputs. */
-export const pastKeyName = (layer: number): string => `past_key.${layer}`;
-export const pastValueName = (layer: number): string => `past_value.${layer}`;
-export const presentKeyName = (layer: number): string => `present_key.${layer}`;
-export const presentValueName = (layer: number): string => `present_value.${layer}`;
-
 /** Everything both forms share: the weights, the pieces of the graph built from them, and its inputs. */
 class Qwen3Writer {
   readonly g = new GraphBuilder();
@@ -141,7 +138,7 @@ class Qwen3Writer {
     if (heads % kvHeads !== 0) throw new Error('num_attention_heads must be a multiple of num_key_value_heads');
     if (headDim % 2 !== 0) throw new Error('head_dim must be even for rotary embeddings');
     const g = this.g;
-    this.seqLen = g.op('Gather', [g.op('Shape', ['input_ids'], 'ids_shape'), g.int64([1], [])], 'seq_len', { axis: 0 });
+    this.seqLen = g.op('Gather', [g.op('Shape', [INPUT_IDS], 'ids_shape'), g.int64([1], [])], 'seq_len', { axis: 0 });
     this.positions = g.op('Range', [g.int64([0], []), this.seqLen, g.int64([1], [])], 'positions');
     if (past) {
       const pastShape = g.op('Shape', [pastKeyName(0)], 'past_shape');
@@ -196,7 +193,7 @@ class Qwen3Writer {
   }
 
   embeddings(): string {
-    return this.g.op('Gather', [this.vector('model.embed_tokens.weight'), 'input_ids'], 'embeddings', { axis: 0 });
+    return this.g.op('Gather', [this.vector('model.embed_tokens.weight'), INPUT_IDS], 'embeddings', { axis: 0 });
   }
 
   /**
@@ -206,12 +203,12 @@ class Qwen3Writer {
    */
   readOut(x: string, rmsNorm: (x: string, name: string, hint: string) => string): GraphSpec {
     const g = this.g;
-    const notPad = g.op('Not', [g.op('Equal', ['input_ids', g.int64([this.dims.pad_token_id], [])], 'is_pad')], 'not_pad');
+    const notPad = g.op('Not', [g.op('Equal', [INPUT_IDS, g.int64([this.dims.pad_token_id], [])], 'is_pad')], 'not_pad');
     const notPadInt = g.op('Cast', [notPad], 'not_pad_i64', { to: DataType.INT64 });
     const weightedPositions = g.op('Mul', [notPadInt, this.positions], 'weighted_positions');
     const lastIndex = g.op('ArgMax', [weightedPositions], 'last_token_index', { axis: 1, keepdims: 1 });
     const last = g.op('GatherND', [x, lastIndex], 'last_hidden', { batch_dims: 1 });
-    const logits = this.linear(rmsNorm(last, 'model.norm.weight', 'final_norm'), 'score.weight', 'logits');
+    const logits = this.linear(rmsNorm(last, 'model.norm.weight', 'final_norm'), 'score.weight', LOGITS);
     const { num_hidden_layers: layers, num_key_value_heads: kvHeads, head_dim: headDim } = this.dims;
     const perLayer = this.past ? Array.from({ length: layers }, (_, i) => i) : [];
     const kv = (name: string, batch: string | number, seq: string) => ({ name, dataType: DataType.FLOAT, dims: [batch, kvHeads, seq, headDim] });
@@ -220,8 +217,8 @@ class Qwen3Writer {
       nodes: g.nodes,
       initializers: g.initializers,
       inputs: [
-        { name: 'input_ids', dataType: DataType.INT64, dims: ['batch', 'seq'] },
-        { name: 'attention_mask', dataType: DataType.INT64, dims: ['batch', 'seq'] },
+        { name: INPUT_IDS, dataType: DataType.INT64, dims: ['batch', 'seq'] },
+        { name: ATTENTION_MASK, dataType: DataType.INT64, dims: ['batch', 'seq'] },
         ...perLayer.flatMap((i) => [kv(pastKeyName(i), 1, 'past_len'), kv(pastValueName(i), 1, 'past_len')]),
       ],
       outputs: [
@@ -289,7 +286,7 @@ function plainAttention(w: Qwen3Writer): AttentionLayer {
   );
   const keyValid = g.op(
     'Unsqueeze',
-    [g.op('Cast', ['attention_mask'], 'key_valid', { to: DataType.BOOL }), g.int64([1, 2, 3])],
+    [g.op('Cast', [ATTENTION_MASK], 'key_valid', { to: DataType.BOOL }), g.int64([1, 2, 3])],
     'key_valid_5d',
   );
   const attentionBias = g.op(
@@ -355,7 +352,7 @@ function plainAttention(w: Qwen3Writer): AttentionLayer {
 function groupQueryAttention(w: Qwen3Writer): AttentionLayer {
   const { g, dims } = w;
   const { head_dim: headDim, num_attention_heads: heads, num_key_value_heads: kvHeads } = dims;
-  const tokensPerRow = g.op('ReduceSum', ['attention_mask', g.int64([1])], 'tokens_per_row', { keepdims: 0 });
+  const tokensPerRow = g.op('ReduceSum', [ATTENTION_MASK, g.int64([1])], 'tokens_per_row', { keepdims: 0 });
   const seqlensK = g.op('Cast', [g.op('Sub', [tokensPerRow, g.int64([1], [])], 'last_token_per_row')], 'seqlens_k', {
     to: DataType.INT32,
   });
@@ -500,7 +497,7 @@ function opset23Layers(w: Qwen3Writer): GraphSpec {
   const cosCache = g.op('Cos', [freqs], 'rope_cos_cache');
   const sinCache = g.op('Sin', [freqs], 'rope_sin_cache');
   // RotaryEmbedding takes position ids per row: [batch, seq], every row from 0 (right padding).
-  const positionIds = g.op('Expand', [g.op('Unsqueeze', [w.positions, g.int64([0])], 'positions_row'), g.op('Shape', ['input_ids'], 'ids_shape_2d')], 'position_ids');
+  const positionIds = g.op('Expand', [g.op('Unsqueeze', [w.positions, g.int64([0])], 'positions_row'), g.op('Shape', [INPUT_IDS], 'ids_shape_2d')], 'position_ids');
 
   const qkvSplit = g.int64([heads * headDim, kvHeads * headDim, kvHeads * headDim]);
   const intermediate = dims.intermediate_size;

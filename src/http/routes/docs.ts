@@ -4,6 +4,7 @@
 // requests. GET / lists the routes the document holds.
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
+import { OPEN } from '../openapi.ts';
 import { UNAUTHORIZED } from '../schemas.ts';
 
 // From the repository root, which is three levels up from src/http/routes and dist/http/routes alike.
@@ -37,16 +38,18 @@ export default async function docsRoutes(app: FastifyInstance): Promise<void> {
   };
 
   app.get('/openapi.json', {
-    schema: { operationId: 'openapiJson', summary: 'This document, as JSON.', response: { 200: text('application/json', 'OpenAPI 3.1.'), 401: UNAUTHORIZED } },
+    schema: { operationId: 'openapiJson', summary: 'This document, as JSON.', security: OPEN, response: { 200: text('application/json', 'OpenAPI 3.1.') } },
   }, async (_request, reply) => reply.type('application/json; charset=utf-8').send(JSON.stringify(generated().json)));
   app.get('/openapi.yaml', {
-    schema: { operationId: 'openapiYaml', summary: 'This document, as YAML.', response: { 200: text('application/yaml', 'OpenAPI 3.1.'), 401: UNAUTHORIZED } },
+    schema: { operationId: 'openapiYaml', summary: 'This document, as YAML.', security: OPEN, response: { 200: text('application/yaml', 'OpenAPI 3.1.') } },
   }, async (_request, reply) => reply.type('application/yaml; charset=utf-8').send(generated().yaml));
   app.get('/docs', {
     schema: {
       operationId: 'docs',
       summary: 'A self-contained page that renders this document and sends requests (works offline).',
-      response: { 200: text('text/html', 'HTML.'), 401: UNAUTHORIZED },
+      description: 'Open without the key: the page asks for it, and every call it sends carries it.',
+      security: OPEN,
+      response: { 200: text('text/html', 'HTML.') },
     },
   }, async (_request, reply) => reply.type('text/html; charset=utf-8').send(generated().page));
   // Where a newcomer lands first (curl localhost:8080): what this is and where to read on.

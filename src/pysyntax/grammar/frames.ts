@@ -4,13 +4,13 @@
 import { DOUBLESTAR, EQUAL, KW, LPAR, LSQB, NAME, RPAR, STAR, type SyntaxIssue } from '../tokens.ts';
 import { Comp, FrameKind, frame, ParamState, type Frame } from './frame.ts';
 import { endParam, endParams, startParam } from './parameters.ts';
-import type { GrammarPass } from './pass.ts';
 import { inPattern, mappingKeyError, mappingRestNotLast } from './patterns.ts';
+import type { GrammarState } from './state.ts';
 import { topLevelComma } from './statements.ts';
 import { targetError } from './targets.ts';
 
 /** The bracket c at k opens a frame inside f. */
-export function openBracket(g: GrammarPass, f: Frame, k: number, c: number): SyntaxIssue | null {
+export function openBracket(g: GrammarState, f: Frame, k: number, c: number): SyntaxIssue | null {
   const s = g.stmt;
   const trailer = g.afterOperand;
   let fk: FrameKind;
@@ -37,7 +37,7 @@ export function openBracket(g: GrammarPass, f: Frame, k: number, c: number): Syn
 }
 
 /** The first token of an element of frame f. */
-export function startElement(g: GrammarPass, f: Frame, k: number): SyntaxIssue | null {
+export function startElement(g: GrammarState, f: Frame, k: number): SyntaxIssue | null {
   f.elemStart = false;
   if (f.kind === FrameKind.Params || f.kind === FrameKind.Lambda) return startParam(g, f, k);
   if (f.kind === FrameKind.Call) {
@@ -54,7 +54,7 @@ export function startElement(g: GrammarPass, f: Frame, k: number): SyntaxIssue |
 }
 
 /** The `,` at k ends an element of frame f. */
-export function comma(g: GrammarPass, f: Frame, k: number): SyntaxIssue | null {
+export function comma(g: GrammarState, f: Frame, k: number): SyntaxIssue | null {
   if (f.kind === FrameKind.Lambda || f.kind === FrameKind.Params) {
     if (endParam(g, f, k)) return g.error;
     f.elemStart = true;
@@ -75,7 +75,7 @@ export function comma(g: GrammarPass, f: Frame, k: number): SyntaxIssue | null {
 }
 
 /** A with-item of a parenthesised group ends at k: its `as` target must be one. */
-function endWithItem(g: GrammarPass, f: Frame, k: number): SyntaxIssue | null {
+function endWithItem(g: GrammarState, f: Frame, k: number): SyntaxIssue | null {
   if (f.asAt < 0) return null;
   const err = targetError(g, f.asAt + 1, k, true, false);
   f.asAt = -1;
@@ -83,7 +83,7 @@ function endWithItem(g: GrammarPass, f: Frame, k: number): SyntaxIssue | null {
 }
 
 /** The closing bracket at k closes the innermost frame (and any lambdas in it). */
-export function closeFrame(g: GrammarPass, k: number): SyntaxIssue | null {
+export function closeFrame(g: GrammarState, k: number): SyntaxIssue | null {
   const frames = g.frames;
   while (frames.length > 1 && g.top().kind === FrameKind.Lambda) frames.pop();
   const f = g.top();

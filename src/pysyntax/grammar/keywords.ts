@@ -4,11 +4,11 @@
 
 import { AUGASSIGN, COLON, EQUAL, KW, LPAR, type SyntaxIssue } from '../tokens.ts';
 import { Comp, FrameKind, frame, ParamState, type Frame } from './frame.ts';
-import type { GrammarPass } from './pass.ts';
 import { inPattern, patternAsError } from './patterns.ts';
+import type { GrammarState } from './state.ts';
 
 /** The NAME token k (a keyword or a plain name) inside frame f. */
-export function keyword(g: GrammarPass, f: Frame, k: number): SyntaxIssue | null {
+export function keyword(g: GrammarState, f: Frame, k: number): SyntaxIssue | null {
   const s = g.stmt;
   switch (g.code[k]) {
     case KW.lambda:
@@ -55,7 +55,7 @@ export function keyword(g: GrammarPass, f: Frame, k: number): SyntaxIssue | null
 }
 
 // A lambda's parameters, up to its `:`, are a frame of their own.
-function openLambda(g: GrammarPass, f: Frame, k: number): void {
+function openLambda(g: GrammarState, f: Frame, k: number): void {
   g.bump(f);
   const lf = frame(FrameKind.Lambda, k, f.base + f.run);
   lf.params = new ParamState();
@@ -64,7 +64,7 @@ function openLambda(g: GrammarPass, f: Frame, k: number): void {
 }
 
 // `if`: a case clause's guard, a comprehension's condition, or a conditional expression.
-function ifKeyword(g: GrammarPass, f: Frame): void {
+function ifKeyword(g: GrammarState, f: Frame): void {
   const s = g.stmt;
   const caseHeader = s.compound && s.kw === KW.case && f.kind === FrameKind.Stmt;
   if (caseHeader) s.caseGuard = true;
@@ -73,7 +73,7 @@ function ifKeyword(g: GrammarPass, f: Frame): void {
 }
 
 // `as` at k: in imports, with-items, except clauses and patterns only.
-function asKeyword(g: GrammarPass, f: Frame, k: number): SyntaxIssue | null {
+function asKeyword(g: GrammarState, f: Frame, k: number): SyntaxIssue | null {
   const s = g.stmt;
   let ok = false;
   if (s.kw === KW.import || s.kw === KW.from) ok = f.kind === FrameKind.Stmt || f.kind === FrameKind.Import;

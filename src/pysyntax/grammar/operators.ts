@@ -9,13 +9,13 @@ import {
 import { Comp, FrameKind, type Frame } from './frame.ts';
 import { closeFrame, comma, openBracket } from './frames.ts';
 import { endParams } from './parameters.ts';
-import type { GrammarPass } from './pass.ts';
 import { complexLiteralError, inPattern } from './patterns.ts';
 import { star } from './starred.ts';
+import type { GrammarState } from './state.ts';
 import { endStatement, semicolon } from './statements.ts';
 
 /** The OP token k inside frame f. */
-export function operator(g: GrammarPass, f: Frame, k: number): SyntaxIssue | null {
+export function operator(g: GrammarState, f: Frame, k: number): SyntaxIssue | null {
   const c = g.code[k];
   switch (c) {
     case LPAR: case LSQB: case LBRACE:
@@ -58,7 +58,7 @@ export function operator(g: GrammarPass, f: Frame, k: number): SyntaxIssue | nul
 
 // `:` ends a lambda's parameters or a compound header, or annotates, or
 // separates a dict key, a slice bound or a parameter's annotation.
-function colon(g: GrammarPass, f: Frame, k: number): SyntaxIssue | null {
+function colon(g: GrammarState, f: Frame, k: number): SyntaxIssue | null {
   if (f.kind === FrameKind.Lambda) {
     if (endParams(g, f, k)) return g.error;
     g.frames.pop();
@@ -80,7 +80,7 @@ function colon(g: GrammarPass, f: Frame, k: number): SyntaxIssue | null {
   return null;
 }
 
-function statementColon(g: GrammarPass, f: Frame, k: number): SyntaxIssue | null {
+function statementColon(g: GrammarState, f: Frame, k: number): SyntaxIssue | null {
   const s = g.stmt;
   if (s.compound && !s.headerDone) {
     s.headerDone = true;
@@ -96,7 +96,7 @@ function statementColon(g: GrammarPass, f: Frame, k: number): SyntaxIssue | null
   return null;
 }
 
-function equal(g: GrammarPass, f: Frame, k: number): SyntaxIssue | null {
+function equal(g: GrammarState, f: Frame, k: number): SyntaxIssue | null {
   const s = g.stmt;
   if (f.kind === FrameKind.Stmt) {
     if (s.firstAug >= 0) return g.fail('invalid syntax', k);
@@ -112,7 +112,7 @@ function equal(g: GrammarPass, f: Frame, k: number): SyntaxIssue | null {
   return null;
 }
 
-function augmentedAssignment(g: GrammarPass, f: Frame, k: number): SyntaxIssue | null {
+function augmentedAssignment(g: GrammarState, f: Frame, k: number): SyntaxIssue | null {
   const s = g.stmt;
   if (f.kind === FrameKind.Stmt) {
     // One augmented assignment, not chained with `=` or an annotation.
@@ -124,7 +124,7 @@ function augmentedAssignment(g: GrammarPass, f: Frame, k: number): SyntaxIssue |
 }
 
 // `:=` at k: only where CPython's named_expression stands, and never as a dict key.
-function walrus(g: GrammarPass, f: Frame, k: number): SyntaxIssue | null {
+function walrus(g: GrammarState, f: Frame, k: number): SyntaxIssue | null {
   const s = g.stmt;
   const pp = k - 2;
   const fk = f.kind;

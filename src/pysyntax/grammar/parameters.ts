@@ -3,10 +3,10 @@
 
 import { COLON, COMMA, DOUBLESTAR, EQUAL, LPAR, NAME, OP, RPAR, SLASH, STAR, type SyntaxIssue } from '../tokens.ts';
 import { FrameKind, ParamKind, type Frame } from './frame.ts';
-import type { GrammarPass } from './pass.ts';
+import type { GrammarState } from './state.ts';
 
 /** The parameter being read ends at k (a `,`, `)` or a lambda's `:`). */
-export function endParam(g: GrammarPass, f: Frame, k: number): SyntaxIssue | null {
+export function endParam(g: GrammarState, f: Frame, k: number): SyntaxIssue | null {
   const p = f.params!;
   if (p.current === ParamKind.Plain && !p.sawStar) {
     if (p.currentDefault) p.sawDefault = true;
@@ -19,17 +19,17 @@ export function endParam(g: GrammarPass, f: Frame, k: number): SyntaxIssue | nul
 }
 
 /** The parameter list ends at k. */
-export function endParams(g: GrammarPass, f: Frame, k: number): SyntaxIssue | null {
+export function endParams(g: GrammarState, f: Frame, k: number): SyntaxIssue | null {
   if (endParam(g, f, k)) return g.error;
   if (f.params!.bareStarPending) return g.fail('named arguments must follow bare *', k);
   return null;
 }
 
 // What may follow a `*args`/`**kwargs` name: the next parameter, the end, an annotation.
-const paramNameEnds = (g: GrammarPass, k: number) => g.isOp(k, COMMA) || g.isOp(k, RPAR) || g.isOp(k, COLON);
+const paramNameEnds = (g: GrammarState, k: number) => g.isOp(k, COMMA) || g.isOp(k, RPAR) || g.isOp(k, COLON);
 
 /** A parameter of frame f begins at k. */
-export function startParam(g: GrammarPass, f: Frame, k: number): SyntaxIssue | null {
+export function startParam(g: GrammarState, f: Frame, k: number): SyntaxIssue | null {
   const p = f.params!;
   if (g.kind[k] === OP && g.code[k] === SLASH) {
     if (p.count === 0) return g.fail('at least one argument must precede /', k);

@@ -14,19 +14,21 @@
 // neighbours and those two. It runs on a token stream the tokenizer accepted
 // up to its first error, so each token is seen once. The rules live by
 // family next to this file (blocks, statements, targets, frames, parameters,
-// keywords, operators, starred, patterns); GrammarPass owns the state they share.
+// keywords, operators, starred, patterns) and see the state they share
+// through one interface, GrammarState (state.ts), which GrammarPass implements.
 
 import {
   COMMA, DEDENT, ELLIPSIS, ENDMARKER, INDENT, KW, LBRACE, LPAR, LSQB, NAME, NEWLINE, NUMBER, OP, RBRACE, RPAR, RSQB,
   SOFT_KEYWORD_MIN, STRING, type SyntaxIssue, type TokenBuffer,
 } from '../tokens.ts';
-import { beginLine, dedent, endOfInput, TryState } from './blocks.ts';
+import { beginLine, dedent, endOfInput } from './blocks.ts';
 import { FrameKind, frame, type Frame } from './frame.ts';
 import { startElement } from './frames.ts';
 import { keyword } from './keywords.ts';
 import { operator } from './operators.ts';
 import { endStarOperand } from './starred.ts';
-import { beginStatement, cannotStart, endLine, operandAdjacency, Statement } from './statements.ts';
+import { type BlockState, type GrammarState, Statement, TryState } from './state.ts';
+import { beginStatement, cannotStart, endLine, operandAdjacency } from './statements.ts';
 
 // CPython turns an AST deeper than this into RecursionError/MemoryError
 // (3 x the default recursion limit, less the caller's frames; measured with
@@ -44,37 +46,27 @@ export function checkGrammar(src: string, t: TokenBuffer, treeSitterBlanks: numb
   return new GrammarPass(src, t, treeSitterBlanks).run();
 }
 
-export class GrammarPass {
+class GrammarPass implements GrammarState {
   readonly kind: Uint8Array;
   readonly code: Uint8Array;
   readonly start: Int32Array;
   readonly end: Int32Array;
   readonly line: Int32Array;
   readonly n: number;
-  /** For each opening bracket, its closer (-1 until it is closed). */
   readonly match: Int32Array;
-  /** For each opening bracket, the commas directly inside it. */
   readonly innerCommas: Int32Array;
   error: SyntaxIssue | null = null;
 
-  /** Open brackets, innermost last; frames[0] is the statement's own frame. */
   readonly frames: Frame[] = [frame(FrameKind.Stmt, -1, 0)];
-  maxDepthSeen = 0;
-
-  /** Block depth, and per depth the try statement's state and whether it is a match body. */
-  depth = 0;
-  readonly tryState: TryState[] = [TryState.None];
-  readonly matchBody: boolean[] = [false];
+  /** The deepest AST estimate so far (bump), against MAX_AST_DEPTH. */
+  private maxDepthSeen = 0;
+  readonly blocks: BlockState = { depth: 0, tryState: [TryState.None], matchBody: [false] };
   lineStartPending = true;
-  /** The next token begins a statement. */
   stmtPending = true;
   readonly stmt = new Statement();
 
-  /** The current token begins its statement. */
   stmtBegins = false;
-  /** The current token follows an operand (so it is a binary operator or a trailer). */
   afterOperand = false;
-  /** The current token begins an element of the innermost frame. */
   elemFirst = false;
 
   constructor(readonly src: string, t: TokenBuffer, readonly treeSitterBlanks: number[]) {
@@ -88,8 +80,7 @@ export class GrammarPass {
     this.innerCommas = new Int32Array(this.n);
   }
 
-  // at: the token CPython reports; orderAt: the token whose offset orders this
-  // error against tree-sitter's (which starts where its recovery began).
+  // orderAt: tree-sitter's error starts where its recovery began.
   fail(message: string, at: number, orderAt = at): SyntaxIssue {
     const a = Math.min(at, this.n - 1);
     this.error = { message, line: this.line[a], offset: this.start[Math.min(orderAt, this.n - 1)], overrides: false };
@@ -155,7 +146,7 @@ export class GrammarPass {
   // chains that reach CPython's limit and over-counts mixed precedence.
   bump(f: Frame): void {
     f.run++;
-    const d = 2 + this.depth + f.base + f.run;
+    const d = 2 + this.blocks.depth + f.base + f.run;
     if (d > this.maxDepthSeen) this.maxDepthSeen = d;
   }
 

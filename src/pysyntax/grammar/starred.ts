@@ -7,11 +7,11 @@ import {
   type SyntaxIssue,
 } from '../tokens.ts';
 import { Comp, FrameKind, ParamKind, type Frame } from './frame.ts';
-import type { GrammarPass } from './pass.ts';
 import { inPattern } from './patterns.ts';
+import type { GrammarState } from './state.ts';
 
 /** The `*` or `**` (c) at k in frame f: a binary operator after an operand, else a star. */
-export function star(g: GrammarPass, f: Frame, k: number, c: number): SyntaxIssue | null {
+export function star(g: GrammarState, f: Frame, k: number, c: number): SyntaxIssue | null {
   if (g.afterOperand) {
     g.bump(f);
     return null;
@@ -41,7 +41,7 @@ export function star(g: GrammarPass, f: Frame, k: number, c: number): SyntaxIssu
 
 // Whether a star (not a binary operator) may stand at k in frame f; records
 // what it makes of the frame's current element.
-function starAllowed(g: GrammarPass, f: Frame, k: number, c: number): boolean {
+function starAllowed(g: GrammarState, f: Frame, k: number, c: number): boolean {
   const p = k - 1;
   if (f.kind === FrameKind.Params || f.kind === FrameKind.Lambda) {
     // A parameter's own star was checked by startParam; inside one, only
@@ -77,7 +77,7 @@ function starAllowed(g: GrammarPass, f: Frame, k: number, c: number): boolean {
 
 // A `*` at statement level: starred assignment values and targets, return and
 // yield values, for targets and iterables, patterns, `import *`, `except*`.
-function statementStarAllowed(g: GrammarPass, k: number, c: number): boolean {
+function statementStarAllowed(g: GrammarState, k: number, c: number): boolean {
   const s = g.stmt;
   const p = k - 1;
   let ok = false;
@@ -98,7 +98,7 @@ function statementStarAllowed(g: GrammarPass, k: number, c: number): boolean {
  * `and`, `or`, `not`, `is` cannot; `,`, `=`, `:`, an augmented assignment,
  * `in`, `if` and `for` end the starred element.
  */
-export function endStarOperand(g: GrammarPass, f: Frame, k: number): SyntaxIssue | null {
+export function endStarOperand(g: GrammarState, f: Frame, k: number): SyntaxIssue | null {
   const kd = g.kind[k];
   const c = g.code[k];
   if (kd === OP && c === COMPARE) return g.fail('invalid syntax', k);

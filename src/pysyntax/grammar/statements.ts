@@ -8,53 +8,9 @@ import {
 } from '../tokens.ts';
 import { openBlock } from './blocks.ts';
 import type { Frame } from './frame.ts';
-import type { GrammarPass } from './pass.ts';
 import { caseStarNeedsTuple } from './patterns.ts';
+import type { GrammarState } from './state.ts';
 import { notSingleTarget, targetError } from './targets.ts';
-
-/** The state of the statement being read. */
-export class Statement {
-  /** Its first token; -1 between statements. */
-  start = -1;
-  /** Keyword code of the statement (soft keywords resolved), 0 for expressions. */
-  kw = 0;
-  /** A compound statement (its header ends with `:`). */
-  compound = false;
-  /** A compound statement's header has reached its `:`. */
-  headerDone = false;
-  /** The first top-level augmented assignment, annotation colon and `=`, or -1. */
-  firstAug = -1;
-  annColon = -1;
-  firstEq = -1;
-  /** Top-level commas, and the first of them (or -1). */
-  topCommas = 0;
-  firstTopComma = -1;
-  /** The first token of the current top-level element. */
-  topElemStart = -1;
-  /** A case pattern has a starred element at the top level. */
-  starTop = false;
-  /** The `in` of a for statement's header. */
-  forIn = -1;
-  /** The `import` of a from-import. */
-  importAt = -1;
-  /** A case clause has reached its guard. */
-  caseGuard = false;
-  /** The statement is a decorator line. */
-  decorator = false;
-
-  reset(k: number): void {
-    this.start = k;
-    this.headerDone = false;
-    this.firstAug = this.annColon = this.firstEq = this.firstTopComma = -1;
-    this.topCommas = 0;
-    this.starTop = false;
-    this.forIn = -1;
-    this.importAt = -1;
-    this.caseGuard = false;
-    this.topElemStart = k + 1;
-    this.compound = false;
-  }
-}
 
 const HEADER_NAMES: Record<number, string> = {
   [KW.if]: "'if' statement", [KW.elif]: "'elif' statement", [KW.else]: "'else' statement",
@@ -65,7 +21,7 @@ const HEADER_NAMES: Record<number, string> = {
 };
 
 /** Tokens that cannot begin a statement (tree-sitter may attach them to the previous line). */
-export function cannotStart(g: GrammarPass, k: number): boolean {
+export function cannotStart(g: GrammarState, k: number): boolean {
   const c = g.code[k];
   if (g.kind[k] === OP) {
     return c === COMMA || c === COLON || c === EQUAL || c === SEMI || c === DOT || c === SLASH || c === BINOP ||
@@ -74,7 +30,7 @@ export function cannotStart(g: GrammarPass, k: number): boolean {
   return g.kind[k] === NAME && (c === KW.and || c === KW.or || c === KW.in || c === KW.is || c === KW.as);
 }
 
-export function beginStatement(g: GrammarPass, k: number): void {
+export function beginStatement(g: GrammarState, k: number): void {
   const s = g.stmt;
   s.reset(k);
   g.stmtPending = false;
@@ -98,7 +54,7 @@ export function beginStatement(g: GrammarPass, k: number): void {
       if (!s.compound) s.kw = 0;
       break;
     case KW.case:
-      s.compound = g.matchBody[g.depth] === true;
+      s.compound = g.blocks.matchBody[g.blocks.depth] === true;
       if (!s.compound) s.kw = 0;
       break;
     case KW.None: case KW.True: case KW.False: case KW.not: case KW.lambda: case KW.await: case KW.yield:
@@ -110,14 +66,14 @@ export function beginStatement(g: GrammarPass, k: number): void {
 }
 
 /** `match` starts a match statement when its logical line ends with ':'. */
-function isMatchHeader(g: GrammarPass, k: number): boolean {
+function isMatchHeader(g: GrammarState, k: number): boolean {
   let j = k + 1;
   while (j < g.n && g.kind[j] !== NEWLINE && g.kind[j] !== ENDMARKER) j++;
   return j < g.n && g.kind[j] === NEWLINE && g.isOp(j - 1, COLON) && j - 1 > k;
 }
 
 /** Checks when a simple statement ends at token k (';', NEWLINE) or a compound header ends at its ':'. */
-export function endStatement(g: GrammarPass, k: number): SyntaxIssue | null {
+export function endStatement(g: GrammarState, k: number): SyntaxIssue | null {
   const s = g.stmt;
   g.frames.length = 1;
   if (s.start < 0) return null;
@@ -147,7 +103,7 @@ export function endStatement(g: GrammarPass, k: number): SyntaxIssue | null {
 }
 
 // A compound statement's header ends at its ':' (token k).
-function endHeader(g: GrammarPass, k: number): SyntaxIssue | null {
+function endHeader(g: GrammarState, k: number): SyntaxIssue | null {
   const s = g.stmt;
   const f = g.frames[0];
   if (s.kw === KW.with && f.asAt >= 0) {
@@ -164,7 +120,7 @@ function endHeader(g: GrammarPass, k: number): SyntaxIssue | null {
 }
 
 // An expression statement: an augmented assignment or annotation has one plain target.
-function assignmentError(g: GrammarPass): SyntaxIssue | null {
+function assignmentError(g: GrammarState): SyntaxIssue | null {
   const s = g.stmt;
   if (s.firstAug >= 0) {
     const lhsEnd = s.firstTopComma >= 0 && s.firstTopComma < s.firstAug ? -1 : s.firstAug;
@@ -182,7 +138,7 @@ function assignmentError(g: GrammarPass): SyntaxIssue | null {
  * The NEWLINE token k ends a logical line. Returns the last token consumed
  * (the INDENT of a block the line opens, else k), or -1 with g.error set.
  */
-export function endLine(g: GrammarPass, k: number): number {
+export function endLine(g: GrammarState, k: number): number {
   const s = g.stmt;
   const p = k - 1;
   const headerLine = s.compound && s.headerDone && g.isOp(p, COLON);
@@ -225,7 +181,7 @@ export function endLine(g: GrammarPass, k: number): number {
 
 // tree-sitter continues an incomplete line onto the next one; CPython ends
 // the logical line at NEWLINE k, so what precedes it must end a statement.
-function lineEndError(g: GrammarPass, k: number): SyntaxIssue | null {
+function lineEndError(g: GrammarState, k: number): SyntaxIssue | null {
   const p = k - 1;
   if (p < 0) return null;
   const kp = g.kind[p];
@@ -239,7 +195,7 @@ function lineEndError(g: GrammarPass, k: number): SyntaxIssue | null {
 }
 
 /** The `;` at k ends a simple statement. */
-export function semicolon(g: GrammarPass, k: number): SyntaxIssue | null {
+export function semicolon(g: GrammarState, k: number): SyntaxIssue | null {
   if (endStatement(g, k)) return g.error;
   g.stmt.start = -1;
   g.stmtPending = true;
@@ -251,7 +207,7 @@ export function semicolon(g: GrammarPass, k: number): SyntaxIssue | null {
  * Operand adjacency at k: two operands in a row are never valid, except
  * implicit string concatenation and the soft keywords `match`/`case`.
  */
-export function operandAdjacency(g: GrammarPass, k: number): SyntaxIssue | null {
+export function operandAdjacency(g: GrammarState, k: number): SyntaxIssue | null {
   const s = g.stmt;
   if (!(g.afterOperand && g.atomStart(k) && s.kw !== KW.import && s.kw !== KW.from)) return null;
   if (g.kind[k] === STRING && g.kind[k - 1] === STRING) return null;
@@ -263,7 +219,7 @@ export function operandAdjacency(g: GrammarPass, k: number): SyntaxIssue | null 
 }
 
 /** The `,` at k separates the statement's top-level elements (f is the statement's frame). */
-export function topLevelComma(g: GrammarPass, f: Frame, k: number): SyntaxIssue | null {
+export function topLevelComma(g: GrammarState, f: Frame, k: number): SyntaxIssue | null {
   const s = g.stmt;
   s.topCommas++;
   if (s.firstTopComma < 0) s.firstTopComma = k;

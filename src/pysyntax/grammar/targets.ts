@@ -2,7 +2,7 @@
 // invalid_del_stmt rules reject, with their messages.
 
 import { COMMA, DOT, ELLIPSIS, KW, LBRACE, LPAR, LSQB, NAME, NUMBER, OP, STAR, STRING } from '../tokens.ts';
-import type { GrammarPass } from './pass.ts';
+import type { GrammarState } from './state.ts';
 
 /** What a target ends in: it is one only as a name, an attribute or a subscript. */
 type TargetEnd = 'name' | 'literal' | 'call' | 'attr' | 'sub' | 'expr';
@@ -11,7 +11,7 @@ type TargetEnd = 'name' | 'literal' | 'call' | 'attr' | 'sub' | 'expr';
  * Why an assignment/deletion target [a, b) is not one, or null when it is.
  * star: a starred element is allowed here (inside a target sequence).
  */
-export function targetError(g: GrammarPass, a: number, b: number, star: boolean, del: boolean): string | null {
+export function targetError(g: GrammarState, a: number, b: number, star: boolean, del: boolean): string | null {
   if (a >= b) return 'invalid syntax';
   if (g.isOp(a, STAR)) {
     if (!star) return del ? 'cannot delete starred' : 'starred assignment target must be in a list or tuple';
@@ -30,7 +30,7 @@ export function targetError(g: GrammarPass, a: number, b: number, star: boolean,
 }
 
 // The elements of the bracketed target sequence [a, b).
-function sequenceError(g: GrammarPass, a: number, b: number, del: boolean): string | null {
+function sequenceError(g: GrammarState, a: number, b: number, del: boolean): string | null {
   const { kind, code, match } = g;
   let e = a + 1;
   for (let j = a + 1; j <= b - 1; j++) {
@@ -50,7 +50,7 @@ function sequenceError(g: GrammarPass, a: number, b: number, del: boolean): stri
 }
 
 // [a, b) read as atom trailer*: what it ends in, or 'expr' when it is not of that form.
-function targetEnd(g: GrammarPass, a: number, b: number): TargetEnd {
+function targetEnd(g: GrammarState, a: number, b: number): TargetEnd {
   const { kind, code, match } = g;
   let j = a;
   let last: TargetEnd;
@@ -86,7 +86,7 @@ function targetEnd(g: GrammarPass, a: number, b: number): TargetEnd {
 }
 
 /** What [a, b) is when it is not a single target: 'tuple', 'list', 'starred' or null. */
-export function notSingleTarget(g: GrammarPass, a: number, b: number): string | null {
+export function notSingleTarget(g: GrammarState, a: number, b: number): string | null {
   if (g.isOp(a, STAR)) return 'starred';
   if (g.isOp(a, LSQB) && g.match[a] === b - 1) return 'list';
   if (g.isOp(a, LPAR) && g.match[a] === b - 1) {

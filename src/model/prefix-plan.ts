@@ -1,6 +1,7 @@
 // How a batch shares prefixes: which rows form groups around a common prefix, how a group's suffixes
 // are cut into runs, and what that costs in tokens. The queue (to fill a batch within its budget)
 // and PrefixSharingRewardModel (to run it) use the same rules, so the budget counts what runs.
+// It lives in model/, the lower of the two folders: batch/ imports model/ and never the reverse.
 //
 // A group's prefix is the longest common prefix of its members' ids, cut so that every member keeps
 // at least one suffix token (a member equal to the prefix shortens the prefix by one token).
