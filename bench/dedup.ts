@@ -16,6 +16,7 @@ import { batchAttentionBudget, batchTokenBudget, loadConfig } from '../src/confi
 import { extractCode } from '../src/extract/fences.ts';
 import { DedupingRewardModel } from '../src/model/deduping-model.ts';
 import { loadModelDir } from '../src/model/model-dir.ts';
+import { modelShape } from '../src/model/provider-defaults.ts';
 import { OnnxRewardModel } from '../src/model/onnx-model.ts';
 import type { ModelBatch, ModelInfo, RewardModel } from '../src/model/reward-model.ts';
 import { PromptEncoder } from '../src/prompt/prompt.ts';
@@ -85,8 +86,8 @@ async function main(): Promise<void> {
   });
   const provider = bare.info.executionProvider;
   const queueOptions = {
-    maxBatchTokens: batchTokenBudget(config, provider),
-    maxBatchAttention: batchAttentionBudget(config, provider),
+    maxBatchTokens: batchTokenBudget(config, provider, modelShape(md.config, md.dtype)),
+    maxBatchAttention: batchAttentionBudget(config, provider, modelShape(md.config, md.dtype)),
     maxBatchItems: config.MAX_BATCH_ITEMS,
     maxPaddingShare: config.MAX_PADDING_SHARE,
     maxWaitMs: config.MAX_WAIT_MS,

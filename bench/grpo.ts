@@ -24,6 +24,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { batchAttentionBudget, batchTokenBudget, loadConfig, type Config } from '../src/config.ts';
 import { loadModelDir, type ModelDir } from '../src/model/model-dir.ts';
+import { modelShape } from '../src/model/provider-defaults.ts';
 import { PromptEncoder } from '../src/prompt/prompt.ts';
 import { ensureModel } from '../tools/make-model/index.ts';
 import { mulberry32 } from '../tools/mulberry32.ts';
@@ -31,7 +32,7 @@ import { buildCorpus, stdlibDir, type BenchItem } from './lib/corpus.ts';
 import { runClients, type LoadResult } from './lib/load.ts';
 import { cpuSecondsOf, otherLoad } from './lib/proc.ts';
 import { createSession, encodeItems, runRawLoop } from './lib/raw-loop.ts';
-import { scrape, type Sample } from './lib/scrape.ts';
+import { counterSum, scrape, type Sample } from './lib/scrape.ts';
 import { startService, type ServiceHandle } from './lib/service-process.ts';
 import { MiB, shuffle, sum } from './lib/stats.ts';
 
@@ -200,8 +201,6 @@ interface Phase {
   failures: Record<string, number>;
 }
 
-/** A counter summed over its labels. */
-const counterSum = (s: Sample, name: string) => sum([...s.entries()].filter(([k]) => k === name || k.startsWith(`${name}{`)).map(([, v]) => v));
 
 async function phase(service: ServiceHandle, mode: 'off' | 'on', w: Workload, round: number, reference: Map<number, number>): Promise<Phase> {
   const items = w.rounds[round];
@@ -279,7 +278,7 @@ async function main(): Promise<void> {
   mkdirSync(outDir, { recursive: true });
   const off = await startService({ modelDir: modelPath, env: { ...process.env, PREFIX_MIN_TOKENS: '0', RESULT_CACHE_ITEMS: '0' }, logPath: `${outDir}/grpo-off.log` });
   const on = await startService({ modelDir: modelPath, env: { ...process.env }, logPath: `${outDir}/grpo-on.log` });
-  const rawConfig = { ...config, MAX_BATCH_TOKENS: batchTokenBudget(config, on.provider), MAX_BATCH_ATTENTION: batchAttentionBudget(config, on.provider) };
+  const rawConfig = { ...config, MAX_BATCH_TOKENS: batchTokenBudget(config, on.provider, modelShape(md.config, md.dtype)), MAX_BATCH_ATTENTION: batchAttentionBudget(config, on.provider, modelShape(md.config, md.dtype)) };
 
   say(`reference: the bare loop over all ${all.length} items (the full forward, model.onnx)`);
   const encoded = encodeItems(all, md, config);

@@ -27,6 +27,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { batchAttentionBudget, batchTokenBudget, loadConfig, type Config } from '../src/config.ts';
 import { loadModelDir } from '../src/model/model-dir.ts';
+import { modelShape } from '../src/model/provider-defaults.ts';
 import { isPresetName } from '../tools/make-model/config.ts';
 import { ensureModel } from '../tools/make-model/index.ts';
 import { throughputChart } from './lib/chart.ts';
@@ -413,7 +414,7 @@ async function runService(setup: BenchSetup): Promise<ServiceRun> {
   // The service sits idle meanwhile; the raw loop runs on the provider it reported.
   const raws: RawResult[] = [];
   // The raw loop cuts its batches by the budgets the service chose for that provider.
-  const rawConfig = { ...config, MAX_BATCH_TOKENS: batchTokenBudget(config, service.provider), MAX_BATCH_ATTENTION: batchAttentionBudget(config, service.provider) };
+  const rawConfig = { ...config, MAX_BATCH_TOKENS: batchTokenBudget(config, service.provider, modelShape(md.config, md.dtype)), MAX_BATCH_ATTENTION: batchAttentionBudget(config, service.provider, modelShape(md.config, md.dtype)) };
   say(`  batch budgets on ${service.provider}: ${rawConfig.MAX_BATCH_TOKENS} tokens, ${rawConfig.MAX_BATCH_ATTENTION || 'no'} rows × length²`);
   if (!args['soak-only']) raws.push(await rawPhase('raw #1', md.onnxPath, prompts, rawConfig, service));
   const reference = raws[0]?.logits ?? new Map<number, number>();

@@ -22,6 +22,7 @@ import { parseArgs } from 'node:util';
 import type * as ort from 'onnxruntime-node';
 import { batchAttentionBudget, batchTokenBudget, loadConfig, type Config } from '../src/config.ts';
 import { loadModelDir } from '../src/model/model-dir.ts';
+import { modelShape } from '../src/model/provider-defaults.ts';
 import { isPresetName } from '../tools/make-model/config.ts';
 import { ensureModel } from '../tools/make-model/index.ts';
 import { type AttentionForm, isAttentionForm } from '../tools/make-model/qwen3-graph.ts';
@@ -91,7 +92,7 @@ async function main(): Promise<void> {
   for (const form of ['fused', ...forms] as AttentionForm[]) if (ensureModel(dirOf(form), preset, undefined, form).built) say(`built ${dirOf(form)}`);
   const md = loadModelDir(base);
   const config = loadConfig(process.env);
-  const defaults = { budget: batchTokenBudget(config, 'cpu'), cap: batchAttentionBudget(config, 'cpu') };
+  const defaults = { budget: batchTokenBudget(config, 'cpu', modelShape(md.config, md.dtype)), cap: batchAttentionBudget(config, 'cpu', modelShape(md.config, md.dtype)) };
   const corpus = buildCorpus({ count: Number(args.items), seed: Number(args.seed), invalidShare: 0 });
   const prompts = encodeItems(corpus.items, md, config);
   say(`${prompts.length} stdlib items, ${sum(prompts.map((p) => p.ids.length))} tokens; ${cpus().length} cores, load average ${f(loadavg()[0])}; `

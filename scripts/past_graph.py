@@ -182,7 +182,9 @@ class PastShape:
         return [torch.randn(1, self.kv_heads, length, self.head_dim, device=device).to(dtype) for _ in range(2 * self.layers)]
 
     def empty_numpy(self, np, dtype_name: str) -> list:
-        return [np.zeros((1, self.kv_heads, 0, self.head_dim), dtype=np.dtype(dtype_name)) for _ in range(2 * self.layers)]
+        # numpy has no bfloat16; ml_dtypes (an onnx dependency) adds it.
+        dtype = __import__("ml_dtypes").bfloat16 if dtype_name == "bfloat16" else np.dtype(dtype_name)
+        return [np.zeros((1, self.kv_heads, 0, self.head_dim), dtype=dtype) for _ in range(2 * self.layers)]
 
 
 def hf_past_run(torch, model, prefix: list[int], ids: list[list[int]], mask: list[list[int]]) -> dict:

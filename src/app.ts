@@ -82,7 +82,7 @@ export async function buildApp(opts: AppOptions): Promise<RewardApp> {
     // /score/ is /score: a trailing slash is a common slip, not a different resource.
     routerOptions: { ignoreTrailingSlash: true },
   });
-  const { metrics, queue, preparer, scorer, maxBatchTokens, maxBatchAttention } = await createEngine(config, modelDir, model, app.log);
+  const { metrics, queue, preparer, scorer, maxBatchTokens, maxBatchAttention, maxPaddingShare, prefixMinTokens } = await createEngine(config, modelDir, model, app.log);
   engineMetrics = metrics;
   // After the server has closed, so no request is still being prepared.
   app.addHook('onClose', async () => preparer.close());
@@ -96,7 +96,7 @@ export async function buildApp(opts: AppOptions): Promise<RewardApp> {
   registerRequestMetrics(app, metrics);
 
   const ctx: RouteContext = { config, scorer, metrics, modelName: modelDir.name, modelDir, preparer };
-  const info = () => serviceInfo(config, modelDir, model.info.executionProvider, { maxBatchTokens, maxBatchAttention });
+  const info = () => serviceInfo(config, modelDir, model.info.executionProvider, { maxBatchTokens, maxBatchAttention, maxPaddingShare });
   // Before the document records the routes: the answers every route can give join each schema.
   app.addHook('onRoute', addCommonResponses);
   // First: it records every route registered after it into the OpenAPI document.
@@ -114,7 +114,7 @@ export async function buildApp(opts: AppOptions): Promise<RewardApp> {
   await app.register(localizationRoutes, ctx);
   await app.register(docsRoutes);
 
-  const warmedUp = warmUp(scorer, lifecycle, app.log);
+  const warmedUp = warmUp(scorer, lifecycle, app.log, prefixMinTokens);
 
   async function shutdown(): Promise<void> {
     lifecycle.draining = true;

@@ -2,13 +2,14 @@
 // from the configuration. The service (app.ts) puts routes in front of it; the offline scoring CLI
 // (cli/score-file.ts) feeds it a JSONL file.
 import { BatchQueue } from './batch/queue.ts';
-import { batchAttentionBudget, batchTokenBudget, prefixSharingWanted, type Config } from './config.ts';
+import { batchAttentionBudget, batchTokenBudget, isExplicit, prefixSharingWanted, providerSetting, type Config } from './config.ts';
 import { DedupingRewardModel } from './model/deduping-model.ts';
 import type { LogSink } from './log.ts';
 import { Metrics } from './metrics.ts';
 import type { ModelDir } from './model/model-dir.ts';
 import { OnnxRewardModel } from './model/onnx-model.ts';
 import { PrefixSharingRewardModel } from './model/prefix-sharing-model.ts';
+import { modelShape } from './model/provider-defaults.ts';
 import type { RewardModel } from './model/reward-model.ts';
 import { InlinePreparer, type Preparer } from './prep/prepare.ts';
 import { PrepPool } from './prep/pool.ts';
@@ -21,17 +22,25 @@ export interface Engine {
   scorer: Scorer;
   maxBatchTokens: number;
   maxBatchAttention: number;
+  /** MAX_PADDING_SHARE in force: as set, else by provider. */
+  maxPaddingShare: number;
+  /** Shortest shared prefix run once (PREFIX_MIN_TOKENS), or 0 when prefix sharing is off for this model. */
+  prefixMinTokens: number;
 }
 
 export async function createEngine(config: Config, modelDir: ModelDir, model: RewardModel, log: Pick<LogSink, 'error'>): Promise<Engine> {
   const metrics = new Metrics();
-  const maxBatchTokens = batchTokenBudget(config, model.info.executionProvider);
-  const maxBatchAttention = batchAttentionBudget(config, model.info.executionProvider);
+  const provider = model.info.executionProvider;
+  // The model's sizes set the CUDA defaults only (a test's model directory may lack them).
+  const shape = provider === 'cuda' ? modelShape(modelDir.config, modelDir.dtype) : undefined;
+  const maxBatchTokens = batchTokenBudget(config, provider, shape);
+  const maxBatchAttention = batchAttentionBudget(config, provider, shape);
+  const maxPaddingShare = providerSetting(config, 'MAX_PADDING_SHARE', provider, shape);
   // Rows sharing a long prefix run it once (with model-past.onnx), and everything that reaches the
   // network is counted there.
   const sharing = new PrefixSharingRewardModel(model, {
     minTokens: prefixSharingWanted(config) ? config.PREFIX_MIN_TOKENS : 0,
-    maxPaddingShare: config.MAX_PADDING_SHARE,
+    maxPaddingShare,
     maxAttention: maxBatchAttention,
     padTokenId: modelDir.padTokenId,
   }, metrics);
@@ -40,7 +49,7 @@ export async function createEngine(config: Config, modelDir: ModelDir, model: Re
     maxBatchTokens,
     maxBatchAttention,
     maxBatchItems: config.MAX_BATCH_ITEMS,
-    maxPaddingShare: config.MAX_PADDING_SHARE,
+    maxPaddingShare,
     maxWaitMs: config.MAX_WAIT_MS,
     maxQueueItems: config.MAX_QUEUE_ITEMS,
     admissionTimeoutMs: config.ADMISSION_TIMEOUT_MS,
@@ -60,22 +69,33 @@ export async function createEngine(config: Config, modelDir: ModelDir, model: Re
       { sliceTimeoutMs: config.PREP_SLICE_TIMEOUT_MS },
     );
   const scorer = new Scorer(preparer, queue, metrics);
-  return { metrics, queue, preparer, scorer, maxBatchTokens, maxBatchAttention };
+  return { metrics, queue, preparer, scorer, maxBatchTokens, maxBatchAttention, maxPaddingShare, prefixMinTokens: sharing.active ? config.PREFIX_MIN_TOKENS : 0 };
 }
 
-/** The ONNX Runtime model of MODEL_DIR in its worker thread, as the configuration asks. */
+/**
+ * The ONNX Runtime model of MODEL_DIR in its worker thread, as the configuration asks. A bf16
+ * export runs without model-past.onnx: its past keys and values are bf16 inputs, and
+ * onnxruntime-node has no bfloat16 tensors to feed them with (nor the empty ones the joined
+ * graph's whole-item branch takes).
+ */
 export async function startModel(config: Config, modelDir: ModelDir, log: LogSink): Promise<OnnxRewardModel> {
+  const past = prefixSharingWanted(config) && modelDir.pastOnnxPath !== undefined;
+  if (past && modelDir.dtype === 'bfloat16') {
+    log.warn('prefix sharing is off for this bfloat16 export: onnxruntime-node cannot make the bfloat16 tensors model-past.onnx takes; the fp16 export shares prefixes');
+  }
   return OnnxRewardModel.create({
     onnxPath: modelDir.onnxPath,
     provider: config.EXECUTION_PROVIDER,
+    allowFp32Cuda: config.ALLOW_FP32_CUDA === 1,
     intraOpThreads: config.INTRA_OP_THREADS,
     prepack: config.PREPACK_WEIGHTS === 'on',
-    nice: config.MODEL_NICE,
+    // Unset, these two are chosen in the worker once it knows the provider (provider-defaults.ts).
+    ...(isExplicit(config, 'MODEL_NICE') && { nice: config.MODEL_NICE }),
     name: modelDir.name,
     dtype: modelDir.dtype,
     retryAfterS: config.RETRY_AFTER_S,
     inferenceTimeoutMs: config.INFERENCE_TIMEOUT_MS,
-    ...(prefixSharingWanted(config) && modelDir.pastOnnxPath && { pastOnnxPath: modelDir.pastOnnxPath, prefixCacheBytes: config.PREFIX_CACHE_MB * 1024 * 1024 }),
+    ...(past && modelDir.dtype !== 'bfloat16' && { pastOnnxPath: modelDir.pastOnnxPath, ...(isExplicit(config, 'PREFIX_CACHE_MB') && { prefixCacheBytes: config.PREFIX_CACHE_MB * 1024 * 1024 }) }),
     log,
   });
 }

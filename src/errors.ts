@@ -51,6 +51,14 @@ export class TooManyItemsError extends ServiceError {
   }
 }
 
+/** One field of the body is longer than MAX_TEXT_CHARS (a 413 naming the field and the setting). */
+export class TextTooLongError extends ServiceError {
+  constructor(field: string, length: number, limit: number, unit = 'characters') {
+    super('body_too_large', `body/${field}: ${length} ${unit}, more than the limit of ${limit} (MAX_TEXT_CHARS)`);
+    this.name = 'TextTooLongError';
+  }
+}
+
 export class OverloadedError extends ServiceError {
   constructor(waiting: number, limit: number, retryAfterS: number) {
     super('overloaded', `queue full: ${waiting} items waiting, limit ${limit} (MAX_QUEUE_ITEMS); retry later`, { retryAfterS });

@@ -5,6 +5,7 @@
 import { createServer } from 'node:net';
 import { setFlagsFromString } from 'node:v8';
 import { batchAttentionBudget, batchTokenBudget, ConfigError, describeOptions, loadConfig } from './config.ts';
+import { modelShape } from './model/provider-defaults.ts';
 import { createLogger, warnIfDemoModel, warnIfOpen } from './log.ts';
 import { ModelDirError, loadModelDir } from './model/model-dir.ts';
 
@@ -75,14 +76,15 @@ async function main(): Promise<void> {
   const provider = model.info.executionProvider;
   const address = app.server.address();
   const port = address !== null && typeof address === 'object' ? address.port : config.PORT;
+  const shape = provider === 'cuda' ? modelShape(modelDir.config, modelDir.dtype) : undefined;
   app.log.info({
     url: `http://${config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST}:${port}`,
     model: modelDir.name,
     model_dir: modelDir.dir,
     provider,
     max_length: config.MAX_LENGTH,
-    max_batch_tokens: batchTokenBudget(config, provider),
-    max_batch_attention: batchAttentionBudget(config, provider),
+    max_batch_tokens: batchTokenBudget(config, provider, shape),
+    max_batch_attention: batchAttentionBudget(config, provider, shape),
     max_batch_items: config.MAX_BATCH_ITEMS,
     max_wait_ms: config.MAX_WAIT_MS,
     max_queue_items: config.MAX_QUEUE_ITEMS,

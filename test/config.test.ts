@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConfigError, DEFAULT_MODEL_DIR, SPECS, batchAttentionBudget, batchTokenBudget, flagName, loadConfig } from '../src/config.ts';
+import { ConfigError, DEFAULT_MODEL_DIR, SPECS, batchAttentionBudget, batchTokenBudget, flagName, isExplicit, loadConfig, providerSetting } from '../src/config.ts';
+import { modelShape } from '../src/model/provider-defaults.ts';
+
+/** Qwen3-1.7B's config.json sizes, in the fp16 export. */
+const QWEN3_1_7B_FP16 = modelShape({ num_hidden_layers: 28, hidden_size: 2048, intermediate_size: 6144, num_attention_heads: 16, num_key_value_heads: 8, head_dim: 128 }, 'float16');
 
 describe('config', () => {
   it('has the documented defaults', () => {
@@ -21,20 +25,32 @@ describe('config', () => {
     assert.equal(c.MODEL_DIR, DEFAULT_MODEL_DIR);
   });
 
-  it('picks the batch token budget by execution provider unless MAX_BATCH_TOKENS is set', () => {
-    assert.equal(batchTokenBudget(loadConfig({}), 'cuda'), 16384);
-    assert.equal(batchTokenBudget(loadConfig({}), 'cpu'), 1024);
+  it('picks the batch token budget by execution provider and model unless MAX_BATCH_TOKENS is set', () => {
+    assert.equal(batchTokenBudget(loadConfig({}), 'cuda', QWEN3_1_7B_FP16), 16384);
+    assert.equal(batchTokenBudget(loadConfig({}), 'cpu', QWEN3_1_7B_FP16), 1024);
     // An item longer than the budget runs alone (test/queue.test.ts), so MAX_LENGTH does not raise it.
-    assert.equal(batchTokenBudget(loadConfig({ MAX_LENGTH: '8192' }), 'cpu'), 1024);
+    assert.equal(batchTokenBudget(loadConfig({ MAX_LENGTH: '8192' }), 'cpu', QWEN3_1_7B_FP16), 1024);
     assert.equal(loadConfig({ MAX_LENGTH: '8192', MAX_BATCH_TOKENS: '4096' }).MAX_BATCH_TOKENS, 4096);
-    assert.equal(batchTokenBudget(loadConfig({ MAX_BATCH_TOKENS: '32768' }), 'cpu'), 32768);
-    assert.equal(batchTokenBudget(loadConfig({ MAX_BATCH_TOKENS: '4096' }), 'cuda'), 4096);
+    assert.equal(batchTokenBudget(loadConfig({ MAX_BATCH_TOKENS: '32768' }), 'cpu', QWEN3_1_7B_FP16), 32768);
+    assert.equal(batchTokenBudget(loadConfig({ MAX_BATCH_TOKENS: '4096' }), 'cuda', QWEN3_1_7B_FP16), 4096);
   });
 
   it('limits rows x length^2 on CPU only, unless MAX_BATCH_ATTENTION is set', () => {
-    assert.equal(batchAttentionBudget(loadConfig({}), 'cuda'), 0);
-    assert.equal(batchAttentionBudget(loadConfig({}), 'cpu'), 1024 * 1024);
-    assert.equal(batchAttentionBudget(loadConfig({ MAX_BATCH_ATTENTION: '5000000' }), 'cuda'), 5_000_000);
+    assert.equal(batchAttentionBudget(loadConfig({}), 'cuda', QWEN3_1_7B_FP16), 0);
+    assert.equal(batchAttentionBudget(loadConfig({}), 'cpu', QWEN3_1_7B_FP16), 1024 * 1024);
+    assert.equal(batchAttentionBudget(loadConfig({ MAX_BATCH_ATTENTION: '5000000' }), 'cuda', QWEN3_1_7B_FP16), 5_000_000);
+  });
+
+  it('MAX_PADDING_SHARE, PREFIX_CACHE_MB and MODEL_NICE: the value set wins, unset they follow the provider', () => {
+    const unset = loadConfig({});
+    assert.deepEqual(['MAX_PADDING_SHARE', 'PREFIX_CACHE_MB', 'MODEL_NICE'].map((v) => providerSetting(unset, v as 'MODEL_NICE', 'cpu', QWEN3_1_7B_FP16)), [0.1, 64, 10]);
+    assert.deepEqual(['MAX_PADDING_SHARE', 'PREFIX_CACHE_MB', 'MODEL_NICE'].map((v) => providerSetting(unset, v as 'MODEL_NICE', 'cuda', QWEN3_1_7B_FP16)), [0.25, 896, 0]);
+    const set = loadConfig({ MAX_PADDING_SHARE: '0.1', PREFIX_CACHE_MB: '64' }, ['--model-nice', '10']);
+    assert.deepEqual(['MAX_PADDING_SHARE', 'PREFIX_CACHE_MB', 'MODEL_NICE'].map((v) => providerSetting(set, v as 'MODEL_NICE', 'cuda', QWEN3_1_7B_FP16)), [0.1, 64, 10]);
+    assert.equal(isExplicit(unset, 'MODEL_NICE'), false);
+    assert.equal(isExplicit(set, 'MODEL_NICE'), true);
+    // A copy is not loadConfig's: every value counts as set, so it runs exactly as written.
+    assert.equal(isExplicit({ ...unset }, 'MODEL_NICE'), true);
   });
 
   it('reads environment variables, and flags win over them', () => {

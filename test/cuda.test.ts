@@ -13,7 +13,7 @@ describe('cudaUnavailableReason', { skip: process.platform !== 'linux' || proces
   after(() => rmSync(bin, { recursive: true, force: true }));
 
   it('names the missing CUDA provider library first', () => {
-    assert.match(cudaUnavailableReason(bin, [driver])!, /CUDA provider is not installed \(no .*libonnxruntime_providers_cuda\.so; the Dockerfile installs it\)/);
+    assert.match(cudaUnavailableReason(bin, [driver])!, /CUDA provider is not installed \(no .*libonnxruntime_providers_cuda\.so; npm run setup:cuda installs it\)/);
   });
   it('with the library but no driver, names the driver files it looked for', () => {
     writeFileSync(join(bin, 'libonnxruntime_providers_cuda.so'), '');

@@ -1,11 +1,13 @@
 // The Kubernetes manifests in deploy/k8s: valid objects (apiVersion, kind, name, the fields each kind
 // requires), pointing at each other (selectors, ports, the HPA target and metric, the adapter rule),
-// and agreeing with the service (probe paths, port, configuration variables, drain time).
+// and agreeing with the service (probe paths, port, configuration variables, drain time). The Ingress
+// for ingress-nginx says what deploy/nginx/nginx.conf says: the same hash key, retries, body limit and
+// timeouts, each agreeing with the service's own limits.
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { parse, parseAllDocuments } from 'yaml';
-import { SPECS } from '../src/config.ts';
+import { loadConfig, SPECS } from '../src/config.ts';
 import { openapiDocument } from './support/openapi.ts';
 
 const DIR = new URL('../deploy/k8s/', import.meta.url);
@@ -30,6 +32,8 @@ const API_VERSIONS: Record<string, string> = {
   HorizontalPodAutoscaler: 'autoscaling/v2',
   ConfigMap: 'v1',
   ServiceMonitor: 'monitoring.coreos.com/v1',
+  Ingress: 'networking.k8s.io/v1',
+  Job: 'batch/v1',
   Kustomization: 'kustomize.config.k8s.io/v1beta1',
 };
 
@@ -127,6 +131,62 @@ describe('deploy/k8s', () => {
 
   it('kustomization.yaml lists every manifest', () => {
     const k = byKind('Kustomization');
-    assert.deepEqual([...k.resources].sort(), files.filter((f) => !['kustomization.yaml', 'prometheus-adapter-values.yaml'].includes(f)).sort());
+    assert.deepEqual([...k.resources].sort(), files.filter((f) => !['kustomization.yaml', 'prometheus-adapter-values.yaml', 'score-job.yaml'].includes(f)).sort());
+  });
+
+  it('score-job.yaml: an Indexed Job scores shard JOB_COMPLETION_INDEX of N per pod; the merge Job joins exactly those outputs', () => {
+    const jobs = objects.filter((o) => o.kind === 'Job');
+    const score = jobs.find((j) => j.metadata.labels.step === 'score');
+    const merge = jobs.find((j) => j.metadata.labels.step === 'merge');
+    assert.ok(score && merge, 'a score step and a merge step');
+    assert.equal(score.spec.completionMode, 'Indexed');
+    const scoreCmd: string = score.spec.template.spec.containers[0].args.join(' ');
+    const mergeCmd: string = merge.spec.template.spec.containers[0].args.join(' ');
+    const m = /score (\S+) -o (\S+)\$JOB_COMPLETION_INDEX(\S*) --shard \$JOB_COMPLETION_INDEX\/(\d+)/.exec(scoreCmd);
+    assert.ok(m, scoreCmd);
+    const [, input, outPrefix, outSuffix, n] = m;
+    assert.equal(score.spec.completions, Number(n));
+    assert.equal(score.spec.parallelism, Number(n));
+    assert.ok(mergeCmd.includes(`merge ${outPrefix}*${outSuffix} `), mergeCmd);
+    assert.ok(mergeCmd.includes(`--input ${input}`), mergeCmd);
+    const claims = (job: Obj) => job.spec.template.spec.volumes.filter((v: Obj) => v.name === 'data').map((v: Obj) => v.persistentVolumeClaim.claimName);
+    assert.deepEqual(claims(score), claims(merge));
+    for (const job of [score, merge]) assert.equal(job.spec.template.metadata.labels.step, job.metadata.labels.step);
+  });
+
+  it('Ingress: ingress-nginx sends the Service\'s port, keyed and retried as deploy/nginx/nginx.conf', () => {
+    const ingress = byKind('Ingress');
+    const service = byKind('Service');
+    const a = ingress.metadata.annotations;
+    const nginx = readFileSync(new URL('../deploy/nginx/nginx.conf', import.meta.url), 'utf8');
+    const directive = (name: string) => {
+      const found = [...nginx.matchAll(new RegExp(`^\\s*${name} ([^;]+);`, 'gm'))].map((m) => m[1]);
+      assert.equal(found.length, 1, `one ${name} in nginx.conf`);
+      return found[0];
+    };
+    const seconds = (v: string) => Number(/^(\d+)s?$/.exec(v)![1]);
+    const defaults = loadConfig({}, []);
+
+    assert.equal(ingress.spec.ingressClassName, 'nginx');
+    const backend = ingress.spec.rules[0].http.paths[0].backend.service;
+    assert.equal(backend.name, service.metadata.name);
+    assert.equal(backend.port.name, service.spec.ports[0].name);
+
+    assert.equal(a['nginx.ingress.kubernetes.io/upstream-hash-by'], '$http_x_reward_group');
+    assert.equal(directive('hash'), '$http_x_reward_group consistent');
+    assert.equal(a['nginx.ingress.kubernetes.io/proxy-next-upstream'], directive('proxy_next_upstream'));
+    assert.match(directive('proxy_next_upstream'), /^error timeout http_502 http_503 non_idempotent$/);
+    assert.equal(a['nginx.ingress.kubernetes.io/proxy-next-upstream-tries'], directive('proxy_next_upstream_tries'));
+    assert.equal(seconds(a['nginx.ingress.kubernetes.io/proxy-next-upstream-timeout']), seconds(directive('proxy_next_upstream_timeout')));
+    for (const t of ['connect', 'send', 'read']) assert.equal(seconds(a[`nginx.ingress.kubernetes.io/proxy-${t}-timeout`]), seconds(directive(`proxy_${t}_timeout`)), t);
+    assert.match(directive('keepalive'), /^\d+$/);
+
+    // Limits: the body limit is the service's; a request may wait ADMISSION_TIMEOUT_MS in a queue
+    // before it is scored, so reads wait longer than that.
+    const bodyLimit = Number(env.BODY_LIMIT ?? defaults.BODY_LIMIT);
+    assert.equal(a['nginx.ingress.kubernetes.io/proxy-body-size'], directive('client_max_body_size'));
+    assert.equal(Number(/^(\d+)m$/.exec(directive('client_max_body_size'))![1]) * 1024 * 1024, bodyLimit);
+    assert.ok(seconds(directive('proxy_read_timeout')) * 1000 > Number(env.ADMISSION_TIMEOUT_MS ?? defaults.ADMISSION_TIMEOUT_MS));
+    assert.ok(seconds(directive('proxy_next_upstream_timeout')) >= seconds(directive('proxy_read_timeout')));
   });
 });

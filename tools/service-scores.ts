@@ -13,6 +13,7 @@ import { parseArgs } from 'node:util';
 import { BatchQueue } from '../src/batch/queue.ts';
 import { batchTokenBudget, EXECUTION_PROVIDERS, loadConfig, type ExecutionProvider } from '../src/config.ts';
 import { loadModelDir, type ModelDir } from '../src/model/model-dir.ts';
+import { modelShape } from '../src/model/provider-defaults.ts';
 import { OnnxRewardModel } from '../src/model/onnx-model.ts';
 import { PromptEncoder } from '../src/prompt/prompt.ts';
 
@@ -50,7 +51,7 @@ export async function scorePairs(md: ModelDir, pairs: readonly Pair[], opts: Sco
     onnxPath: md.onnxPath, provider: opts.provider, intraOpThreads: 0, name: md.name, dtype: md.dtype, retryAfterS: 1, log: quietLog,
   });
   const queue = new BatchQueue(model, {
-    maxBatchTokens: Math.max(opts.maxBatchTokens ?? batchTokenBudget({ MAX_BATCH_TOKENS: 0 }, model.info.executionProvider), opts.maxLength),
+    maxBatchTokens: Math.max(opts.maxBatchTokens ?? batchTokenBudget({ MAX_BATCH_TOKENS: 0 }, model.info.executionProvider, modelShape(md.config, md.dtype)), opts.maxLength),
     maxBatchItems: defaults.MAX_BATCH_ITEMS,
     // Any padding and no attention limit: parity should cover rows padded far past their length.
     maxBatchAttention: 0,

@@ -1,15 +1,23 @@
 // `npm test`'s pretest: what the tests need beyond npm, brought by the test command itself so that
 // `npm ci && npm test` is the whole set-up. Today that is the prometheus binary (the Grafana
-// dashboard's queries run against a real Prometheus). As root on Debian/Ubuntu it is installed with
-// apt-get; anywhere else the script says what to install and fails, so nothing is skipped silently.
+// dashboard's queries run against a real Prometheus) and nginx (the router in front of replicas). As
+// root on Debian/Ubuntu they are installed with apt-get; anywhere else the script says what to install
+// and fails, so nothing is skipped silently. `node tools/test-deps.mjs nginx` brings only the commands
+// named (`npm run scale:local` brings nginx so).
 import { spawnSync } from 'node:child_process';
 
 /** Debian package that provides each missing command. */
-const NEEDED = [{ command: 'prometheus', args: ['--version'], debianPackage: 'prometheus', why: 'test/prometheus.test.ts runs the Grafana dashboard against it' }];
+const NEEDED = [
+  { command: 'prometheus', args: ['--version'], debianPackage: 'prometheus', why: 'test/prometheus.test.ts runs the Grafana dashboard against it' },
+  { command: 'nginx', args: ['-v'], debianPackage: 'nginx', why: 'deploy/nginx routes between replicas in test/system/nginx.test.ts, npm run test:scale and npm run scale:local' },
+];
 
-const present = ({ command, args }) => spawnSync(command, args, { stdio: 'ignore' }).status === 0;
+// Debian puts nginx in /usr/sbin, which a non-root PATH may lack.
+const PATH = `${process.env.PATH ?? ''}:/usr/sbin:/sbin`;
+const present = ({ command, args }) => spawnSync(command, args, { stdio: 'ignore', env: { ...process.env, PATH } }).status === 0;
 
-const missing = NEEDED.filter((need) => !present(need));
+const named = process.argv.slice(2);
+const missing = NEEDED.filter((need) => (named.length === 0 || named.includes(need.command)) && !present(need));
 if (missing.length > 0) {
   const packages = missing.map((m) => m.debianPackage);
   const canInstall = process.getuid?.() === 0 && spawnSync('apt-get', ['--version'], { stdio: 'ignore' }).status === 0;

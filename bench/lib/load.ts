@@ -1,6 +1,7 @@
 // Load generation: closed-loop clients over keep-alive connections (node:http, one socket each),
 // and a probe that times GET /health on its own connection while the clients run.
 import { Agent, request } from 'node:http';
+import { GROUP_HEADER, groupKey } from '../../src/cli/group-key.ts';
 import type { BenchItem } from './corpus.ts';
 
 export interface ItemAnswer {
@@ -27,12 +28,12 @@ interface HttpAnswer {
   body: string;
 }
 
-function send(agent: Agent, url: URL, method: 'GET' | 'POST', body?: string): Promise<HttpAnswer> {
+function send(agent: Agent, url: URL, method: 'GET' | 'POST', body?: string, headers: Record<string, string> = {}): Promise<HttpAnswer> {
   return new Promise((resolve, reject) => {
     const req = request(url, {
       agent,
       method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      headers: body === undefined ? headers : { ...headers, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) },
     }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
@@ -44,11 +45,11 @@ function send(agent: Agent, url: URL, method: 'GET' | 'POST', body?: string): Pr
   });
 }
 
-async function scoreRequest(agent: Agent, url: URL, items: readonly BenchItem[], result: LoadResult): Promise<void> {
+async function scoreRequest(agent: Agent, url: URL, items: readonly BenchItem[], result: LoadResult, keyed = false): Promise<void> {
   const body = JSON.stringify({ items: items.map((it) => ({ question: it.question, response: it.response })) });
   const started = performance.now();
   try {
-    const answer = await send(agent, url, 'POST', body);
+    const answer = await send(agent, url, 'POST', body, keyed ? { [GROUP_HEADER]: groupKey(items[0].question) } : {});
     result.latenciesMs.push(performance.now() - started);
     if (answer.status !== 200) {
       result.failures[answer.status] = (result.failures[answer.status] ?? 0) + 1;
@@ -65,28 +66,37 @@ async function scoreRequest(agent: Agent, url: URL, items: readonly BenchItem[],
 /**
  * `clients` loops, each sending one item per request (or `itemsPerRequest` consecutive ones) and the
  * next as soon as the answer is in, until `items` is used up (or, with `until`, cycling over it until
- * that time).
+ * that time). With `requestsAtOnce`, a loop sends that many consecutive requests together and waits
+ * for all of them: the samples of a GRPO group, posted one per request as their rollouts finish. `keyed`
+ * sends each request's x-reward-group (its first item's question), as the project's clients do.
  */
 export async function runClients(
   base: string,
   items: readonly BenchItem[],
   clients: number,
-  opts: { until?: number; onAnswer?: (done: number) => void; itemsPerRequest?: number } = {},
+  opts: { until?: number; onAnswer?: (done: number) => void; itemsPerRequest?: number; requestsAtOnce?: number; keyed?: boolean } = {},
 ): Promise<LoadResult> {
   const per = opts.itemsPerRequest ?? 1;
-  const agent = new Agent({ keepAlive: true, maxSockets: clients });
+  const atOnce = opts.requestsAtOnce ?? 1;
+  const agent = new Agent({ keepAlive: true, maxSockets: clients * atOnce });
   const url = new URL('/score', base);
   const result: LoadResult = { requests: 0, wallS: 0, latenciesMs: [], answers: new Map(), failures: {} };
   let next = 0;
   const started = performance.now();
+  const one = async (from: number) => {
+    await scoreRequest(agent, url, items.slice(from, from + per), result, opts.keyed);
+    result.requests++;
+    opts.onAnswer?.(result.requests);
+  };
   const client = async () => {
     for (;;) {
       if (opts.until === undefined ? next >= items.length : Date.now() >= opts.until) return;
-      const from = next % items.length;
-      next += per;
-      await scoreRequest(agent, url, items.slice(from, from + per), result);
-      result.requests++;
-      opts.onAnswer?.(result.requests);
+      const sends: Promise<void>[] = [];
+      for (let k = 0; k < atOnce && (opts.until !== undefined || next < items.length); k++) {
+        sends.push(one(next % items.length));
+        next += per;
+      }
+      await Promise.all(sends);
     }
   };
   await Promise.all(Array.from({ length: clients }, client));

@@ -3,6 +3,10 @@
 /** Series name with labels (as printed) → value. */
 export type Sample = Map<string, number>;
 
+/** A counter summed over its labels. */
+export const counterSum = (s: Sample, name: string): number =>
+  [...s.entries()].filter(([k]) => k === name || k.startsWith(`${name}{`)).reduce((n, [, v]) => n + v, 0);
+
 export async function scrape(base: string): Promise<Sample> {
   const text = await (await fetch(`${base}/metrics`)).text();
   const out: Sample = new Map();

@@ -1,14 +1,18 @@
 // `code-reward-service score IN.jsonl -o OUT.jsonl`: offline scoring with the service's own
 // extraction, model and shaping, in process (no HTTP). For best-of-N evaluation and for labelling a
 // dataset with rewards. Every service option (MODEL_DIR, EXECUTION_PROVIDER, MAX_LENGTH, ...) applies,
-// as an environment variable or a flag.
+// as an environment variable or a flag. Over a cluster, `score --shard I/N` scores one shard and
+// `merge` joins the shards' outputs (deploy/k8s/score-job.yaml runs both as a Kubernetes Job).
+import { parseArgs } from 'node:util';
 import { ConfigError, describeOptions, loadConfig } from '../config.ts';
 import { EXTRACTION_MODES, type ExtractionMode } from '../extract/fences.ts';
 import { createLogger, warnIfDemoModel } from '../log.ts';
 import { ModelDirError, loadModelDir } from '../model/model-dir.ts';
 import { SHAPINGS, type Shaping } from '../shape/shaping.ts';
+import type { Shard } from './score-file.ts';
 
 const USAGE = `usage: code-reward-service score IN.jsonl -o OUT.jsonl [options]
+       code-reward-service merge OUT.0 OUT.1 ... -o ALL.jsonl --input IN.jsonl
 
 Scores each {"question", "response"} line of IN.jsonl and writes one line per input line to OUT.jsonl:
 {"line", <the input's other fields, e.g. id>, "reward", "raw_score", "valid", "status", ...}.
@@ -20,6 +24,12 @@ A rerun resumes after the last line OUT.jsonl holds. Malformed lines are reporte
   --group-by FIELD         with --top-k: write the best K lines per FIELD value (e.g. question) to
   --top-k K                OUT.jsonl, ranked by reward; every scored line goes to OUT.jsonl.all
   --progress-every S       seconds between progress lines when stderr is not a terminal (default 10)
+  --shard I/N              score only shard I (0..N-1) of N: the lines whose question hashes there, so a
+                           question's lines stay together (--group-by question --top-k holds per shard)
+
+merge writes the shards' outputs as one, in input order, as an unsharded run writes it. It checks
+that every well-formed line of IN.jsonl appears exactly once and names the lines missing or doubled
+(then ALL.jsonl is not written). Merge the scored lines (OUT.jsonl.all with --top-k).
 
 Service options, as flags or environment variables:
 ${describeOptions()}`;
@@ -34,6 +44,7 @@ interface CliOptions {
   groupBy?: string;
   topK?: number;
   progressEveryS: number;
+  shard?: Shard;
   /** Everything else: the service's own options. */
   serviceArgs: string[];
 }
@@ -70,6 +81,13 @@ function parseCli(argv: string[]): CliOptions {
         const v = value();
         if (!/^[1-9]\d*$/.test(v)) throw new UsageError(`--top-k must be a positive integer, got ${JSON.stringify(v)}`);
         opts.topK = Number(v);
+        break;
+      }
+      case '--shard': {
+        const v = value();
+        const m = /^(\d+)\/([1-9]\d*)$/.exec(v);
+        if (!m || Number(m[1]) >= Number(m[2])) throw new UsageError(`--shard must be I/N with 0 <= I < N (e.g. 0/4), got ${JSON.stringify(v)}`);
+        opts.shard = { index: Number(m[1]), count: Number(m[2]) };
         break;
       }
       case '--progress-every': {
@@ -113,6 +131,7 @@ async function score(argv: string[]): Promise<void> {
       extraction: cli.extraction,
       shaping: cli.shaping,
       keep: cli.groupBy,
+      shard: cli.shard,
       progressEveryS: cli.progressEveryS,
     });
     const seconds = (performance.now() - started) / 1000;
@@ -130,9 +149,20 @@ async function score(argv: string[]): Promise<void> {
   }
 }
 
+async function merge(argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { output: { type: 'string', short: 'o' }, input: { type: 'string' } } });
+  if (!values.output) throw new UsageError('merge: -o ALL.jsonl is missing');
+  if (!values.input) throw new UsageError('merge: --input IN.jsonl is missing (it says which lines must be there)');
+  if (positionals.length === 0) throw new UsageError('merge: no shard outputs given');
+  const { mergeShards } = await import('./merge.ts');
+  const { lines, written } = await mergeShards(values.input, positionals, values.output);
+  console.error(`merged ${positionals.length} shard output(s): ${written} lines for ${lines} input lines -> ${values.output}`);
+}
+
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   if (command === 'score' && !rest.includes('--help')) return score(rest);
+  if (command === 'merge' && !rest.includes('--help')) return merge(rest);
   if (command === undefined || command === '--help' || command === 'help' || rest.includes('--help')) {
     console.log(USAGE);
     return;
@@ -141,8 +171,8 @@ async function main(argv: string[]): Promise<void> {
 }
 
 main(process.argv.slice(2)).catch((err) => {
-  if (err instanceof UsageError) console.error(`code-reward-service: ${err.message}\n\n${USAGE.split('\n')[0]}\n(--help for the options)`);
-  else if (err instanceof ConfigError || err instanceof ModelDirError) console.error(`code-reward-service: ${err.message}`);
+  if (err instanceof UsageError || (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') console.error(`code-reward-service: ${err.message}\n\n${USAGE.split('\n')[0]}\n(--help for the options)`);
+  else if (err instanceof ConfigError || err instanceof ModelDirError || err?.name === 'MergeError') console.error(`code-reward-service: ${err.message}`);
   else console.error('code-reward-service: scoring stopped (run the same command again to resume):', err instanceof Error ? err.message : err);
   process.exit(1);
 });

@@ -12,6 +12,7 @@ import { once } from 'node:events';
 import { createReadStream, createWriteStream, existsSync, openSync, readSync, closeSync, statSync, truncateSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { ExtractionMode } from '../extract/fences.ts';
+import { shardOf } from './group-key.ts';
 import { MAX_JSON_DEPTH, jsonErrorPosition } from '../http/json-body.ts';
 import type { ItemResult, Scorer } from '../scorer.ts';
 import type { Shaping } from '../shape/shaping.ts';
@@ -29,6 +30,8 @@ export interface ScoreFileOptions {
   shaping: Shaping;
   /** An input field that must be kept in the output (the group key of --group-by). */
   keep?: string;
+  /** Score only the lines whose question falls in this shard (`--shard I/N`); a question's lines all fall in one. */
+  shard?: Shard;
   progressStream?: NodeJS.WriteStream;
   progressEveryS?: number;
   /** Where skipped lines and notes go. */
@@ -42,6 +45,11 @@ export interface ScoreFileSummary {
   malformed: number;
   /** Input lines that were already in the output at start. */
   resumedAfter: number;
+}
+
+export interface Shard {
+  index: number;
+  count: number;
 }
 
 type InputRecord = Record<string, unknown> & { question: string; response: string };
@@ -168,9 +176,11 @@ export async function scoreFile(scorer: Scorer, opts: ScoreFileOptions): Promise
       const parsed = parseInputLine(text);
       if ('error' in parsed) {
         malformed++;
-        report(`${opts.input}:${lineNo}: skipped: ${parsed.error}`);
+        // Every shard reads every line; the first one reports the malformed ones.
+        if (opts.shard === undefined || opts.shard.index === 0) report(`${opts.input}:${lineNo}: skipped: ${parsed.error}`);
         continue;
       }
+      if (opts.shard !== undefined && shardOf(parsed.record.question, opts.shard.count) !== opts.shard.index) continue;
       chunk.push({ line: lineNo, record: parsed.record });
       if (chunk.length < CHUNK_ITEMS) continue;
       send(chunk);

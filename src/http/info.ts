@@ -7,6 +7,7 @@ import type { ModelDir } from '../model/model-dir.ts';
 export interface Budgets {
   maxBatchTokens: number;
   maxBatchAttention: number;
+  maxPaddingShare: number;
 }
 
 const integer = { type: 'integer' } as const;
@@ -53,7 +54,7 @@ export function serviceInfo(config: Config, modelDir: ModelDir, executionProvide
       max_batch_tokens: budgets.maxBatchTokens,
       max_batch_attention: budgets.maxBatchAttention,
       max_batch_items: config.MAX_BATCH_ITEMS,
-      max_padding_share: config.MAX_PADDING_SHARE,
+      max_padding_share: budgets.maxPaddingShare,
       max_wait_ms: config.MAX_WAIT_MS,
       max_queue_items: config.MAX_QUEUE_ITEMS,
       admission_timeout_ms: config.ADMISSION_TIMEOUT_MS,

@@ -27,10 +27,22 @@ export function registerDrain(app: FastifyInstance, lifecycle: Lifecycle, retryA
   });
 }
 
-/** One small batch through the whole data path; resolves once answered (or rejects with why it failed). */
-export function warmUp(scorer: Scorer, lifecycle: Lifecycle, log: FastifyBaseLogger): Promise<void> {
+/**
+ * Warm-up items through the whole data path; resolves once answered (or rejects with why it failed).
+ * With prefix sharing on, two of them share a question of `sharedPrefixTokens` words or more (each
+ * at least a token), so that both branches of the joined graph, the whole items' and the past
+ * keys' (single-session.ts), have run before /ready says 200: on CUDA a branch's first run is
+ * where its kernels are chosen and its weights placed.
+ */
+export function warmUp(scorer: Scorer, lifecycle: Lifecycle, log: FastifyBaseLogger, sharedPrefixTokens = 0): Promise<void> {
+  const fenced = (code: string) => '```python\n' + code + '\n```';
+  const items = [{ question: 'warm-up', response: fenced('print(1)') }];
+  if (sharedPrefixTokens > 0) {
+    const question = Array.from({ length: sharedPrefixTokens }, () => 'warm').join(' ');
+    items.push({ question, response: fenced('print(1)') }, { question, response: fenced('print(2)') });
+  }
   const answered = scorer
-    .score([{ question: 'warm-up', response: '```python\nprint(1)\n```' }], 'single_block', 'softplus')
+    .score(items, 'single_block', 'softplus')
     .then(() => {
       lifecycle.warmedUp = true;
     });

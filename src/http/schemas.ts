@@ -62,7 +62,7 @@ const described = (description: string) => ({ ...errorSchema, description }) as 
 
 export const INVALID_REQUEST = described('Malformed JSON, wrong types or empty items; the message names the field.');
 export const UNAUTHORIZED = described('API_KEY is set and the bearer token is missing or wrong.');
-export const BODY_TOO_LARGE = described('Body over BODY_LIMIT.');
+export const BODY_TOO_LARGE = described('Body over BODY_LIMIT, or one text field over MAX_TEXT_CHARS (the error names the field and the setting).');
 export const TOO_MANY_ITEMS = described('More items than MAX_CLIENT_BATCH.');
 export const INFERENCE_FAILED = described('ONNX Runtime failed on the batch the items ran in.');
 export const UNAVAILABLE = {

@@ -8,10 +8,7 @@ import { batchBuffers, type ModelBatch, type ModelInfo, type PrefixRewardModel, 
 import type { SuffixRequest, WorkerInit, WorkerMessage, WorkerRequest } from './onnx-worker.ts';
 
 export interface OnnxModelOptions extends WorkerInit {
-  /** Byte bound of the prefix cache of keys and values (PREFIX_CACHE_MB). */
-  prefixCacheBytes?: number;
   name: string;
-  dtype: string;
   retryAfterS: number;
   /** A batch not answered within this many ms gets its worker replaced (INFERENCE_TIMEOUT_MS; 0 or unset: no limit). */
   inferenceTimeoutMs?: number;
@@ -35,8 +32,11 @@ export class OnnxRewardModel implements PrefixRewardModel {
   info: ModelInfo;
   /** The worker loaded model-past.onnx (OnnxModelOptions.pastOnnxPath) and can run suffixes against a prefix. */
   canSharePrefixes = false;
-  /** Which prefixes the worker holds: decided here as each suffix batch leaves, emptied when the worker exits. */
-  readonly prefixCache: PrefixCache;
+  /**
+   * Which prefixes the worker holds: decided here as each suffix batch leaves, emptied when the
+   * worker exits, and bounded as the worker reports (PREFIX_CACHE_MB, or its provider's default).
+   */
+  prefixCache = new PrefixCache(0);
   /** Bytes of one prefix token's keys and values, as the worker reports them. */
   private pastBytesPerToken = 0;
   private readonly worker: SupervisedWorker<WorkerMessage>;
@@ -45,11 +45,10 @@ export class OnnxRewardModel implements PrefixRewardModel {
 
   private constructor(private readonly opts: OnnxModelOptions) {
     this.info = { name: opts.name, dtype: opts.dtype, executionProvider: 'starting' };
-    const { onnxPath, provider, intraOpThreads, prepack, nice, pastOnnxPath } = opts;
-    this.prefixCache = new PrefixCache(opts.prefixCacheBytes ?? 0);
+    const { onnxPath, provider, dtype, allowFp32Cuda, intraOpThreads, prepack, nice, pastOnnxPath, prefixCacheBytes } = opts;
     this.worker = new SupervisedWorker<WorkerMessage>({
       entry: opts.workerUrl ?? WORKER_URL,
-      workerData: { onnxPath, provider, intraOpThreads, prepack, nice, pastOnnxPath } satisfies WorkerInit,
+      workerData: { onnxPath, provider, dtype, allowFp32Cuda, intraOpThreads, prepack, nice, pastOnnxPath, prefixCacheBytes } satisfies WorkerInit,
       name: 'model worker',
       log: opts.log,
       handshake: (msg) => msg.type === 'ready'
@@ -59,6 +58,8 @@ export class OnnxRewardModel implements PrefixRewardModel {
         this.info = { ...this.info, executionProvider: msg.executionProvider };
         this.canSharePrefixes = msg.pastBytesPerToken !== undefined;
         this.pastBytesPerToken = msg.pastBytesPerToken ?? 0;
+        // The bound is the worker's to choose (it follows the provider); the record starts empty with each worker.
+        this.prefixCache = new PrefixCache(msg.prefixCacheBytes ?? 0);
         if (msg.cpuReason?.cudaFailed) opts.log.warn(`EXECUTION_PROVIDER=auto: CUDA failed to start, running on CPU: ${msg.cpuReason.message}`);
         else if (msg.cpuReason) opts.log.info(`EXECUTION_PROVIDER=auto: running on CPU because ${msg.cpuReason.message}`);
       },

@@ -1,12 +1,14 @@
 // Runs in a worker thread: onnxruntime-node's session.run blocks its thread for the whole batch,
 // so the event loop that answers HTTP must never own the session.
 import { readFileSync, readlinkSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import type { ExecutionProvider } from '../config.ts';
-import { cudaUnavailableReason } from './cuda.ts';
+import { cudaUnavailableReason, explainCudaFailure } from './cuda.ts';
+import { chooseProvider, isHalfPrecision, refuseHalfOnCpu, type ProviderChoice } from './provider-choice.ts';
+import { modelShape, providerDefaults } from './provider-defaults.ts';
 import { sessionOptions } from './session-options.ts';
 import {
   ATTENTION_MASK, INPUT_IDS, LOGITS, pastKeyName, pastValueName, presentKeyName, presentValueName, USE_PAST,
@@ -17,13 +19,19 @@ import { nativeTask } from '../thread-stop.ts';
 export interface WorkerInit {
   onnxPath: string;
   provider: ExecutionProvider;
+  /** config.json's torch_dtype: which providers suit the export (provider-choice.ts). */
+  dtype: string;
+  /** ALLOW_FP32_CUDA: run an fp32 export on CUDA although its attention falls back to the CPU. */
+  allowFp32Cuda?: boolean;
   intraOpThreads: number;
   /** PREPACK_WEIGHTS: ONNX Runtime's packed copies of the weights (faster, a second copy in memory). */
   prepack?: boolean;
-  /** Linux nice value for this thread and the ONNX Runtime threads it starts (0: leave as is). */
+  /** Linux nice value for this thread and the ONNX Runtime threads it starts (0: leave as is); unset: by provider (provider-defaults.ts). */
   nice?: number;
   /** model-past.onnx, loaded with model.onnx into one session (single-session.ts) when prefix sharing is on. */
   pastOnnxPath?: string;
+  /** Byte bound of the prefix cache of keys and values (PREFIX_CACHE_MB); unset: by provider. */
+  prefixCacheBytes?: number;
 }
 
 export type WorkerRequest = { id: number; inputIds: BigInt64Array; attentionMask: BigInt64Array; batchSize: number; seqLen: number };
@@ -43,8 +51,11 @@ export type SuffixRequest = WorkerRequest & {
 };
 export type WorkerMessage =
   /** On CPU under `auto`: why, and whether CUDA was tried and failed (a warning) or never possible (information). */
-  /** pastBytesPerToken: what a prefix's keys and values take per token; absent without model-past.onnx. */
-  | { type: 'ready'; executionProvider: string; cpuReason?: { message: string; cudaFailed: boolean }; pastBytesPerToken?: number }
+  /**
+   * pastBytesPerToken: what a prefix's keys and values take per token, and prefixCacheBytes the
+   * prefix cache's bound (PREFIX_CACHE_MB, else the provider's default); absent without model-past.onnx.
+   */
+  | { type: 'ready'; executionProvider: string; cpuReason?: { message: string; cudaFailed: boolean }; pastBytesPerToken?: number; prefixCacheBytes?: number }
   | { type: 'init_failed'; message: string }
   | { type: 'result'; id: number; logits: Float32Array }
   | { type: 'failed'; id: number; message: string };
@@ -52,21 +63,41 @@ export type WorkerMessage =
 const init = workerData as WorkerInit;
 const port = parentPort!;
 
-async function createSession(): Promise<{ session: ort.InferenceSession; provider: string; cpuReason?: { message: string; cudaFailed: boolean } }> {
+type Created = { session: ort.InferenceSession; provider: string; cpuReason?: { message: string; cudaFailed: boolean } };
+
+/** The provider to ask for (provider-choice.ts), decided before anything loads so that the thread's priority can follow it. */
+function decideProvider(): ProviderChoice {
+  return chooseProvider({
+    requested: init.provider,
+    dtype: init.dtype,
+    cudaUnavailable: init.provider === 'auto' ? cudaUnavailableReason() : undefined,
+    allowFp32Cuda: init.allowFp32Cuda === true,
+  });
+}
+
+async function createSession(choice: ProviderChoice): Promise<Created> {
   // With prefix sharing, both graphs go into one session so that the weights are held once.
   const both = init.pastOnnxPath ? singleSessionModel(readFileSync(init.onnxPath), readFileSync(init.pastOnnxPath)) : undefined;
   const create = (provider: string) => (both
     ? ort.InferenceSession.create(both, sessionOptions(init.intraOpThreads, provider, { externalDataDir: dirname(init.onnxPath), prepack: init.prepack }))
     : ort.InferenceSession.create(init.onnxPath, sessionOptions(init.intraOpThreads, provider, { prepack: init.prepack })));
-  if (init.provider === 'cpu') return { session: await create('cpu'), provider: 'cpu' };
-  const unavailable = init.provider === 'auto' ? cudaUnavailableReason() : undefined;
-  if (unavailable) return { session: await create('cpu'), provider: 'cpu', cpuReason: { message: unavailable, cudaFailed: false } };
+  if (choice.provider === 'cpu') return { session: await create('cpu'), provider: 'cpu', ...(choice.cpuReason && { cpuReason: { message: choice.cpuReason, cudaFailed: false } }) };
   try {
     return { session: await create('cuda'), provider: 'cuda' };
   } catch (err) {
-    if (init.provider === 'cuda') throw err;
-    return { session: await create('cpu'), provider: 'cpu', cpuReason: { message: (err as Error).message.split('\n')[0], cudaFailed: true } };
+    const explained = explainCudaFailure((err as Error).message);
+    if (init.provider === 'cuda') throw new Error(explained);
+    if (isHalfPrecision(init.dtype)) throw refuseHalfOnCpu(init.dtype, explained);
+    return { session: await create('cpu'), provider: 'cpu', cpuReason: { message: explained, cudaFailed: true } };
   }
+}
+
+/** MODEL_NICE and PREFIX_CACHE_MB as set, else the chosen provider's defaults for this model. */
+function providerSettings(provider: string): { nice: number; prefixCacheBytes: number } {
+  // The CUDA defaults follow the model's sizes, from the config.json beside model.onnx (model-dir.ts).
+  const shape = provider === 'cuda' ? modelShape(JSON.parse(readFileSync(join(dirname(init.onnxPath), 'config.json'), 'utf8')), init.dtype) : undefined;
+  const defaults = providerDefaults(provider, shape);
+  return { nice: init.nice ?? defaults.modelNice, prefixCacheBytes: init.prefixCacheBytes ?? defaults.prefixCacheBytes };
 }
 
 /**
@@ -202,16 +233,18 @@ function pastBytes(past: Past): number {
 }
 
 async function main(): Promise<void> {
-  lowerThreadPriority(init.nice ?? 0);
   let session: ort.InferenceSession;
   let past: PastRunner | undefined;
   try {
-    const created = await createSession();
+    const choice = decideProvider();
+    const settings = providerSettings(choice.provider);
+    lowerThreadPriority(settings.nice);
+    const created = await createSession(choice);
     session = created.session;
     if (init.pastOnnxPath) {
       past = new PastRunner(session);
     }
-    port.postMessage({ type: 'ready', executionProvider: created.provider, cpuReason: created.cpuReason, pastBytesPerToken: past?.bytesPerToken } satisfies WorkerMessage);
+    port.postMessage({ type: 'ready', executionProvider: created.provider, cpuReason: created.cpuReason, pastBytesPerToken: past?.bytesPerToken, ...(past && { prefixCacheBytes: settings.prefixCacheBytes }) } satisfies WorkerMessage);
   } catch (err) {
     port.postMessage({ type: 'init_failed', message: (err as Error).message } satisfies WorkerMessage);
     return;

@@ -6,13 +6,14 @@
 //   prepare(items) ──► jobs (round robin) ──slice──► idle worker ──► results at the slice's offset
 import { siblingWorkerUrl } from '../worker-thread.ts';
 import { SupervisedWorker, type WorkerHealth } from '../worker-supervisor.ts';
-import { CancelledError, ServiceError } from '../errors.ts';
+import { CancelledError, InvalidRequestError, ServiceError } from '../errors.ts';
 import type { ExtractionMode } from '../extract/fences.ts';
 import { checkLocalizationBody, LocalizationInputError } from '../localization/index.ts';
 import { isObject } from '../localization/json.ts';
 import type { LocalizationErrorCode } from '../localization/errors.ts';
 import type { LocalizationBody, LocalizationItem, LocalizationResponse, LocalizationResult, LocalizationWeights } from '../localization/index.ts';
-import type { Prompt, TokenizerFiles } from '../prompt/prompt.ts';
+import type { ChatMessage } from '../prompt/messages.ts';
+import type { Prompt, Tokenized, TokenizeRequest, TokenizerFiles } from '../prompt/prompt.ts';
 import type { Shaping } from '../shape/shaping.ts';
 import { ITEMS_PER_SLICE, type PreparedItem, type Preparer, type ScoreItem } from './prepare.ts';
 
@@ -32,17 +33,27 @@ type Work =
   | { kind: 'items'; items: ScoreItem[]; extraction: ExtractionMode; shaping: Shaping }
   | { kind: 'texts'; texts: string[]; addSpecialTokens: boolean; keepLast?: number }
   | { kind: 'render'; question: string; code: string }
+  | { kind: 'messages'; messages: ChatMessage[]; addGenerationPrompt: boolean }
+  | { kind: 'tokenize'; req: TokenizeRequest }
+  | { kind: 'detokenize'; ids: number[] }
   | { kind: 'localize'; items: LocalizationItem[]; offset: number; weights: LocalizationWeights };
-export type PrepRequest = Work & { id: number };
+/** `cancel`: set to 1 when the job's client has gone; a worker looks at it before each item. */
+export type PrepRequest = Work & { id: number; cancel?: Int32Array };
 export type PrepResponse =
   | { id: number; kind: 'ready' }
   | { id: number; kind: 'items'; items: PreparedItem[] }
   | { id: number; kind: 'texts'; prompts: Prompt[] }
   | { id: number; kind: 'render'; text: string }
+  | { id: number; kind: 'tokenized'; tokenized: Tokenized }
+  | { id: number; kind: 'detokenized'; result: { text: string } | { unknown: number } }
+  /** The request's own fault (a template that refuses its messages): a 400 with this message. */
+  | { id: number; kind: 'invalid'; message: string }
   | { id: number; kind: 'localized'; results: LocalizationResult[] }
   /** The slice's input is bad: a LocalizationInputError, sent as its fields (an Error crosses threads without its class). */
   | { id: number; kind: 'refused'; code: LocalizationErrorCode; detail: string; path?: string }
-  | { id: number; kind: 'failed'; message: string };
+  | { id: number; kind: 'failed'; message: string }
+  /** The job's client went away: the worker stopped after `done` items of the slice. */
+  | { id: number; kind: 'cancelled'; done: number };
 
 interface Job {
   /** Units to send (items or texts; 1 for a render); cut back to a refused slice's start. */
@@ -53,6 +64,8 @@ interface Job {
   results: unknown[];
   slice(start: number, end: number): Work;
   signal?: AbortSignal;
+  /** Shared with the workers, set when the signal aborts, so a slice stops within one item. */
+  cancel?: Int32Array;
   failed: boolean;
   /** The earliest slice refused for bad input, and why: the answer once the slices before it are in. */
   refusal?: { start: number; error: Error };
@@ -119,6 +132,21 @@ export class PrepPool implements Preparer {
     return text as string;
   }
 
+  async renderMessages(messages: ChatMessage[], addGenerationPrompt: boolean): Promise<string> {
+    const [text] = await this.submit(1, () => ({ kind: 'messages', messages, addGenerationPrompt }));
+    return text as string;
+  }
+
+  async tokenize(req: TokenizeRequest): Promise<Tokenized> {
+    const [tokenized] = await this.submit(1, () => ({ kind: 'tokenize', req }));
+    return tokenized as Tokenized;
+  }
+
+  async detokenize(ids: number[]): Promise<{ text: string } | { unknown: number }> {
+    const [result] = await this.submit(1, () => ({ kind: 'detokenize', ids }));
+    return result as { text: string } | { unknown: number };
+  }
+
   async localize(body: LocalizationBody, signal?: AbortSignal): Promise<LocalizationResponse> {
     const weights = checkLocalizationBody(body);
     const named = (s: number, e: number) => body.items.slice(s, e)
@@ -140,8 +168,13 @@ export class PrepPool implements Preparer {
     if (size === 0) return Promise.resolve([]);
     // A worker that failed to start is tried again now, on its next use.
     for (const slot of this.slots) slot.worker.restartIfFailed();
+    let cancel: Int32Array | undefined;
+    if (signal) {
+      cancel = new Int32Array(new SharedArrayBuffer(4));
+      signal.addEventListener('abort', () => Atomics.store(cancel!, 0, 1), { once: true });
+    }
     return new Promise((resolve, reject) => {
-      this.jobs.push({ size, next: 0, outstanding: 0, results: new Array(size), slice, signal, failed: false, resolve, reject });
+      this.jobs.push({ size, next: 0, outstanding: 0, results: new Array(size), slice, signal, cancel, failed: false, resolve, reject });
       this.dispatch();
     });
   }
@@ -159,7 +192,7 @@ export class PrepPool implements Preparer {
       if (end < job.size) this.jobs.push(job);
       const id = this.nextId++;
       try {
-        slot.worker.post({ ...job.slice(start, end), id } satisfies PrepRequest);
+        slot.worker.post({ ...job.slice(start, end), id, cancel: job.cancel } satisfies PrepRequest);
       } catch (err) {
         // Only named fields cross (see prepare), so this is a bug; it fails its own request and
         // leaves the slot free.
@@ -190,6 +223,10 @@ export class PrepPool implements Preparer {
     if (res.kind === 'failed') {
       this.log.error(`a prep worker failed on a slice: ${res.message}`);
       this.fail(job, prepFailed());
+    } else if (res.kind === 'cancelled') {
+      this.fail(job, new CancelledError());
+    } else if (res.kind === 'invalid') {
+      this.fail(job, new InvalidRequestError(res.message));
     } else if (res.kind === 'refused') {
       // One pass in order would have stopped at the first bad item: later slices are not sent,
       // and the slices before this one decide whether an earlier item is the one to report.
@@ -198,7 +235,7 @@ export class PrepPool implements Preparer {
     } else if (!job.failed) {
       slot.worker.reportSuccess();
       const part = res.kind === 'items' ? res.items : res.kind === 'texts' ? res.prompts : res.kind === 'render' ? [res.text]
-        : res.kind === 'localized' ? res.results : [];
+        : res.kind === 'tokenized' ? [res.tokenized] : res.kind === 'detokenized' ? [res.result] : res.kind === 'localized' ? res.results : [];
       for (let k = 0; k < part.length; k++) job.results[start + k] = part[k];
     }
     if (!job.failed && job.next >= job.size && job.outstanding === 0) {

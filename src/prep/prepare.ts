@@ -7,7 +7,8 @@ import { EXTRACT_STATUSES, extractCode, type ExtractionMode } from '../extract/f
 import { checkPythonSyntax } from '../pysyntax/validity.ts';
 import { checkLocalizationBody, scoreLocalizationItems } from '../localization/index.ts';
 import type { LocalizationBody, LocalizationResponse } from '../localization/index.ts';
-import type { Prompt, PromptEncoder } from '../prompt/prompt.ts';
+import type { ChatMessage } from '../prompt/messages.ts';
+import type { Prompt, PromptEncoder, Tokenized, TokenizeRequest } from '../prompt/prompt.ts';
 import { needsModel, type Shaping } from '../shape/shaping.ts';
 import type { WorkerHealth } from '../worker-supervisor.ts';
 
@@ -33,6 +34,12 @@ export interface Preparer {
   /** Already-templated texts, tokenized as given (plus the tokenizer's special tokens when asked). */
   encodeTexts(texts: readonly string[], signal?: AbortSignal, addSpecialTokens?: boolean, keepLast?: number): Promise<Prompt[]>;
   renderChat(question: string, code: string): Promise<string>;
+  /** vLLM's chat messages through the model's template; a template that refuses them rejects with an InvalidRequestError. */
+  renderMessages(messages: ChatMessage[], addGenerationPrompt: boolean): Promise<string>;
+  /** vLLM's /tokenize: every token, no truncation. */
+  tokenize(req: TokenizeRequest): Promise<Tokenized>;
+  /** vLLM's /detokenize: the text, or the index of the first id outside the vocabulary. */
+  detokenize(ids: number[]): Promise<{ text: string } | { unknown: number }>;
   /** CodeScout's localization reward; bad input rejects with the LocalizationInputError of the first bad item. */
   localize(body: LocalizationBody, signal?: AbortSignal): Promise<LocalizationResponse>;
   close(): Promise<void>;
@@ -84,6 +91,18 @@ export class InlinePreparer implements Preparer {
 
   async renderChat(question: string, code: string): Promise<string> {
     return this.encoder.renderChat(question, code);
+  }
+
+  async renderMessages(messages: ChatMessage[], addGenerationPrompt: boolean): Promise<string> {
+    return this.encoder.renderMessages(messages, addGenerationPrompt);
+  }
+
+  async tokenize(req: TokenizeRequest): Promise<Tokenized> {
+    return this.encoder.tokenizeRequest(req);
+  }
+
+  async detokenize(ids: number[]): Promise<{ text: string } | { unknown: number }> {
+    return this.encoder.detokenize(ids);
   }
 
   async localize(body: LocalizationBody): Promise<LocalizationResponse> {

@@ -106,27 +106,57 @@ export function recoverResponse(query: string, prompt: string, endTokens: readon
   const start = query.startsWith(prompt) ? prompt.length : (truncatedPromptEnd(query, prompt) ?? afterAssistantHeader(query, prompt, assistantHeaders));
   if (start === undefined) return undefined;
   const tokens = endTokens.filter((t) => t !== '');
-  let response = query.slice(start);
-  for (let token = tokens.find((t) => response.endsWith(t)); token; token = tokens.find((t) => response.endsWith(t))) {
-    response = response.slice(0, -token.length);
+  // Cut by index, not by slicing at each token, so a response of many end tokens costs its length once.
+  let end = query.length;
+  for (let token = tokens.find((t) => endsWithAt(query, t, start, end)); token; token = tokens.find((t) => endsWithAt(query, t, start, end))) {
+    end -= token.length;
   }
-  return response;
+  return query.slice(start, end);
+}
+
+/** Whether query[start, end) ends with token. */
+function endsWithAt(query: string, token: string, start: number, end: number): boolean {
+  return end - token.length >= start && query.startsWith(token, end - token.length);
 }
 
 /**
  * Where the prompt ends in a query that holds only the prompt's tail: the query, less a few
- * leading characters a cut token may have decoded differently, starts with a suffix of the prompt.
+ * leading characters a cut token may have decoded differently, starts with a suffix of the prompt
+ * at least as long as an anchor of 8 to 32 characters; the longest such suffix wins.
  */
 function truncatedPromptEnd(query: string, prompt: string): number | undefined {
   for (let skip = 0; skip <= 4 && skip < query.length; skip++) {
-    const anchor = query.slice(skip, skip + 32);
-    if (anchor.length < 8) return undefined;
-    for (let at = prompt.indexOf(anchor); at >= 0; at = prompt.indexOf(anchor, at + 1)) {
-      const tail = prompt.slice(at);
-      if (query.startsWith(tail, skip)) return skip + tail.length;
-    }
+    const anchor = Math.min(32, query.length - skip);
+    if (anchor < 8) return undefined;
+    const overlap = longestSuffixPrefix(prompt, query, skip);
+    if (overlap >= anchor) return skip + overlap;
   }
   return undefined;
+}
+
+/**
+ * The length of the longest suffix of `text` that is a prefix of `pattern` from `from` on, in time
+ * linear in both (Knuth-Morris-Pratt: the failure function of the pattern, then one pass over the
+ * text). Only the pattern's first text.length characters can take part, so the window is bounded by
+ * the text.
+ */
+function longestSuffixPrefix(text: string, pattern: string, from = 0): number {
+  const m = Math.min(pattern.length - from, text.length);
+  if (m <= 0) return 0;
+  // fail[i]: length of the longest proper border of pattern[from, from + i + 1).
+  const fail = new Int32Array(m);
+  for (let i = 1, k = 0; i < m; i++) {
+    while (k > 0 && pattern.charCodeAt(from + i) !== pattern.charCodeAt(from + k)) k = fail[k - 1];
+    if (pattern.charCodeAt(from + i) === pattern.charCodeAt(from + k)) k++;
+    fail[i] = k;
+  }
+  let matched = 0;
+  for (let i = 0; i < text.length; i++) {
+    if (matched === m) matched = fail[m - 1];
+    while (matched > 0 && text.charCodeAt(i) !== pattern.charCodeAt(from + matched)) matched = fail[matched - 1];
+    if (text.charCodeAt(i) === pattern.charCodeAt(from + matched)) matched++;
+  }
+  return matched;
 }
 
 /** After the last assistant header in the query, of those the prompt ends with. */

@@ -3,6 +3,8 @@
 import { readFileSync } from 'node:fs';
 import { Tokenizer } from '@huggingface/tokenizers';
 import type { ModelDir } from '../model/model-dir.ts';
+import { renderMessages, type ChatMessage } from './messages.ts';
+import { PrefixTokenizer } from './prefix-tokens.ts';
 import { ChatTemplate } from './python-jinja.ts';
 
 export interface Prompt {
@@ -20,18 +22,21 @@ export type TokenizerFiles = Pick<ModelDir, 'tokenizerPath' | 'tokenizerConfig' 
  * same two files), without the rest of transformers.js; test/parity/tokenizer.test.ts holds it to
  * Python transformers' AutoTokenizer.
  */
-function makeTokenizer(md: TokenizerFiles): Tokenizer {
+export function makeTokenizer(md: TokenizerFiles): Tokenizer {
   const tokenizerJson = JSON.parse(readFileSync(md.tokenizerPath, 'utf8')) as Record<string, unknown>;
   return new Tokenizer(tokenizerJson, { ...md.tokenizerConfig, chat_template: md.chatTemplate });
 }
 
 export class PromptEncoder {
   private readonly tokenizer: Tokenizer;
+  /** The same tokenizer, stopped once maxLength + 1 ids are in (enough to know the prompt is truncated). */
+  private readonly prefix: PrefixTokenizer;
   /** Rendered with Python Jinja's string semantics (see python-jinja.ts), as transformers renders it. */
   private readonly template: ChatTemplate;
 
   constructor(md: TokenizerFiles, readonly maxLength: number) {
     this.tokenizer = makeTokenizer(md);
+    this.prefix = new PrefixTokenizer(this.tokenizer);
     this.template = new ChatTemplate(md.chatTemplate, md.tokenizerConfig);
   }
 
@@ -54,7 +59,11 @@ export class PromptEncoder {
    * veRL cuts off the text it sends for that reason; Qwen's adds nothing.
    */
   encodeText(text: string, addSpecialTokens = false, keepLast?: number): Prompt {
-    return truncateIds(this.tokenizer.encode(text, { add_special_tokens: addSpecialTokens }).ids, this.maxLength, keepLast);
+    // Keeping the last tokens needs them all; keeping the first needs only as many as fit, and one more.
+    const ids = keepLast !== undefined
+      ? this.tokenize(text, addSpecialTokens)
+      : this.prefix.encode(text, addSpecialTokens, this.maxLength + 1, () => this.tokenize(text, addSpecialTokens));
+    return truncateIds(ids, this.maxLength, keepLast);
   }
 
   /** vLLM's /tokenize: every token, no truncation. */
@@ -62,9 +71,20 @@ export class PromptEncoder {
     return this.tokenizer.encode(text, { add_special_tokens: addSpecialTokens }).ids;
   }
 
-  /** vLLM's /detokenize: special tokens kept, as transformers' decode by default. */
-  decode(ids: number[]): string {
-    return this.tokenizer.decode(ids, { skip_special_tokens: false, clean_up_tokenization_spaces: null });
+  /**
+   * vLLM's /tokenize over a prompt or a conversation (rendered with the template; special tokens
+   * then left to it unless asked), with each token's spelling when asked.
+   */
+  tokenizeRequest(req: TokenizeRequest): Tokenized {
+    const text = req.messages !== undefined ? this.renderMessages(req.messages, req.addGenerationPrompt) : req.prompt;
+    const tokens = this.tokenize(text, req.addSpecialTokens ?? req.messages === undefined);
+    return { tokens, strs: req.tokenStrs ? this.tokenStrings(tokens).map((t) => t ?? '') : null };
+  }
+
+  /** vLLM's /detokenize: special tokens kept, as transformers' decode by default; or the first id the vocabulary lacks. */
+  detokenize(ids: number[]): { text: string } | { unknown: number } {
+    const unknown = this.tokenStrings(ids).findIndex((t) => t === undefined);
+    return unknown >= 0 ? { unknown } : { text: this.tokenizer.decode(ids, { skip_special_tokens: false, clean_up_tokenization_spaces: null }) };
   }
 
   /** Each id's token as the vocabulary spells it (vLLM's token_strs), undefined for an id the tokenizer does not know. */
@@ -72,10 +92,19 @@ export class PromptEncoder {
     return ids.map((id) => this.tokenizer.id_to_token(id));
   }
 
-  /** The template over any conversation (vLLM's messages), as transformers' apply_chat_template renders it. */
-  renderMessages(messages: { role: string; content: string }[], addGenerationPrompt: boolean): string {
-    return this.template.render(messages, addGenerationPrompt);
+  /** vLLM's chat messages through the template, as transformers' apply_chat_template renders them; a 400 when it refuses them. */
+  renderMessages(messages: ChatMessage[], addGenerationPrompt: boolean): string {
+    return renderMessages(this.template, messages, addGenerationPrompt);
   }
+}
+
+/** vLLM's /tokenize body, as the prep threads take it: a prompt, or messages to render first. */
+export type TokenizeRequest = { addSpecialTokens?: boolean; addGenerationPrompt: boolean; tokenStrs: boolean }
+  & ({ prompt: string; messages?: undefined } | { messages: ChatMessage[]; prompt?: undefined });
+
+export interface Tokenized {
+  tokens: number[];
+  strs: string[] | null;
 }
 
 /**

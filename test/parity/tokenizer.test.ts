@@ -48,7 +48,7 @@ for (const template of chatTemplates()) {
     const problems: string[] = [];
     texts.forEach((text, i) => {
       const plain = encoder.tokenize(text, false);
-      const ours: Encoded = { plain, special: encoder.tokenize(text, true), tokens: encoder.tokenStrings(plain).map((t) => t ?? null), decoded: encoder.decode(plain) };
+      const ours: Encoded = { plain, special: encoder.tokenize(text, true), tokens: encoder.tokenStrings(plain).map((t) => t ?? null), decoded: (encoder.detokenize(plain) as { text: string }).text };
       for (const key of ['plain', 'special', 'tokens', 'decoded'] as const) {
         if (JSON.stringify(ours[key]) !== JSON.stringify(python[i][key])) problems.push(`text ${i} ${JSON.stringify(text.slice(0, 40))}: ${key} differs`);
       }

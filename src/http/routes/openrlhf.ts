@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { InvalidRequestError } from '../../errors.ts';
 import { documentedBody, timingHeaders } from '../openapi.ts';
 import { scoringErrorResponses } from '../schemas.ts';
-import { checkClientBatch, clientSignal, setTimingHeaders, type RouteContext } from '../context.ts';
+import { checkClientBatch, checkTexts, clientSignal, setTimingHeaders, type RouteContext } from '../context.ts';
 import { querySplitter } from '../../prompt/chat-turns.ts';
 
 interface GetRewardBody {
@@ -74,6 +74,8 @@ export default async function openrlhfRoutes(app: FastifyInstance, ctx: RouteCon
     const { query, prompts } = request.body;
     if (query.length !== prompts.length) throw new InvalidRequestError(`body/prompts: ${prompts.length} prompts for ${query.length} queries; they must pair up`);
     checkClientBatch(ctx.config, 'query', query.length);
+    checkTexts(ctx.config, 'query', query);
+    checkTexts(ctx.config, 'prompts', prompts);
     const items = query.map((q, i) => {
       const { question, response } = split(q, prompts[i]);
       if (response === undefined) throw new InvalidRequestError(`body/query/${i}: neither starts with body/prompts/${i} nor holds its tail or an assistant turn`);

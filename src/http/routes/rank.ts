@@ -5,7 +5,7 @@ import { rankIndices } from '../../shape/rank.ts';
 import type { Shaping } from '../../shape/shaping.ts';
 import { documentedBody, timingHeaders } from '../openapi.ts';
 import { extractionSchema, ignoredModelField, itemResultSchema, scoringErrorResponses, shapingSchema } from '../schemas.ts';
-import { checkClientBatch, clientSignal, setTimingHeaders, type RouteContext } from '../context.ts';
+import { checkClientBatch, checkTexts, clientSignal, setTimingHeaders, type RouteContext } from '../context.ts';
 
 interface RankBody {
   question: string;
@@ -56,6 +56,8 @@ export default async function rankRoutes(app: FastifyInstance, ctx: RouteContext
   }, async (request, reply) => {
     const { question, responses, extraction, shaping } = request.body;
     checkClientBatch(ctx.config, 'responses', responses.length);
+    checkTexts(ctx.config, 'question', question);
+    checkTexts(ctx.config, 'responses', responses);
     const items = responses.map((response) => ({ question, response }));
     const outcome = await ctx.scorer.score(items, extraction, shaping, clientSignal(request, reply));
     setTimingHeaders(reply, outcome.timing);

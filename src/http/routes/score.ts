@@ -8,7 +8,7 @@ import type { ScoreItem } from '../../scorer.ts';
 import type { Shaping } from '../../shape/shaping.ts';
 import { documentedBody, timingHeaders } from '../openapi.ts';
 import { extractionSchema, ignoredModelField, itemResultSchema, scoringErrorResponses, shapingSchema } from '../schemas.ts';
-import { checkClientBatch, clientSignal, setTimingHeaders, type RouteContext } from '../context.ts';
+import { checkClientBatch, checkTextLength, checkTexts, clientSignal, setTimingHeaders, type RouteContext } from '../context.ts';
 import { checkPairTruncation, pairTexts, vllmList, vllmListSchema, vllmPassiveFields, vllmTextsSchema, type VllmPassive } from '../vllm-pairs.ts';
 
 export interface ScoreBody extends VllmPassive {
@@ -127,6 +127,16 @@ export default async function scoreRoutes(app: FastifyInstance, ctx: RouteContex
       const { items, vllm } = bodyPairs(request.body);
       const field = vllm ? (request.body.text_2 !== undefined ? 'text_2' : 'documents') : 'items';
       checkClientBatch(ctx.config, field, items.length);
+      if (vllm) {
+        const [first, second] = VLLM_SHAPES.find(([a]) => request.body[a as keyof ScoreBody] !== undefined)!;
+        checkTexts(ctx.config, first, request.body[first as keyof ScoreBody] as string | string[]);
+        checkTexts(ctx.config, second, request.body[second as keyof ScoreBody] as string | string[]);
+      } else {
+        items.forEach((item, i) => {
+          checkTextLength(ctx.config, `items/${i}/question`, item.question);
+          checkTextLength(ctx.config, `items/${i}/response`, item.response);
+        });
+      }
       // vLLM's shape takes extraction and shaping too: a vLLM client sends neither and gets the defaults.
       const { extraction, shaping } = request.body;
       const outcome = await ctx.scorer.score(items, extraction, shaping, clientSignal(request, reply));

@@ -12,7 +12,7 @@ import { rankIndices } from '../../shape/rank.ts';
 import { sigmoid } from '../../shape/shaping.ts';
 import { documentedBody, timingHeaders } from '../openapi.ts';
 import { extractionSchema, promptUsageSchema, scoringErrorResponses, TOO_MANY_ITEMS } from '../schemas.ts';
-import { checkClientBatch, clientSignal, setTimingHeaders, type RouteContext } from '../context.ts';
+import { checkClientBatch, checkTexts, clientSignal, setTimingHeaders, type RouteContext } from '../context.ts';
 import { checkPairTruncation, vllmId, vllmPassiveFields, type VllmPassive } from '../vllm-pairs.ts';
 
 interface RerankBody extends VllmPassive {
@@ -131,6 +131,8 @@ export default async function teiRoutes(app: FastifyInstance, ctx: RouteContext)
     const { query, raw_scores, truncate, return_text, extraction } = request.body;
     const { field, list: texts } = candidates(request.body);
     checkClientBatch(ctx.config, field, texts.length);
+    checkTexts(ctx.config, 'query', query);
+    checkTexts(ctx.config, field, texts);
     const outcome = await ctx.scorer.score(texts.map((text) => ({ question: query, response: text })), extraction, 'softplus', clientSignal(request, reply));
     // The length is only known once the prompt is built, so an over-long input is refused after scoring.
     const long = outcome.results.findIndex((r) => r.truncated);

@@ -9,13 +9,12 @@
 import type { FastifyInstance } from 'fastify';
 import { InvalidRequestError } from '../../errors.ts';
 import { sigmoid } from '../../shape/shaping.ts';
-import { renderMessages, type ChatMessage } from '../../prompt/messages.ts';
-import { ChatTemplate } from '../../prompt/python-jinja.ts';
-import { PromptEncoder, truncateIds, type Prompt } from '../../prompt/prompt.ts';
+import type { ChatMessage } from '../../prompt/messages.ts';
+import { PromptEncoder, truncateIds, type Prompt, type TokenizeRequest } from '../../prompt/prompt.ts';
 import type { RawOutcome } from '../../scorer.ts';
 import { documentedBody, timingHeaders, VERSION } from '../openapi.ts';
 import { BODY_TOO_LARGE, INVALID_REQUEST, scoringErrorResponses, UNAUTHORIZED } from '../schemas.ts';
-import { checkClientBatch, clientSignal, setTimingHeaders, type RouteContext } from '../context.ts';
+import { checkClientBatch, checkTextLength, checkTexts, clientSignal, setTimingHeaders, type RouteContext } from '../context.ts';
 import { vllmList } from '../vllm-pairs.ts';
 import {
   classifyBodySchema, classifyDocs, classifyResponseSchema, detokenizeBodySchema, detokenizeDocs, detokenizeResponseSchema, embeddingsBodySchema,
@@ -24,7 +23,7 @@ import {
 } from '../vllm-schemas.ts';
 
 /** The texts of the request and the field they came in, with the empty-text and both/neither checks. */
-function requestTexts(body: { input?: string | string[]; text?: string | string[] }): { field: 'input' | 'text'; list: string[]; single: boolean } {
+function requestTexts(config: RouteContext['config'], body: { input?: string | string[]; text?: string | string[] }): { field: 'input' | 'text'; list: string[]; single: boolean } {
   if ((body.input === undefined) === (body.text === undefined)) {
     throw new InvalidRequestError('body: exactly one of input (vLLM), messages (vLLM) or text (SGLang) is required');
   }
@@ -33,6 +32,8 @@ function requestTexts(body: { input?: string | string[]; text?: string | string[
   const list = typeof value === 'string' ? [value] : value;
   const empty = list.findIndex((t) => t === '');
   if (empty >= 0) throw new InvalidRequestError(`body/${field}${typeof value === 'string' ? '' : `/${empty}`}: empty text`);
+  checkClientBatch(config, field, list.length);
+  checkTexts(config, field, value);
   return { field, list, single: typeof value === 'string' };
 }
 
@@ -40,6 +41,16 @@ function requestTexts(body: { input?: string | string[]; text?: string | string[
 function tokenIdLists(input: ClassifyBody['input']): number[][] | undefined {
   if (!Array.isArray(input) || input.length === 0 || typeof input[0] === 'string') return undefined;
   return typeof input[0] === 'number' ? [input as number[]] : (input as number[][]);
+}
+
+/** A conversation within MAX_CLIENT_BATCH messages, each content within MAX_TEXT_CHARS. */
+function checkMessages(ctx: RouteContext, messages: ChatMessage[]): ChatMessage[] {
+  checkClientBatch(ctx.config, 'messages', messages.length);
+  messages.forEach((m, i) => {
+    if (typeof m.content === 'string') checkTextLength(ctx.config, `messages/${i}/content`, m.content);
+    else m.content?.forEach((part, k) => { if (typeof part.text === 'string') checkTextLength(ctx.config, `messages/${i}/content/${k}/text`, part.text); });
+  });
+  return messages;
 }
 
 /** vLLM's truncate_prompt_tokens as a count of last tokens to keep, or undefined for none. */
@@ -52,11 +63,9 @@ function keepLastOf(k: number | null | undefined, maxLength: number): number | u
   return k;
 }
 
-/** What the scoring and tokenizer routes share: the model's label, tokenizer and template, and the vLLM form's scoring. */
+/** What the scoring routes share: the model's label and the vLLM form's scoring. */
 interface VllmModel {
   label: string;
-  tokenizer: () => PromptEncoder;
-  template: ChatTemplate;
   /** The vLLM form's inputs scored raw: texts, token ids, or one conversation. */
   scoreVllm: (body: ClassifyBody, signal: AbortSignal) => Promise<RawOutcome>;
 }
@@ -65,10 +74,9 @@ function vllmModel(ctx: RouteContext): VllmModel {
   const id2label = (ctx.modelDir.config.id2label ?? {}) as Record<string, string>;
   const label = id2label['0'] ?? 'LABEL_0';
   const vocabSize = Number(ctx.modelDir.config.vocab_size);
-  // The tokenizer on the event loop, built on first use, for /tokenize, /detokenize and id checks.
+  // The tokenizer on the event loop, built on first use, to check ids when config.json gives no vocab_size.
   let encoder: PromptEncoder | undefined;
   const tokenizer = () => (encoder ??= new PromptEncoder(ctx.modelDir, ctx.config.MAX_LENGTH));
-  const template = new ChatTemplate(ctx.modelDir.chatTemplate, ctx.modelDir.tokenizerConfig);
 
   /** Token ids checked (an id outside the vocabulary would fail the model, not the request) and cut to fit. */
   // The model's embedding size when config.json gives it (it may exceed the tokenizer's vocabulary);
@@ -92,7 +100,7 @@ function vllmModel(ctx: RouteContext): VllmModel {
     const keepLast = keepLastOf(body.truncate_prompt_tokens, ctx.config.MAX_LENGTH);
     if (body.messages !== undefined) {
       if (body.input !== undefined || body.text !== undefined) throw new InvalidRequestError('body: exactly one of input (vLLM), messages (vLLM) or text (SGLang) is required');
-      const rendered = renderMessages(template, body.messages, body.add_generation_prompt === true);
+      const rendered = await ctx.preparer.renderMessages(checkMessages(ctx, body.messages), body.add_generation_prompt === true);
       // vLLM's chat requests leave special tokens to the template.
       return ctx.scorer.scoreTexts([rendered], signal, body.add_special_tokens === true, keepLast);
     }
@@ -101,14 +109,13 @@ function vllmModel(ctx: RouteContext): VllmModel {
       checkClientBatch(ctx.config, 'input', lists.length);
       return ctx.scorer.scorePrompts(idPrompts(lists, typeof (body.input as unknown[])[0] === 'number', keepLast), signal);
     }
-    const { list } = requestTexts({ input: body.input as string | string[] });
-    checkClientBatch(ctx.config, 'input', list.length);
+    const { list } = requestTexts(ctx.config, { input: body.input as string | string[] });
     // vLLM's /classify tokenizes with add_special_tokens=True unless told otherwise; veRL relies on it
     // and cuts the template's leading BOS off the text it sends, so that the model sees one BOS.
     return ctx.scorer.scoreTexts(list, signal, body.add_special_tokens !== false, keepLast);
   };
 
-  return { label, tokenizer, template, scoreVllm };
+  return { label, scoreVllm };
 }
 
 /** GET /v1/models and /version. */
@@ -138,8 +145,7 @@ function classifyRoutes(app: FastifyInstance, ctx: RouteContext, { label, scoreV
     const body = request.body;
     const signal = clientSignal(request, reply);
     if (body.text !== undefined && body.messages === undefined) {
-      const { list, single } = requestTexts(body as { input?: string | string[]; text?: string | string[] });
-      checkClientBatch(ctx.config, 'text', list.length);
+      const { list, single } = requestTexts(ctx.config, body as { input?: string | string[]; text?: string | string[] });
       const outcome = await ctx.scorer.scoreTexts(list, signal);
       setTimingHeaders(reply, outcome.timing);
       const items = outcome.logits.map((logit, i) => ({ embedding: [logit], meta_info: { prompt_tokens: outcome.prompts[i].ids.length } }));
@@ -155,16 +161,18 @@ function classifyRoutes(app: FastifyInstance, ctx: RouteContext, { label, scoreV
   });
 }
 
-/** POST /tokenize and /detokenize, with the model's own tokenizer and template. */
-function tokenizerRoutes(app: FastifyInstance, ctx: RouteContext, { tokenizer, template }: VllmModel): void {
+/** POST /tokenize and /detokenize, with the model's own tokenizer and template, on the prep threads. */
+function tokenizerRoutes(app: FastifyInstance, ctx: RouteContext): void {
   app.post<{ Body: { prompt?: string; messages?: ChatMessage[]; add_special_tokens?: boolean; add_generation_prompt: boolean; return_token_strs?: boolean | null } }>('/tokenize', {
     schema: { ...documentedBody(tokenizeDocs, tokenizeBodySchema), response: { 200: tokenizeResponseSchema, 400: INVALID_REQUEST, 401: UNAUTHORIZED, 413: BODY_TOO_LARGE } },
   }, async (request) => {
     const body = request.body;
-    if ((body.prompt === undefined) === (body.messages === undefined)) throw new InvalidRequestError('body: exactly one of prompt or messages is required');
-    const text = body.messages !== undefined ? renderMessages(template, body.messages, body.add_generation_prompt) : body.prompt!;
-    const tokens = tokenizer().tokenize(text, body.add_special_tokens ?? body.messages === undefined);
-    const strs = body.return_token_strs ? tokenizer().tokenStrings(tokens).map((t) => t ?? '') : null;
+    const options = { addSpecialTokens: body.add_special_tokens, addGenerationPrompt: body.add_generation_prompt, tokenStrs: body.return_token_strs === true };
+    let req: TokenizeRequest;
+    if (body.messages !== undefined && body.prompt === undefined) req = { ...options, messages: checkMessages(ctx, body.messages) };
+    else if (body.prompt !== undefined && body.messages === undefined) req = { ...options, prompt: checkTextLength(ctx.config, 'prompt', body.prompt) };
+    else throw new InvalidRequestError('body: exactly one of prompt or messages is required');
+    const { tokens, strs } = await ctx.preparer.tokenize(req);
     return { count: tokens.length, max_model_len: ctx.config.MAX_LENGTH, tokens, token_strs: strs };
   });
 
@@ -172,9 +180,10 @@ function tokenizerRoutes(app: FastifyInstance, ctx: RouteContext, { tokenizer, t
     schema: { ...documentedBody(detokenizeDocs, detokenizeBodySchema), response: { 200: detokenizeResponseSchema, 400: INVALID_REQUEST, 401: UNAUTHORIZED, 413: BODY_TOO_LARGE } },
   }, async (request) => {
     const { tokens } = request.body;
-    const unknown = tokenizer().tokenStrings(tokens).findIndex((t) => t === undefined);
-    if (unknown >= 0) throw new InvalidRequestError(`body/tokens/${unknown}: token id ${tokens[unknown]} is not in the vocabulary`);
-    return { prompt: tokenizer().decode(tokens) };
+    checkTextLength(ctx.config, 'tokens', tokens);
+    const result = await ctx.preparer.detokenize(tokens);
+    if ('unknown' in result) throw new InvalidRequestError(`body/tokens/${result.unknown}: token id ${tokens[result.unknown]} is not in the vocabulary`);
+    return { prompt: result.text };
   });
 }
 
@@ -200,8 +209,7 @@ function poolingRoutes(app: FastifyInstance, ctx: RouteContext, { scoreVllm }: V
   app.post<{ Body: { model?: string; input: string | string[] } }>('/v1/embeddings', {
     schema: { ...documentedBody(embeddingsDocs, embeddingsBodySchema), response: { 200: embeddingsResponseSchema, ...scoringErrorResponses } },
   }, async (request, reply) => {
-    const { list } = requestTexts({ input: request.body.input });
-    checkClientBatch(ctx.config, 'input', list.length);
+    const { list } = requestTexts(ctx.config, { input: request.body.input });
     const outcome = await ctx.scorer.scoreTexts(list, clientSignal(request, reply));
     setTimingHeaders(reply, outcome.timing);
     const promptTokens = outcome.prompts.reduce((s, p) => s + p.ids.length, 0);
@@ -218,6 +226,6 @@ export default async function vllmRoutes(app: FastifyInstance, ctx: RouteContext
   modelRoutes(app, ctx);
   const model = vllmModel(ctx);
   classifyRoutes(app, ctx, model);
-  tokenizerRoutes(app, ctx, model);
+  tokenizerRoutes(app, ctx);
   poolingRoutes(app, ctx, model);
 }
