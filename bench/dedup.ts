@@ -16,7 +16,7 @@ import { batchAttentionBudget, batchTokenBudget, loadConfig } from '../src/confi
 import { extractCode } from '../src/extract/fences.ts';
 import { DedupingRewardModel } from '../src/model/deduping-model.ts';
 import { loadModelDir } from '../src/model/model-dir.ts';
-import { modelShape } from '../src/model/provider-defaults.ts';
+import { modelShape } from '../src/provider-defaults.ts';
 import { OnnxRewardModel } from '../src/model/onnx-model.ts';
 import type { ModelBatch, ModelInfo, RewardModel } from '../src/model/reward-model.ts';
 import { PromptEncoder } from '../src/prompt/prompt.ts';

@@ -8,7 +8,7 @@ import Parser from 'tree-sitter';
 import Python from 'tree-sitter-python';
 import { extractCode } from '../src/extract/fences.ts';
 import { checkPythonSyntax } from '../src/pysyntax/validity.ts';
-import { buildCorpus, stdlibDir, stdlibFiles } from '../test/fixtures/extract/corpus.ts';
+import { buildCorpus, stdlibDir, stdlibFiles } from '../test/fixtures/pysyntax/corpus.ts';
 import { mulberry32 as rng } from '../tools/mulberry32.ts';
 
 const roundsArg = process.argv.indexOf('--rounds');

@@ -24,7 +24,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { batchAttentionBudget, batchTokenBudget, loadConfig, type Config } from '../src/config.ts';
 import { loadModelDir, type ModelDir } from '../src/model/model-dir.ts';
-import { modelShape } from '../src/model/provider-defaults.ts';
+import { modelShape } from '../src/provider-defaults.ts';
 import { PromptEncoder } from '../src/prompt/prompt.ts';
 import { ensureModel } from '../tools/make-model/index.ts';
 import { mulberry32 } from '../tools/mulberry32.ts';

@@ -22,7 +22,7 @@ import { parseArgs } from 'node:util';
 import type * as ort from 'onnxruntime-node';
 import { batchAttentionBudget, batchTokenBudget, loadConfig, type Config } from '../src/config.ts';
 import { loadModelDir } from '../src/model/model-dir.ts';
-import { modelShape } from '../src/model/provider-defaults.ts';
+import { modelShape } from '../src/provider-defaults.ts';
 import { isPresetName } from '../tools/make-model/config.ts';
 import { ensureModel } from '../tools/make-model/index.ts';
 import { type AttentionForm, isAttentionForm } from '../tools/make-model/qwen3-graph.ts';

@@ -2,7 +2,7 @@
 // validated once at boot. A bad value stops start-up with a message naming the variable.
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { providerDefaults, type ModelShape } from './model/provider-defaults.ts';
+import { providerDefaults, type ModelShape } from './provider-defaults.ts';
 
 export const DEFAULT_MODEL_DIR = fileURLToPath(new URL('../models/tiny-random-qwen3-rm', import.meta.url));
 
@@ -147,7 +147,7 @@ export function prefixSharingWanted(config: Pick<Config, 'PREFIX_MIN_TOKENS' | '
 
 /**
  * The batch token budget in force once the execution provider is known: MAX_BATCH_TOKENS when set,
- * else the provider's default for this model (model/provider-defaults.ts: measured on CPU, sized from
+ * else the provider's default for this model (provider-defaults.ts: measured on CPU, sized from
  * the model's activation bytes per token on CUDA). An item longer than the budget runs alone.
  */
 export function batchTokenBudget(config: Pick<Config, 'MAX_BATCH_TOKENS'>, provider: string, shape: ModelShape | undefined): number {

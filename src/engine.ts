@@ -9,7 +9,7 @@ import { Metrics } from './metrics.ts';
 import type { ModelDir } from './model/model-dir.ts';
 import { OnnxRewardModel } from './model/onnx-model.ts';
 import { PrefixSharingRewardModel } from './model/prefix-sharing-model.ts';
-import { modelShape } from './model/provider-defaults.ts';
+import { modelShape } from './provider-defaults.ts';
 import type { RewardModel } from './model/reward-model.ts';
 import { InlinePreparer, type Preparer } from './prep/prepare.ts';
 import { PrepPool } from './prep/pool.ts';

@@ -5,7 +5,7 @@
 import { createServer } from 'node:net';
 import { setFlagsFromString } from 'node:v8';
 import { batchAttentionBudget, batchTokenBudget, ConfigError, describeOptions, loadConfig } from './config.ts';
-import { modelShape } from './model/provider-defaults.ts';
+import { modelShape } from './provider-defaults.ts';
 import { createLogger, warnIfDemoModel, warnIfOpen } from './log.ts';
 import { ModelDirError, loadModelDir } from './model/model-dir.ts';
 

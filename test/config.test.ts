@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ConfigError, DEFAULT_MODEL_DIR, SPECS, batchAttentionBudget, batchTokenBudget, flagName, isExplicit, loadConfig, providerSetting } from '../src/config.ts';
-import { modelShape } from '../src/model/provider-defaults.ts';
+import { modelShape } from '../src/provider-defaults.ts';
 
 /** Qwen3-1.7B's config.json sizes, in the fp16 export. */
 const QWEN3_1_7B_FP16 = modelShape({ num_hidden_layers: 28, hidden_size: 2048, intermediate_size: 6144, num_attention_heads: 16, num_key_value_heads: 8, head_dim: 128 }, 'float16');
@@ -28,7 +28,7 @@ describe('config', () => {
   it('picks the batch token budget by execution provider and model unless MAX_BATCH_TOKENS is set', () => {
     assert.equal(batchTokenBudget(loadConfig({}), 'cuda', QWEN3_1_7B_FP16), 16384);
     assert.equal(batchTokenBudget(loadConfig({}), 'cpu', QWEN3_1_7B_FP16), 1024);
-    // An item longer than the budget runs alone (test/queue.test.ts), so MAX_LENGTH does not raise it.
+    // An item longer than the budget runs alone (test/batch/queue.test.ts), so MAX_LENGTH does not raise it.
     assert.equal(batchTokenBudget(loadConfig({ MAX_LENGTH: '8192' }), 'cpu', QWEN3_1_7B_FP16), 1024);
     assert.equal(loadConfig({ MAX_LENGTH: '8192', MAX_BATCH_TOKENS: '4096' }).MAX_BATCH_TOKENS, 4096);
     assert.equal(batchTokenBudget(loadConfig({ MAX_BATCH_TOKENS: '32768' }), 'cpu', QWEN3_1_7B_FP16), 32768);

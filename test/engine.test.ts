@@ -156,7 +156,7 @@ describe('event loop while the model is busy', () => {
   });
   after(() => service.shutdown());
 
-  it('/health answers during a long batch: 90% within 50 ms, none over 250 ms', async () => {
+  it('/health answers during a long batch, the event loop mostly idle', async () => {
     const long = fence('def f(x):\n' + '    x = x * 3 + 1\n'.repeat(250) + '    return x\n');
     const items = Array.from({ length: 4 }, (_, i) => ({ question: `q${i}`, response: long }));
     const before = busy.finished;

@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util';
 import { BatchQueue } from '../src/batch/queue.ts';
 import { batchTokenBudget, EXECUTION_PROVIDERS, loadConfig, type ExecutionProvider } from '../src/config.ts';
 import { loadModelDir, type ModelDir } from '../src/model/model-dir.ts';
-import { modelShape } from '../src/model/provider-defaults.ts';
+import { modelShape } from '../src/provider-defaults.ts';
 import { OnnxRewardModel } from '../src/model/onnx-model.ts';
 import { PromptEncoder } from '../src/prompt/prompt.ts';
 

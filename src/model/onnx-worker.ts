@@ -8,7 +8,7 @@ import * as ort from 'onnxruntime-node';
 import type { ExecutionProvider } from '../config.ts';
 import { cudaUnavailableReason, explainCudaFailure } from './cuda.ts';
 import { chooseProvider, isHalfPrecision, refuseHalfOnCpu, type ProviderChoice } from './provider-choice.ts';
-import { modelShape, providerDefaults } from './provider-defaults.ts';
+import { modelShape, providerDefaults } from '../provider-defaults.ts';
 import { sessionOptions } from './session-options.ts';
 import {
   ATTENTION_MASK, INPUT_IDS, LOGITS, pastKeyName, pastValueName, presentKeyName, presentValueName, USE_PAST,

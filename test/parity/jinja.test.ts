@@ -2,21 +2,13 @@
 // method and filter Hugging Face templates use, held against transformers' jinja2 environment, then
 // whole conversations through the Qwen3, Llama 3 and Llama 3.1 templates against apply_chat_template.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { ChatTemplate, renderTemplate } from '../../src/prompt/python-jinja.ts';
 import { chatTemplates, conversations, type Conversation } from './chat-cases.ts';
-import { parityPython, REPO, runPython } from './support.ts';
-
-type Rendered = { text: string } | { error: string };
-
-function pythonRender(mode: 'strings' | 'chat', request: unknown): Rendered[] {
-  const out = runPython(parityPython(), ['test/parity/render_jinja.py', mode], JSON.stringify(request));
-  assert.equal(out.status, 0, out.stderr);
-  return JSON.parse(out.stdout) as Rendered[];
-}
+import { RECORDING, recordingText, renderWithJinja2 as pythonRender, tableCases, type Rendered } from './jinja-table.ts';
 
 function jsRender(fn: () => string): Rendered {
   try {
@@ -40,16 +32,24 @@ function compare(labels: string[], ours: Rendered[], python: Rendered[]): string
 const tmp = mkdtempSync(join(tmpdir(), 'jinja-parity-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
-test('string methods and filters render as in jinja2 (table from test/fixtures/python-jinja-cases.json)', () => {
-  const table = JSON.parse(readFileSync(join(REPO, 'test/fixtures/python-jinja-cases.json'), 'utf8')) as { strings: string[]; expressions: string[]; obj: unknown };
-  const cases = table.expressions.flatMap((template) => table.strings.map((s) => ({ template, variables: { s, obj: table.obj } })));
+test('string methods and filters render as in jinja2 (table from test/fixtures/prompt/python-jinja-cases.json)', () => {
+  const cases = tableCases();
   const python = pythonRender('strings', { cases });
   const ours = cases.map((c) => jsRender(() => renderTemplate(c.template, c.variables)));
   const problems = compare(cases.map((c) => `${c.template} with s=${JSON.stringify(c.variables.s)}`), ours, python);
-  console.log(`jinja2 table: ${cases.length - problems.length}/${cases.length} cases equal (${table.expressions.length} expressions x ${table.strings.length} strings)`);
+  console.log(`jinja2 table: ${cases.length - problems.length}/${cases.length} cases equal`);
   assert.deepEqual(problems.slice(0, 40), [], `${problems.length} of ${cases.length} cases differ`);
   // The table must exercise both outcomes: most render, and Python refuses some (bad arguments).
   assert.ok(python.filter((r) => 'text' in r).length > cases.length * 0.9);
+});
+
+test("the recording npm test reads (test/fixtures/prompt/jinja2-table.json) is jinja2's output today", () => {
+  const cases = tableCases();
+  const fresh = recordingText(cases, pythonRender('strings', { cases })).split('\n');
+  const recorded = readFileSync(RECORDING, 'utf8').split('\n');
+  const differ = fresh.flatMap((line, i) => (line === recorded[i] ? [] : [`line ${i + 1}\n    recorded: ${recorded[i]}\n    jinja2:   ${line}`]));
+  assert.equal(recorded.length, fresh.length, 'the recording has another number of cases than the table: re-record (see test/parity/jinja-table.ts)');
+  assert.deepEqual(differ.slice(0, 20), [], `${differ.length} recorded cases differ from jinja2: re-record (see test/parity/jinja-table.ts)`);
 });
 
 for (const template of chatTemplates()) {

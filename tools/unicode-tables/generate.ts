@@ -4,7 +4,7 @@
 // dependency of the project. To regenerate:
 //   npm install --no-save --prefix /tmp/unicode14 @unicode/unicode-14.0.0@2.0.7
 //   npx tsx tools/unicode-tables/generate.ts /tmp/unicode14/node_modules/@unicode/unicode-14.0.0
-// test/extract-unicode.test.ts checks the tables against python3's unicodedata.
+// test/parity/pysyntax-unicode.test.ts checks the tables against python3's unicodedata.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { brotliCompressSync, constants } from 'node:zlib';
