@@ -10,7 +10,7 @@ tokenizer and apply_chat_template, tokenizes them without added special tokens, 
 --max-length, and scores them with AutoModelForSequenceClassification (Qwen3ForSequenceClassification
 for the Qwen3 models) loaded from model.safetensors + config.json in the model directory, or from
 --hf-model for an export that carries no safetensors. Per pair it compares the rendered text, the
-token ids, the truncated flag and the logit (|diff| <= 1e-4 for fp32, 0.1 for an fp16 export), prints
+token ids, the truncated flag and the logit (|diff| within the export's fp32 tolerance from its export.json, else 1e-4; 0.1 for an fp16 export), prints
 a summary and exits 1 on any mismatch.
 
 The pairs cover unicode (astral emoji, combining marks, RTL, NFC-sensitive text), special-token text
@@ -144,7 +144,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--pairs", type=int, default=PAIR_COUNT,
                         help=f"how many of the pairs to check, kinds in rotation (default: {PAIR_COUNT})")
     parser.add_argument("--batch-size", type=int, default=8, help="rows per transformers batch (default: 8)")
-    parser.add_argument("--tolerance", type=float, default=None, help="largest accepted |logit diff| (default: 1e-4 fp32, 0.1 fp16)")
+    parser.add_argument("--tolerance", type=float, default=None, help="largest accepted |logit diff| (default: fp32 the export.json's tolerance, else 1e-4; 0.1 fp16)")
     parser.add_argument("--provider", choices=["auto", "cpu", "cuda"], default=None,
                         help="the service's ONNX Runtime provider (default: cpu for fp32 exports, cuda for fp16)")
     parser.add_argument("--dump-pairs", action="store_true", help="print the pairs as JSON and exit (standard library only)")
@@ -196,6 +196,10 @@ def main(argv: list[str] | None = None) -> int:
     config = json.loads((model_dir / "config.json").read_text(encoding="utf-8"))
     fp16 = str(config.get("torch_dtype", config.get("dtype", "float32"))) == "float16"
     tolerance = args.tolerance if args.tolerance is not None else TOLERANCE["fp16" if fp16 else "fp32"]
+    exported = model_dir / "export.json"
+    if args.tolerance is None and not fp16 and exported.is_file():
+        # The export's own fp32 tolerance for this model: 2e-5 x its logit scale, at least 1e-4 (docs/models.md).
+        tolerance = json.loads(exported.read_text(encoding="utf-8"))["check"].get("tolerance", tolerance)
     provider = args.provider or ("cuda" if fp16 else "cpu")
 
     torch, transformers = import_or_explain("torch", "transformers")

@@ -88,6 +88,7 @@ export async function startModel(config: Config, modelDir: ModelDir, log: LogSin
     provider: config.EXECUTION_PROVIDER,
     allowFp32Cuda: config.ALLOW_FP32_CUDA === 1,
     intraOpThreads: config.INTRA_OP_THREADS,
+    prepack: config.PREPACK_WEIGHTS === 'on',
     // Unset, these two are chosen in the worker once it knows the provider (provider-defaults.ts).
     ...(isExplicit(config, 'MODEL_NICE') && { nice: config.MODEL_NICE }),
     name: modelDir.name,

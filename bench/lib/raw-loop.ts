@@ -78,7 +78,7 @@ export function cutBatches(prompts: readonly Encoded[], config: Pick<Config, 'MA
 
 /** The service's own session options, on the provider the service ended up with. */
 export function createSession(onnxPath: string, config: Config, provider: string): Promise<ort.InferenceSession> {
-  return ort.InferenceSession.create(onnxPath, sessionOptions(config.INTRA_OP_THREADS, provider));
+  return ort.InferenceSession.create(onnxPath, sessionOptions(config.INTRA_OP_THREADS, provider, { prepack: config.PREPACK_WEIGHTS === 'on' }));
 }
 
 const int64 = (rows: readonly (readonly number[])[]): ort.Tensor =>

@@ -45,10 +45,10 @@ export class OnnxRewardModel implements PrefixRewardModel {
 
   private constructor(private readonly opts: OnnxModelOptions) {
     this.info = { name: opts.name, dtype: opts.dtype, executionProvider: 'starting' };
-    const { onnxPath, provider, dtype, allowFp32Cuda, intraOpThreads, nice, pastOnnxPath, prefixCacheBytes } = opts;
+    const { onnxPath, provider, dtype, allowFp32Cuda, intraOpThreads, prepack, nice, pastOnnxPath, prefixCacheBytes } = opts;
     this.worker = new SupervisedWorker<WorkerMessage>({
       entry: opts.workerUrl ?? WORKER_URL,
-      workerData: { onnxPath, provider, dtype, allowFp32Cuda, intraOpThreads, nice, pastOnnxPath, prefixCacheBytes } satisfies WorkerInit,
+      workerData: { onnxPath, provider, dtype, allowFp32Cuda, intraOpThreads, prepack, nice, pastOnnxPath, prefixCacheBytes } satisfies WorkerInit,
       name: 'model worker',
       log: opts.log,
       handshake: (msg) => msg.type === 'ready'

@@ -24,6 +24,8 @@ export interface WorkerInit {
   /** ALLOW_FP32_CUDA: run an fp32 export on CUDA although its attention falls back to the CPU. */
   allowFp32Cuda?: boolean;
   intraOpThreads: number;
+  /** PREPACK_WEIGHTS: ONNX Runtime's packed copies of the weights (faster, a second copy in memory). */
+  prepack?: boolean;
   /** Linux nice value for this thread and the ONNX Runtime threads it starts (0: leave as is); unset: by provider (provider-defaults.ts). */
   nice?: number;
   /** model-past.onnx, loaded with model.onnx into one session (single-session.ts) when prefix sharing is on. */
@@ -77,8 +79,8 @@ async function createSession(choice: ProviderChoice): Promise<Created> {
   // With prefix sharing, both graphs go into one session so that the weights are held once.
   const both = init.pastOnnxPath ? singleSessionModel(readFileSync(init.onnxPath), readFileSync(init.pastOnnxPath)) : undefined;
   const create = (provider: string) => (both
-    ? ort.InferenceSession.create(both, sessionOptions(init.intraOpThreads, provider, { externalDataDir: dirname(init.onnxPath) }))
-    : ort.InferenceSession.create(init.onnxPath, sessionOptions(init.intraOpThreads, provider)));
+    ? ort.InferenceSession.create(both, sessionOptions(init.intraOpThreads, provider, { externalDataDir: dirname(init.onnxPath), prepack: init.prepack }))
+    : ort.InferenceSession.create(init.onnxPath, sessionOptions(init.intraOpThreads, provider, { prepack: init.prepack })));
   if (choice.provider === 'cpu') return { session: await create('cpu'), provider: 'cpu', ...(choice.cpuReason && { cpuReason: { message: choice.cpuReason, cudaFailed: false } }) };
   try {
     return { session: await create('cuda'), provider: 'cuda' };

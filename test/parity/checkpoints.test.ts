@@ -5,10 +5,11 @@
 //     rendered text, ids, truncated flag, logits within 1e-4;
 //   - POST /classify of the real app, as veRL's reward loop calls vLLM: the text rendered by the
 //     checkpoint's own tokenizer, leading BOS cut off, one text per request, use_activation false;
+//   - every exported file with the usual mode (model.onnx.data too: the Qwen3 export puts its weights there);
 //   - the fp16 export (Qwen3): a graph ONNX Runtime loads, with the declared inputs, outputs and dtypes.
 //     Its numbers are compared only where ONNX Runtime has CUDA; the test says when they were not.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -40,12 +41,20 @@ function figure(text: string, label: RegExp): number {
   return Number(match[1]);
 }
 
-const checkpoints: { layout: string; tokenizer: () => TemplateSource; fp16: boolean }[] = [
-  { layout: 'codescaler-qwen3', tokenizer: qwen3Tokenizer, fp16: true },
-  { layout: 'skywork-llama', tokenizer: llama31Tokenizer, fp16: false },
+/** Permission bits of a file this process creates as it stands (0644 under the usual umask 022). */
+function usualMode(): number {
+  const probe = join(tmp, 'mode-probe');
+  writeFileSync(probe, '');
+  return statSync(probe).mode & 0o777;
+}
+
+/** externalData: the export puts the weights in model.onnx.data (as above 1.5 GB), which the service then maps. */
+const checkpoints: { layout: string; tokenizer: () => TemplateSource; fp16: boolean; externalData: boolean }[] = [
+  { layout: 'codescaler-qwen3', tokenizer: qwen3Tokenizer, fp16: true, externalData: true },
+  { layout: 'skywork-llama', tokenizer: llama31Tokenizer, fp16: false, externalData: false },
 ];
 
-for (const { layout, tokenizer, fp16 } of checkpoints) {
+for (const { layout, tokenizer, fp16, externalData } of checkpoints) {
   describe(`${layout}: random checkpoint, exported and served`, { timeout: 1_200_000 }, () => {
     const checkpoint = join(tmp, layout);
     const exported = join(tmp, `${layout}-onnx`);
@@ -54,10 +63,20 @@ for (const { layout, tokenizer, fp16 } of checkpoints) {
       const tokenizerDir = join(tmp, `${layout}-tokenizer`);
       tokenizer().writeTokenizer(tokenizerDir);
       console.log(python(['test/parity/make_checkpoint.py', layout, tokenizerDir, checkpoint]).trim());
-      const out = python(['scripts/export_onnx.py', '--model', checkpoint, '--out', exported, '--dtype', 'fp32']);
+      const out = python(['scripts/export_onnx.py', '--model', checkpoint, '--out', exported, '--dtype', 'fp32',
+        ...(externalData ? ['--external-data-above', '0'] : [])]);
       const worst = figure(out, /max \|onnx - torch fp32\| = (\S+)/);
       console.log(`${layout}: export check max |onnx - torch fp32| ${worst}`);
       assert.ok(worst <= TOLERANCE);
+    });
+
+    test(`every exported file${externalData ? ', model.onnx.data included,' : ''} has the usual mode, readable by whoever serves it`, () => {
+      const files = readdirSync(exported);
+      assert.equal(files.includes('model.onnx.data'), externalData);
+      const mode = usualMode();
+      for (const name of files) {
+        assert.equal((statSync(join(exported, name)).mode & 0o777).toString(8), mode.toString(8), name);
+      }
     });
 
     test(`check_hf_parity.py: ${PARITY_PAIRS}/${PARITY_PAIRS} pairs equal to transformers through the service`, () => {
