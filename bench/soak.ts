@@ -82,7 +82,7 @@ const KINDS: Kind[] = [
   { name: 'valid', weight: 400, variants: [() => json('/score', { items: [scoreItem(counter++)] })] },
   { name: 'invalid', weight: 100, variants: [() => json('/score', { items: [{ question: 'q', response: counter++ % 2 ? fence('def f(:\n    pass') : 'no code at all' }] })] },
   { name: 'localization', weight: 50, variants: [() => json('/v1/localization', goldItem(40))] },
-  { name: 'oversized', weight: 10, variants: [once(() => ({ path: '/score', body: gzipSync(Buffer.alloc(BODY_LIMIT + 1, 0x20)), gzip: true }))] },
+  { name: 'oversized', weight: 10, variants: [once(() => ({ path: '/score', body: Buffer.alloc(BODY_LIMIT + 1, 0x20), gzip: true }))] },
   { name: 'hangup', weight: 40, behaviour: 'hangup', variants: [() => json('/score', { items: Array.from({ length: 4 }, () => ({ question: 'q', response: fence(fn(counter++).repeat(20)) })) })] },
   { name: 'bad_json', weight: 40, variants: [
     () => raw('/score', '{"items": ['),
