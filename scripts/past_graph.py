@@ -133,6 +133,7 @@ def trace(torch, module, example, path, opset: int, num_layers: int) -> None:
             module, example, str(path), input_names=inputs, output_names=outputs, dynamic_axes=dynamic_axes(num_layers),
             opset_version=opset, do_constant_folding=True, dynamo=False,
             export_params=False,  # the weights stay inputs named by state_dict key; export_onnx.save_onnx writes them
+            keep_initializers_as_inputs=True,  # no pass comparing weights by value: they are placeholders
         )
 
 
