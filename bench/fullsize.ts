@@ -8,6 +8,8 @@
 //   POST /score                                  stdlib items, MAX_BATCH_TOKENS --budget
 //   transformers in-process (fp32, sdpa)         the same prompts cut by the same limits; items/s and
 //                                                max |service - transformers| against the export's tolerance
+//   bench/gemm_ceiling.py                        fp32 products at the model's shapes on these cores: the
+//                                                arithmetic rate both speeds are held against
 //
 // Too slow and too big for CI: about 25 minutes on 2 cores, 14 GB of disk (checkpoint and export, kept
 // under --work for a rerun, which then skips making the checkpoint), and 12 GB of RAM at its peak. The
@@ -144,14 +146,26 @@ const maxAbsDiff = Math.max(...prompts.map((p) => Math.abs((served.get(p.index) 
 const tolerance: number = exportReport.check.tolerance;
 say(`  ${f(run.itemsPerS, 2)} items/s; max |service - transformers| ${maxAbsDiff.toExponential(2)} (tolerance ${tolerance.toExponential(2)})`);
 
+// 6. What fp32 matrix products these cores give at the model's shapes, so the speeds above can be read
+// against the arithmetic a token needs (bench/gemm_ceiling.py).
+say('fp32 products at the model\'s shapes: bench/gemm_ceiling.py');
+const gemm = JSON.parse(execFileSync(args.python, ['bench/gemm_ceiling.py', join(checkpoint, 'config.json'), '--rows', String(budget), '--threads', String(config.INTRA_OP_THREADS)], { cwd: REPO, encoding: 'utf8' })) as
+  { flops_per_token: number; ceiling_gflops: number; shapes: { in: number; out: number; torch: number; ort_prepacked: number; ort_unpacked: number }[] };
+const gflops = (itemsPerS: number) => (itemsPerS * (tokens / prompts.length) * gemm.flops_per_token) / 1e9;
+const serviceGflops = gflops(prompts.length / serviceS);
+const transformersGflops = gflops(run.itemsPerS);
+say(`  ceiling ${f(gemm.ceiling_gflops, 0)} GFLOP/s; service ${f(serviceGflops, 0)}, transformers ${f(transformersGflops, 0)}`);
+
 const rows: [string, string, string][] = [
   ['export time', `${f(exportRun.wallS, 0)} s`, ''],
   ['export peak RSS', `${f(exportRun.peakBytes / GB, 2)} GB = ${f(exportRun.peakBytes / weightBytes, 2)}x the weights (${f(weightBytes / GB, 2)} GB)`, `<= ${TARGETS.exportOverWeights}x`],
   ['model files', `${f(modelBytes / GB, 2)} GB (${modelFiles.join(', ')})`, ''],
-  ['service peak RSS', `${f(serviceMemory.peak / GB, 2)} GB = model files + ${f((serviceMemory.peak - modelBytes) / GB, 2)} GB`, `<= + ${TARGETS.serviceOverModelGB} GB`],
+  ['service peak RSS', `${f(serviceMemory.peak / GB, 2)} GB = model files ${serviceMemory.peak >= modelBytes ? '+' : '-'} ${f(Math.abs(serviceMemory.peak - modelBytes) / GB, 2)} GB`, `<= + ${TARGETS.serviceOverModelGB} GB`],
   ['service RSS after scoring', `${f(serviceMemory.anonymous / GB, 2)} GB anonymous + ${f(serviceMemory.fileBacked / GB, 2)} GB file-backed`, ''],
   ['start to /ready', `${f(readyS, 1)} s`, ''],
   ['items/s', `service ${f(prompts.length / serviceS, 2)}, transformers ${f(run.itemsPerS, 2)}: ${f(prompts.length / serviceS / run.itemsPerS, 2)}x`, `>= ${TARGETS.overTransformers}x`],
+  ['fp32 products, these cores', `${f(gemm.ceiling_gflops, 0)} GFLOP/s at best (${gemm.shapes.map((x) => `${x.in}x${x.out}: ${f(Math.max(x.torch, x.ort_prepacked, x.ort_unpacked), 0)}`).join(', ')})`, ''],
+  ['arithmetic rate', `service ${f(serviceGflops, 0)} GFLOP/s (${f((100 * serviceGflops) / gemm.ceiling_gflops, 0)}% of that), transformers ${f(transformersGflops, 0)} (${f((100 * transformersGflops) / gemm.ceiling_gflops, 0)}%): at most ${f(gemm.ceiling_gflops / transformersGflops, 2)}x transformers on these cores`, ''],
   ['max |service - transformers|', `${maxAbsDiff.toExponential(2)} (export tolerance ${tolerance.toExponential(2)})`, `<= tolerance`],
 ];
 const width = Math.max(...rows.map((r) => r[0].length));
@@ -165,6 +179,7 @@ writeFileSync(join(REPO, `${args.results}.json`), JSON.stringify({
   modelFiles: { names: modelFiles, bytes: modelBytes },
   service: { readyS, itemsPerS: prompts.length / serviceS, peakRssBytes: serviceMemory.peak, atEnd: { anonymousBytes: serviceMemory.anonymous, fileBackedBytes: serviceMemory.fileBacked } },
   transformers: { versions: hf.versions, itemsPerS: run.itemsPerS },
+  arithmetic: { flopsPerToken: gemm.flops_per_token, ceilingGflops: gemm.ceiling_gflops, products: gemm.shapes, serviceGflops, transformersGflops },
   items: prompts.length, promptTokens: tokens, budget,
   fidelity: { maxAbsDiff, tolerance },
   targets: TARGETS,

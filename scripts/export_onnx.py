@@ -324,22 +324,25 @@ def last_token_reward(torch, model, head, fused: bool = False):
 
 @contextlib.contextmanager
 def placeholder_weights(torch, *modules):
-    """Inside, every parameter of `modules` is a placeholder of its shape and dtype whose elements all
-    share one stored value (a zero-stride view), and outside, the parameter again. For tracing: the
-    traced graphs take the weights as inputs (export_params=False), so their values never reach the
-    graph, and the TorchScript exporter keeps whatever tensors it traced alive after it returns, out of
-    Python's reach (at 4 layers of the 1.7B shape: 1.1 GB of weights and 1.3 GB of the mapped
-    checkpoint stayed after del and gc, next to ONNX Runtime's copy in the check). A parameter shared
-    between modules gets one placeholder, so the graphs name it as before."""
-    swapped, placeholders = [], {}
+    """Inside, every parameter of `modules` is a placeholder of its shape and dtype, allocated and never
+    written (on the CPU the kernel backs it with no pages of its own; on a GPU it holds memory for the
+    trace's duration), and outside, the parameter again. For
+    tracing: the traced graphs take the weights as inputs (export_params=False), so their values never
+    reach the graph, and the TorchScript exporter keeps the tensors it traced alive after it returns,
+    out of Python's reach (at 4 layers of the 1.7B shape, 1.1 GB of weights and 1.3 GB of the mapped
+    checkpoint stayed after del and gc, next to ONNX Runtime's copy of the weights in the check). The
+    export check compares the written graph with transformers, so a graph that depended on the values
+    would fail it. A parameter shared between modules gets one placeholder, so the graphs name it as before."""
+    swapped, placeholders, placed = [], {}, set()
     for module in modules:
         for owner in module.modules():
             for name, weight in list(owner._parameters.items()):
-                if weight is None or any(weight is p for p in placeholders.values()):  # seen through another module
+                if weight is None or id(weight) in placed:  # already swapped, seen through another module
                     continue
                 if id(weight) not in placeholders:
                     stand_in = torch.empty(weight.shape, dtype=weight.dtype, device=weight.device)
                     placeholders[id(weight)] = torch.nn.Parameter(stand_in, requires_grad=False)
+                    placed.add(id(placeholders[id(weight)]))
                 swapped.append((owner, name, weight))
                 owner._parameters[name] = placeholders[id(weight)]
     try:
