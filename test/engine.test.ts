@@ -4,6 +4,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { buildApp, type RewardApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
+import { testConfig } from './support/app.ts';
 import { InferenceFailedError } from '../src/errors.ts';
 import { loadModelDir, type ModelDir } from '../src/model/model-dir.ts';
 import { OnnxRewardModel } from '../src/model/onnx-model.ts';
@@ -90,7 +91,7 @@ describe('engine on the tiny model', () => {
   it('the same pair gets the same raw score alone and inside batches of any shape', async () => {
     const model = await tinyModel(md);
     // No result cache: the target must run in every batch, not be answered from its first score.
-    const service = await buildApp({ config: loadConfig({ MAX_WAIT_MS: '20', MAX_PADDING_SHARE: '1', RESULT_CACHE_ITEMS: '0' }), modelDir: md, model });
+    const service = await buildApp({ config: testConfig({ MAX_WAIT_MS: '20', MAX_PADDING_SHARE: '1', RESULT_CACHE_ITEMS: '0' }), modelDir: md, model });
     try {
       await service.warmUp;
       const target = { question: 'Reverse a list.', response: fence('def rev(xs):\n    return xs[::-1]\n') };
@@ -113,7 +114,7 @@ describe('engine on the tiny model', () => {
 
   it('a worker that dies mid-batch fails that batch with 503; it restarts and later requests succeed', async () => {
     const model = await tinyModel(md, new URL('./support/crashing-worker.ts', import.meta.url));
-    const service = await buildApp({ config: loadConfig({ MAX_WAIT_MS: '50' }), modelDir: md, model });
+    const service = await buildApp({ config: testConfig({ MAX_WAIT_MS: '50' }), modelDir: md, model });
     try {
       await service.warmUp;
       const item = { question: 'q', response: fence('x = 1\n') };

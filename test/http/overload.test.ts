@@ -96,8 +96,9 @@ describe('hostile code through /score', () => {
   ];
   for (const [what, make, size] of hostile) {
     it(`${what}: answered at a cost linear in its size, and a concurrent client's item is not held up longer`, async () => {
-      // Limits raised so that the hostile code reaches the checks (MAX_TEXT_CHARS refuses it by default).
-      const service = await fakeApp({ BODY_LIMIT: String(32 * 1024 * 1024), MAX_TEXT_CHARS: String(16 * 1024 * 1024) });
+      // Limits raised so that the hostile code reaches the checks (MAX_TEXT_CHARS refuses it by default);
+      // prepared on a prep thread, as the defaults serve it.
+      const service = await fakeApp({ BODY_LIMIT: String(32 * 1024 * 1024), MAX_TEXT_CHARS: String(16 * 1024 * 1024), PREP_THREADS: '1' });
       const score = (response: string) => service.app.inject({ method: 'POST', url: '/score', payload: { items: [{ question: 'q', response }], extraction: 'last_block' } });
       try {
         const big = make(size);

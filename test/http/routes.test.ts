@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import type { RewardApp } from '../../src/app.ts';
 import { softplus } from '../../src/shape/shaping.ts';
-import { fakeApp } from '../support/app.ts';
+import { fakeApp, testConfig } from '../support/app.ts';
 import { FakeModel, fakeLogit } from '../support/fakes.ts';
 import { until } from '../support/until.ts';
 import { PromptEncoder } from '../../src/prompt/prompt.ts';
@@ -225,7 +225,6 @@ describe('operational routes', () => {
   it('/ready is 503 before the warm-up batch is answered', async () => {
     const slow = new FakeModel({ delayMs: 200 });
     const { buildApp } = await import('../../src/app.ts');
-    const { testConfig } = await import('../support/app.ts');
     const svc = await buildApp({ config: testConfig(), modelDir: tokenizerModelDir(), model: slow });
     try {
       assert.equal((await svc.app.inject({ method: 'GET', url: '/ready' })).statusCode, 503);
@@ -242,9 +241,9 @@ describe('operational routes', () => {
     assert.equal(info.dtype, 'float32');
     assert.equal(info.execution_provider, 'fake');
     assert.equal(info.max_length, 4096);
-    // Not CUDA, so the CPU token budget; prep threads as this machine's default.
+    // Not CUDA, so the CPU token budget; prep threads as the test config sets them.
     assert.deepEqual(info.batching, {
-      max_batch_tokens: 1024, max_batch_attention: 1024 * 1024, max_batch_items: 77, max_padding_share: 0.1, max_wait_ms: 2, max_queue_items: 4096, admission_timeout_ms: 60000, max_client_batch: 16384, prep_threads: loadConfig({}).PREP_THREADS,
+      max_batch_tokens: 1024, max_batch_attention: 1024 * 1024, max_batch_items: 77, max_padding_share: 0.1, max_wait_ms: 2, max_queue_items: 4096, admission_timeout_ms: 60000, max_client_batch: 16384, prep_threads: testConfig().PREP_THREADS,
     });
   });
 

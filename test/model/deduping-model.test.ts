@@ -9,7 +9,7 @@ import { DedupingRewardModel } from '../../src/model/deduping-model.ts';
 import { loadModelDir } from '../../src/model/model-dir.ts';
 import { OnnxRewardModel } from '../../src/model/onnx-model.ts';
 import { mulberry32 } from '../../tools/mulberry32.ts';
-import { fakeApp } from '../support/app.ts';
+import { fakeApp, testConfig } from '../support/app.ts';
 import { FakeModel, fakeLogit } from '../support/fakes.ts';
 import { until } from '../support/until.ts';
 import { fence } from '../support/fence.ts';
@@ -170,7 +170,7 @@ describe('on the real tiny model, results equal an uncached run', () => {
       .map((code) => ({ question: 'Write f.', response: fence(code) }));
     const scores: number[][] = [];
     for (const cacheItems of ['65536', '0']) {
-      const service = await buildApp({ config: loadConfig({ RESULT_CACHE_ITEMS: cacheItems }), modelDir: md, model: await tiny() });
+      const service = await buildApp({ config: testConfig({ RESULT_CACHE_ITEMS: cacheItems }), modelDir: md, model: await tiny() });
       try {
         await service.warmUp;
         for (let i = 0; i < 2; i++) {

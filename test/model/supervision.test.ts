@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { buildApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
+import { testConfig } from '../support/app.ts';
 import { loadModelDir } from '../../src/model/model-dir.ts';
 import { OnnxRewardModel } from '../../src/model/onnx-model.ts';
 import { fence } from '../support/fence.ts';
@@ -53,7 +54,7 @@ describe('model worker supervision', { timeout: 120_000 }, () => {
   it('a model whose every batch fails: /health 503 once failing for UNHEALTHY_AFTER_MS, and no internal message in the 500', async () => {
     const logged: string[] = [];
     const model = await tinyModel('failing-model-worker', logged);
-    const strict = await buildApp({ config: loadConfig({ UNHEALTHY_AFTER_MS: '0' }), modelDir: md, model });
+    const strict = await buildApp({ config: testConfig({ UNHEALTHY_AFTER_MS: '0' }), modelDir: md, model });
     try {
       await assert.rejects(strict.warmUp);
       const res = await strict.app.inject({ method: 'POST', url: '/score', payload: { items: items(1) } });
@@ -66,7 +67,7 @@ describe('model worker supervision', { timeout: 120_000 }, () => {
       assert.equal(health.json().status, 'failing');
       assert.match(health.json().reason, /^model worker: failing for \d+ ms/);
       // The same failure, not yet failing for a minute (the default), keeps the pod alive.
-      const patient = await buildApp({ config: loadConfig({}), modelDir: md, model });
+      const patient = await buildApp({ config: testConfig(), modelDir: md, model });
       try {
         await assert.rejects(patient.warmUp);
         assert.equal((await patient.app.inject({ method: 'GET', url: '/health' })).statusCode, 200);

