@@ -2,7 +2,8 @@
 // the service recovers as soon as it ends, and hostile code is answered at a cost linear in its size
 // without holding up other clients' items for longer than that.
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
+import type { RewardApp } from '../../src/app.ts';
 import { fakeApp } from '../support/app.ts';
 import { FakeModel } from '../support/fakes.ts';
 import { until } from '../support/until.ts';
@@ -94,30 +95,29 @@ describe('hostile code through /score', () => {
     ['nested blocks', (n) => fence(Array.from({ length: n }, (_, i) => ' '.repeat(i) + 'if x:').join('\n') + '\n' + ' '.repeat(n) + 'pass'), 5000],
     ['20,000 fences', (n) => '```python\nx = 1\n```\n'.repeat(n), 20_000],
   ];
+  // Limits raised so that the hostile code reaches the checks (MAX_TEXT_CHARS refuses it by default);
+  // prepared on a prep thread, as the defaults serve it. One service for every shape.
+  let service: RewardApp;
+  before(async () => { service = await fakeApp({ BODY_LIMIT: String(32 * 1024 * 1024), MAX_TEXT_CHARS: String(16 * 1024 * 1024), PREP_THREADS: '1' }); });
+  after(() => service.shutdown());
+  const score = (response: string) => service.app.inject({ method: 'POST', url: '/score', payload: { items: [{ question: 'q', response }], extraction: 'last_block' } });
+
   for (const [what, make, size] of hostile) {
     it(`${what}: answered at a cost linear in its size, and a concurrent client's item is not held up longer`, async () => {
-      // Limits raised so that the hostile code reaches the checks (MAX_TEXT_CHARS refuses it by default);
-      // prepared on a prep thread, as the defaults serve it.
-      const service = await fakeApp({ BODY_LIMIT: String(32 * 1024 * 1024), MAX_TEXT_CHARS: String(16 * 1024 * 1024), PREP_THREADS: '1' });
-      const score = (response: string) => service.app.inject({ method: 'POST', url: '/score', payload: { items: [{ question: 'q', response }], extraction: 'last_block' } });
-      try {
-        const big = make(size);
-        const small = make(Math.round(size / 4));
-        let verdict: { status: string } = { status: 'unset' };
-        let other = { statusCode: 0, status: 'unset' };
-        const alongside = async () => {
-          const [h, n] = await Promise.all([score(big), score(fence('y = 2'))]);
-          other = { statusCode: n.statusCode, status: n.json().results[0].status };
-          assert.equal(h.statusCode, 200);
-          verdict = h.json().results[0];
-        };
-        await assertLinearCost(what, { run: alongside, size: big.length }, { run: async () => assert.equal((await score(small)).statusCode, 200), size: small.length });
-        assert.equal(other.statusCode, 200);
-        assert.equal(other.status, 'ok');
-        if (what !== '20,000 fences') assert.equal(verdict.status, 'syntax_error', JSON.stringify(verdict));
-      } finally {
-        await service.shutdown();
-      }
+      const big = make(size);
+      const small = make(Math.round(size / 4));
+      let verdict: { status: string } = { status: 'unset' };
+      let other = { statusCode: 0, status: 'unset' };
+      const alongside = async () => {
+        const [h, n] = await Promise.all([score(big), score(fence('y = 2'))]);
+        other = { statusCode: n.statusCode, status: n.json().results[0].status };
+        assert.equal(h.statusCode, 200);
+        verdict = h.json().results[0];
+      };
+      await assertLinearCost(what, { run: alongside, size: big.length }, { run: async () => assert.equal((await score(small)).statusCode, 200), size: small.length });
+      assert.equal(other.statusCode, 200);
+      assert.equal(other.status, 'ok');
+      if (what !== '20,000 fences') assert.equal(verdict.status, 'syntax_error', JSON.stringify(verdict));
     });
   }
 });

@@ -1,4 +1,3 @@
-import { loadConfig } from '../../src/config.ts';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
