@@ -11,8 +11,9 @@
 //   bench/gemm_ceiling.py                        fp32 products at the model's shapes on these cores: the
 //                                                arithmetic rate both speeds are held against
 //
-// Too slow and too big for CI: about 25 minutes on 2 cores, 14 GB of disk (checkpoint and export, kept
-// under --work for a rerun, which then skips making the checkpoint), and 12 GB of RAM at its peak. The
+// Too slow and too big for CI: 408 s on 2 cores with the checkpoint already made (2026-12-07), 14 GB of
+// disk (checkpoint and export, kept under --work for a rerun, which then skips making the checkpoint),
+// and 9 GB of RAM at its peak (the export). The
 // service and transformers never run at the same time. Needs PARITY_PYTHON or .venv-parity (torch,
 // transformers, onnx, onnxruntime). Results: bench/results/fullsize-bench.json.
 import { execFileSync, spawnSync } from 'node:child_process';
