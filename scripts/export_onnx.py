@@ -326,9 +326,9 @@ def last_token_reward(torch, model, head, fused: bool = False):
 def placeholder_weights(torch, *modules):
     """Inside, every parameter of `modules` is a placeholder of its shape and dtype, allocated and never
     written (on the CPU the kernel backs it with no pages of its own; on a GPU it holds memory for the
-    trace's duration), and outside, the parameter again. For
-    tracing: the traced graphs take the weights as inputs (export_params=False), so their values never
-    reach the graph, and the TorchScript exporter keeps the tensors it traced alive after it returns,
+    trace's duration), and outside, the parameter again. For tracing: the traced graphs take the
+    weights as inputs (export_params=False), so their values never reach the graph, and the
+    TorchScript exporter keeps the tensors it traced alive after it returns,
     out of Python's reach (at 4 layers of the 1.7B shape, 1.1 GB of weights and 1.3 GB of the mapped
     checkpoint stayed after del and gc, next to ONNX Runtime's copy of the weights in the check). The
     export check compares the written graph with transformers, so a graph that depended on the values

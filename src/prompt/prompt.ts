@@ -35,7 +35,7 @@ export function makeTokenizer(md: TokenizerFiles): Tokenizer {
  */
 const tokenizers = new Map<string, Tokenizer>();
 
-function sharedTokenizer(md: TokenizerFiles): Tokenizer {
+export function sharedTokenizer(md: TokenizerFiles): Tokenizer {
   const { size, mtimeMs } = statSync(md.tokenizerPath);
   const key = JSON.stringify([md.tokenizerPath, size, mtimeMs, md.tokenizerConfig, md.chatTemplate]);
   let tokenizer = tokenizers.get(key);

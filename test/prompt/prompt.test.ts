@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, utimesSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { describe, it } from 'node:test';
-import { PromptEncoder } from '../../src/prompt/prompt.ts';
+import { makeTokenizer, PromptEncoder, sharedTokenizer } from '../../src/prompt/prompt.ts';
 import { tokenizerModelDir } from '../support/fakes.ts';
 
 const IM_START = 151644;
@@ -57,5 +59,33 @@ describe('prompt', () => {
     const plain = Array.from(llama.encodeText(text).ids);
     assert.deepEqual(Array.from(llama.encodeText(text, true).ids), [128000, ...plain]);
     assert.deepEqual(Array.from(encoder.encodeText(text, true).ids), Array.from(encoder.encodeText(text).ids));
+  });
+});
+
+describe('one tokenizer per thread and tokenizer file', () => {
+  const md = tokenizerModelDir();
+
+  it('encoders built from the same files share one tokenizer, and encode as one built alone', () => {
+    assert.equal(sharedTokenizer(md), sharedTokenizer(tokenizerModelDir()));
+    const text = 'def f(x):\n    return x * 2  # ünïcode\n';
+    const alone = makeTokenizer(md).encode(text, { add_special_tokens: false }).ids;
+    assert.notEqual(makeTokenizer(md), sharedTokenizer(md));
+    assert.deepEqual(sharedTokenizer(md).encode(text, { add_special_tokens: false }).ids, alone);
+    assert.deepEqual(Array.from(new PromptEncoder(md, 4096).encodeText(text).ids), alone);
+  });
+
+  it('another template, or a tokenizer file replaced in place, gets its own', () => {
+    assert.notEqual(sharedTokenizer({ ...md, chatTemplate: `${md.chatTemplate} ` }), sharedTokenizer(md));
+    const dir = mkdtempSync(join(tmpdir(), 'tokenizer-'));
+    try {
+      const copy = { ...md, tokenizerPath: join(dir, 'tokenizer.json') };
+      copyFileSync(md.tokenizerPath, copy.tokenizerPath);
+      const first = sharedTokenizer(copy);
+      assert.equal(sharedTokenizer(copy), first);
+      utimesSync(copy.tokenizerPath, new Date(), new Date(Date.now() + 60_000));
+      assert.notEqual(sharedTokenizer(copy), first);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
