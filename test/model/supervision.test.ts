@@ -5,9 +5,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { buildApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
-import { testConfig } from '../support/app.ts';
 import { loadModelDir } from '../../src/model/model-dir.ts';
 import { OnnxRewardModel } from '../../src/model/onnx-model.ts';
+import { testConfig } from '../support/app.ts';
 import { fence } from '../support/fence.ts';
 import { RUN_ERROR } from '../support/failing-model-worker.ts';
 
